@@ -1,0 +1,105 @@
+// Errors as values: every fallible libjpp call returns a Result carrying either its value or an Error with a
+// machine-readable code, a human message and, for decoders, the byte offset where decoding stopped.
+#pragma once
+
+#include <cstddef>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <variant>
+
+namespace jpp {
+
+enum class Errc : int {
+    ok = 0,
+    // Encodings
+    invalid_hex,              // not an even-length string of [0-9a-fA-F]
+    truncated,                // the input ends before the structure does
+    non_canonical_size,       // a CompactSize that is not minimally encoded
+    size_too_large,           // a CompactSize above its cap
+    trailing_bytes,           // bytes left over after a complete structure
+    invalid_token_prefix,     // a CashTokens prefix breaking a rule of the CHIP
+    // Consensus rules of a transaction
+    tx_undersize,             // below 65 bytes
+    tx_oversize,              // above 1,000,000 bytes
+    tx_bad_version,           // version other than 1 or 2
+    tx_no_inputs,
+    tx_no_outputs,
+    tx_value_out_of_range,    // an output value or their sum outside 0..21e14 sat
+    tx_duplicate_input,       // two inputs spend one outpoint
+    tx_null_prevout,          // a non-coinbase input spending the null outpoint
+    tx_token_commitment_too_long,
+    // Standardness (relay policy) of a transaction
+    tx_nonstandard_size,      // above 100,000 bytes
+    tx_dust_output,           // an output below its dust threshold
+    // Addresses
+    invalid_address,          // no valid CashAddr or base58check form
+    address_checksum,         // well-formed but the checksum does not match
+    address_mixed_case,
+    address_wrong_network,
+    address_unsupported_type, // a valid encoding of something that is not P2PKH, P2SH20 or P2SH32
+    not_a_standard_destination,
+    // Keys and signing
+    invalid_private_key,
+    invalid_argument,
+    signing_failed,
+};
+
+// The stable lower_snake_case name of a code, as used in JSON error bodies ("truncated", "tx_dust_output" ...).
+std::string_view errc_name(Errc code) noexcept;
+
+struct Error {
+    static constexpr std::size_t no_offset = static_cast<std::size_t>(-1);
+
+    Errc code = Errc::ok;
+    std::string message;
+    std::size_t offset = no_offset;  // byte offset into the decoded input, when there is one
+
+    // "message (at byte N)" when an offset is known, else the message alone.
+    std::string describe() const;
+};
+
+// A value or an Error. Small and explicit on purpose: check ok() (or bool), then take value() or error().
+template <class T>
+class [[nodiscard]] Result {
+public:
+    Result(T value) : state_(std::move(value)) {}  // NOLINT: implicit by design, `return value;`
+    Result(Error error) : state_(std::move(error)) {}  // NOLINT
+
+    bool ok() const noexcept { return state_.index() == 0; }
+    explicit operator bool() const noexcept { return ok(); }
+
+    T& value() & { return std::get<0>(state_); }
+    const T& value() const& { return std::get<0>(state_); }
+    T&& value() && { return std::get<0>(std::move(state_)); }
+    T* operator->() { return &value(); }
+    const T* operator->() const { return &value(); }
+    T& operator*() & { return value(); }
+    const T& operator*() const& { return value(); }
+
+    const Error& error() const& { return std::get<1>(state_); }
+    Error&& error() && { return std::get<1>(std::move(state_)); }
+
+private:
+    std::variant<T, Error> state_;
+};
+
+// The result of a check that yields nothing but success or an Error.
+class [[nodiscard]] Status {
+public:
+    Status() = default;
+    Status(Error error) : error_(std::move(error)) {}  // NOLINT
+
+    bool ok() const noexcept { return error_.code == Errc::ok; }
+    explicit operator bool() const noexcept { return ok(); }
+    const Error& error() const noexcept { return error_; }
+
+private:
+    Error error_;
+};
+
+inline Error make_error(Errc code, std::string message, std::size_t offset = Error::no_offset) {
+    return Error{code, std::move(message), offset};
+}
+
+}  // namespace jpp

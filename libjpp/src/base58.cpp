@@ -1,0 +1,1 @@
+#include "jpp/base58.hpp"

@@ -1,0 +1,1 @@
+#include "jpp/cashaddr.hpp"

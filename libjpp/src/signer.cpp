@@ -1,0 +1,1 @@
+#include "jpp/signer.hpp"

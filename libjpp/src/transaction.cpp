@@ -1,0 +1,1 @@
+#include "jpp/transaction.hpp"
