@@ -20,8 +20,10 @@ std::string_view errc_name(Errc code) noexcept {
     case Errc::tx_duplicate_input: return "tx_duplicate_input";
     case Errc::tx_null_prevout: return "tx_null_prevout";
     case Errc::tx_token_commitment_too_long: return "tx_token_commitment_too_long";
+    case Errc::tx_bad_coinbase: return "tx_bad_coinbase";
     case Errc::tx_nonstandard_size: return "tx_nonstandard_size";
     case Errc::tx_dust_output: return "tx_dust_output";
+    case Errc::tx_nonstandard_output: return "tx_nonstandard_output";
     case Errc::invalid_address: return "invalid_address";
     case Errc::address_checksum: return "address_checksum";
     case Errc::address_mixed_case: return "address_mixed_case";

@@ -29,9 +29,11 @@ enum class Errc : int {
     tx_duplicate_input,       // two inputs spend one outpoint
     tx_null_prevout,          // a non-coinbase input spending the null outpoint
     tx_token_commitment_too_long,
+    tx_bad_coinbase,          // coinbase script length outside 2..100, or tokens in a coinbase
     // Standardness (relay policy) of a transaction
     tx_nonstandard_size,      // above 100,000 bytes
     tx_dust_output,           // an output below its dust threshold
+    tx_nonstandard_output,    // OP_RETURN data above the 223-byte relay limit
     // Addresses
     invalid_address,          // no valid CashAddr or base58check form
     address_checksum,         // well-formed but the checksum does not match
