@@ -1,5 +1,8 @@
 #include "jpp/bytes.hpp"
 
+#include <bit>
+#include <cstring>
+
 namespace jpp {
 namespace {
 
@@ -8,6 +11,18 @@ int hex_value(char c) noexcept {
     if (c >= 'a' && c <= 'f') return c - 'a' + 10;
     if (c >= 'A' && c <= 'F') return c - 'A' + 10;
     return -1;
+}
+
+// Fixed-width little-endian load; compilers turn the memcpy into one move on little-endian hosts.
+template <class T>
+T load_le(const std::uint8_t* p) noexcept {
+    T v = 0;
+    if constexpr (std::endian::native == std::endian::little) {
+        std::memcpy(&v, p, sizeof v);
+    } else {
+        for (std::size_t i = sizeof(T); i-- > 0;) v = static_cast<T>(v << 8 | p[i]);
+    }
+    return v;
 }
 
 }  // namespace
@@ -65,16 +80,14 @@ std::uint8_t Reader::u8() {
 
 std::uint32_t Reader::u32le() {
     if (!take(4, "a 32-bit integer")) return 0;
-    std::uint32_t v = 0;
-    for (int i = 3; i >= 0; --i) v = v << 8 | data_[offset_ + static_cast<std::size_t>(i)];
+    const std::uint32_t v = load_le<std::uint32_t>(data_.data() + offset_);
     offset_ += 4;
     return v;
 }
 
 std::uint64_t Reader::u64le() {
     if (!take(8, "a 64-bit integer")) return 0;
-    std::uint64_t v = 0;
-    for (int i = 7; i >= 0; --i) v = v << 8 | data_[offset_ + static_cast<std::size_t>(i)];
+    const std::uint64_t v = load_le<std::uint64_t>(data_.data() + offset_);
     offset_ += 8;
     return v;
 }

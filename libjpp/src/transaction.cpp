@@ -92,9 +92,8 @@ Result<Output> decode_output(ByteView raw) {
     return output;
 }
 
-Result<Transaction> decode_transaction(ByteView raw) {
+Status decode_transaction(ByteView raw, Transaction& tx) {
     Reader reader(raw);
-    Transaction tx;
     tx.version = reader.u32le();
 
     const std::size_t inputs_at = reader.offset();
@@ -128,6 +127,12 @@ Result<Transaction> decode_transaction(ByteView raw) {
         reader.fail(Errc::trailing_bytes,
                     std::to_string(reader.remaining()) + " unexpected bytes after the encoded transaction");
     if (!reader.ok()) return reader.error();
+    return {};
+}
+
+Result<Transaction> decode_transaction(ByteView raw) {
+    Transaction tx;
+    if (Status s = decode_transaction(raw, tx); !s) return s.error();
     return tx;
 }
 

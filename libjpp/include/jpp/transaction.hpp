@@ -71,6 +71,9 @@ struct Transaction {
 
 // Decoding: the whole span must be exactly one transaction.
 Result<Transaction> decode_transaction(ByteView raw);
+// The same into an existing object, reusing its buffers: a server decoding many transactions per thread keeps
+// one Transaction and allocates almost nothing. On failure `out` holds a partial decode and must not be used.
+Status decode_transaction(ByteView raw, Transaction& out);
 Result<Transaction> decode_transaction_hex(std::string_view hex);
 
 // A single output in its wire form (value, CompactSize length, token prefix + locking bytecode), as in a

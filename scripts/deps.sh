@@ -1,0 +1,24 @@
+# Sourced by the set-up scripts: install_packages PKG... installs, with apt-get, those not installed yet.
+install_packages() {
+  local missing=()
+  for pkg in "$@"; do
+    dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "install ok installed" || missing+=("$pkg")
+  done
+  [ ${#missing[@]} -eq 0 ] && return 0
+  echo "installing: ${missing[*]}"
+  local sudo=""
+  [ "$(id -u)" -eq 0 ] || sudo="sudo"
+  $sudo apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends "${missing[@]}" > /dev/null
+}
+
+# What building libjpp needs on Debian 12.
+BUILD_PACKAGES=(g++ cmake ninja-build pkg-config libssl-dev libsecp256k1-dev rapidjson-dev libsqlitecpp-dev
+  libsqlite3-dev libcli11-dev doctest-dev libasio-dev)
+# What the tests need on top: clang's libFuzzer and sanitizer runtimes, Node.js for the libauth cross-checks.
+TEST_PACKAGES=(clang libclang-rt-14-dev)
+
+install_node() {
+  command -v node > /dev/null && command -v npm > /dev/null && return 0
+  install_packages nodejs npm
+}

@@ -1,0 +1,24 @@
+#!/usr/bin/env bash
+# Installs what is missing (apt-get, npm), builds everything with warnings as errors, and runs every test:
+# unit and vector tests, the libauth cross-checks, the install test, the same suite under AddressSanitizer +
+# UndefinedBehaviorSanitizer, and a short run of each fuzzer.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+source scripts/deps.sh
+install_packages "${BUILD_PACKAGES[@]}" "${TEST_PACKAGES[@]}"
+install_node
+npm ci --prefix tests/oracle --no-audit --no-fund --loglevel=error
+
+echo "== build and test (RelWithDebInfo, -Werror)"
+cmake -S . -B build/test -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo -DJPP_WARNINGS_AS_ERRORS=ON > /dev/null
+cmake --build build/test
+ctest --test-dir build/test --output-on-failure
+
+echo "== the same tests under AddressSanitizer + UndefinedBehaviorSanitizer"
+cmake -S . -B build/asan -G Ninja -DCMAKE_BUILD_TYPE=Debug -DJPP_WARNINGS_AS_ERRORS=ON \
+  -DJPP_SANITIZE=address,undefined -DJPP_BUILD_BENCH=OFF > /dev/null
+cmake --build build/asan
+ctest --test-dir build/asan --output-on-failure
+
+echo "== fuzzers, ${JPP_FUZZ_SECONDS:-15}s each"
+tests/fuzz/run.sh "${JPP_FUZZ_SECONDS:-15}" build/fuzz
