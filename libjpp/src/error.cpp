@@ -33,6 +33,18 @@ std::string_view errc_name(Errc code) noexcept {
     case Errc::invalid_private_key: return "invalid_private_key";
     case Errc::invalid_argument: return "invalid_argument";
     case Errc::signing_failed: return "signing_failed";
+    case Errc::invoice_invalid: return "invoice_invalid";
+    case Errc::invoice_not_found: return "invoice_not_found";
+    case Errc::invoice_expired: return "invoice_expired";
+    case Errc::invoice_already_paid: return "invoice_already_paid";
+    case Errc::payment_output_missing: return "payment_output_missing";
+    case Errc::payment_inputs_short: return "payment_inputs_short";
+    case Errc::payment_fee_too_low: return "payment_fee_too_low";
+    case Errc::payment_tx_used: return "payment_tx_used";
+    case Errc::broadcast_rejected: return "broadcast_rejected";
+    case Errc::chain_unavailable: return "chain_unavailable";
+    case Errc::store_failure: return "store_failure";
+    case Errc::json_invalid: return "json_invalid";
     }
     return "unknown";
 }

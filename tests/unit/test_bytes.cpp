@@ -141,7 +141,7 @@ TEST_CASE("errors describe themselves with the offset, and codes have stable nam
     CHECK(errc_name(Errc::truncated) == "truncated");
     CHECK(errc_name(Errc::tx_dust_output) == "tx_dust_output");
     CHECK(errc_name(Errc::ok) == "ok");
-    for (int c = 0; c <= static_cast<int>(Errc::signing_failed); ++c)
+    for (int c = 0; c <= static_cast<int>(Errc::json_invalid); ++c)
         CHECK(errc_name(static_cast<Errc>(c)) != "unknown");
 }
 

@@ -57,7 +57,7 @@ TEST_CASE("decodes a known transaction: fields, txid in display order, byte-iden
     CHECK(tx->inputs[0].unlocking_bytecode.size() == 77);
     CHECK(tx->inputs[0].sequence == 0xffffffff);
     REQUIRE(tx->outputs.size() == 1);
-    CHECK(tx->outputs[0].value == 50 * coin);
+    CHECK(tx->outputs[0].value == 50 * satoshis_per_bch);
     CHECK(tx->outputs[0].locking_bytecode.size() == 67);
     CHECK_FALSE(tx->outputs[0].token.has_value());
     CHECK(tx->locktime == 0);

@@ -45,6 +45,19 @@ enum class Errc : int {
     invalid_private_key,
     invalid_argument,
     signing_failed,
+    // Invoices and payments
+    invoice_invalid,          // a create request that breaks a rule (the message names the field)
+    invoice_not_found,
+    invoice_expired,
+    invoice_already_paid,     // paid by another transaction
+    payment_output_missing,   // an invoice output no transaction output matches
+    payment_inputs_short,     // the inputs hold less than the outputs
+    payment_fee_too_low,      // below the invoice's fee rate over the signed size
+    payment_tx_used,          // the transaction already settled another invoice
+    broadcast_rejected,       // the node refused the transaction
+    chain_unavailable,        // the node could not be reached or timed out
+    store_failure,            // the database failed (full disk, I/O error, busy beyond the timeout)
+    json_invalid,             // malformed JSON or a field of the wrong type
 };
 
 // The stable lower_snake_case name of a code, as used in JSON error bodies ("truncated", "tx_dust_output" ...).

@@ -19,8 +19,8 @@
 
 namespace jpp {
 
-inline constexpr std::int64_t coin = 100'000'000;
-inline constexpr std::int64_t max_money = 21'000'000 * coin;
+inline constexpr std::int64_t satoshis_per_bch = 100'000'000;
+inline constexpr std::int64_t max_money = 21'000'000 * satoshis_per_bch;
 inline constexpr std::size_t min_transaction_size = 65;
 inline constexpr std::size_t max_transaction_size = 1'000'000;
 inline constexpr std::size_t max_standard_transaction_size = 100'000;

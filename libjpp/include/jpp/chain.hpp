@@ -1,0 +1,54 @@
+// The blockchain as the core sees it: an interface a host implements (jppd talks to a node's JSON-RPC),
+// and an offline implementation for tests and for hosts that unit-test payment logic.
+#pragma once
+
+#include <map>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "jpp/error.hpp"
+#include "jpp/transaction.hpp"
+
+namespace jpp {
+
+class ChainBackend {
+public:
+    virtual ~ChainBackend() = default;
+
+    // Hands the transaction to the network. A node that already has it counts as success.
+    // Errors: Errc::broadcast_rejected (with the node's reason), Errc::chain_unavailable.
+    virtual Status broadcast(ByteView raw_transaction, const TxId& txid) = 0;
+
+    // The outputs the transaction's inputs spend, in input order, or nullopt when the backend cannot tell
+    // (no such coins known, or no index to look them up). Errc::chain_unavailable when it could not ask.
+    virtual Result<std::optional<std::vector<Output>>> spent_outputs(const Transaction& tx) = 0;
+
+    // For health checks: can the backend be reached now?
+    virtual Status ping() = 0;
+};
+
+// Everything in memory, thread-safe: coins a test declares, a record of what was broadcast, and a mempool's
+// refusal to spend one outpoint twice. Broadcast outputs become coins, so chains of payments work.
+// `fail_next_broadcasts` makes the next broadcasts fail with the given error, for fault tests.
+class OfflineChain final : public ChainBackend {
+public:
+    void add_coin(const Outpoint& outpoint, const Output& output);
+    void fail_next_broadcasts(int count, Error error);
+    std::vector<TxId> broadcasts() const;
+
+    Status broadcast(ByteView raw_transaction, const TxId& txid) override;
+    Result<std::optional<std::vector<Output>>> spent_outputs(const Transaction& tx) override;
+    Status ping() override { return {}; }
+
+private:
+    mutable std::mutex mutex_;
+    std::map<Outpoint, Output> coins_;
+    std::vector<TxId> broadcasts_;
+    std::vector<Outpoint> spent_;
+    int failures_left_ = 0;
+    Error failure_;
+};
+
+}  // namespace jpp

@@ -1,0 +1,81 @@
+// The invoice model: what a merchant asks to be paid, and the payment that settled it.
+#pragma once
+
+#include <array>
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "jpp/address.hpp"
+#include "jpp/clock.hpp"
+#include "jpp/token.hpp"
+#include "jpp/transaction.hpp"
+
+namespace jpp {
+
+// A random (version 4) UUID, shown as 32 lower-case hex digits: the invoice's payment_id.
+struct InvoiceId {
+    std::array<std::uint8_t, 16> bytes{};
+
+    // From a CSPRNG (OpenSSL RAND_bytes).
+    static InvoiceId generate();
+    // 32 hex digits, or the dashed 8-4-4-4-12 form; either case.
+    static Result<InvoiceId> parse(std::string_view text);
+    std::string hex() const;
+
+    bool operator==(const InvoiceId&) const = default;
+    auto operator<=>(const InvoiceId&) const = default;
+};
+
+struct InvoiceOutput {
+    std::int64_t amount = 0;  // satoshis
+    std::string address;      // CashAddr with prefix, as the merchant gave it (normalized to lower case)
+    Bytes locking_bytecode;   // what the address pays to: the bytes a transaction output must carry
+    std::string description;
+    std::optional<TokenData> token;
+
+    bool operator==(const InvoiceOutput&) const = default;
+};
+
+struct RefundOutput {
+    std::int64_t amount = 0;
+    std::string address;
+
+    bool operator==(const RefundOutput&) const = default;
+};
+
+struct Payment {
+    TxId txid;
+    std::string memo;
+    Timestamp paid_at{};
+    std::vector<RefundOutput> refund_to;
+    Bytes raw_transaction;  // kept for audit
+
+    bool operator==(const Payment&) const = default;
+};
+
+enum class InvoiceStatus : std::uint8_t { open, paid, expired };
+std::string_view invoice_status_name(InvoiceStatus status) noexcept;  // "open", "paid", "expired"
+
+struct Invoice {
+    InvoiceId id;
+    Network network = Network::main;
+    std::string currency = "BCH";
+    double required_fee_per_byte = 1.0;
+    std::string memo;
+    Timestamp time{};
+    Timestamp expires{};
+    std::string merchant_data = "null";  // any JSON value, kept verbatim as text
+    std::vector<InvoiceOutput> outputs;
+    std::optional<Payment> payment;
+
+    // Paid wins over expired: a payment accepted before expiry stays paid forever.
+    InvoiceStatus status_at(Timestamp now) const noexcept;
+    std::int64_t total_amount() const noexcept;
+
+    bool operator==(const Invoice&) const = default;
+};
+
+}  // namespace jpp
