@@ -6,6 +6,7 @@
 #include <array>
 #include <cstdint>
 #include <span>
+#include <string>
 #include <string_view>
 
 #include "jpp/bytes.hpp"
@@ -29,6 +30,7 @@ public:
     static Result<PrivateKey> from_bytes(ByteView secret);
     // Wallet Import Format; compressed keys only (the only kind BCH wallets make today).
     static Result<PrivateKey> from_wif(std::string_view wif);
+    std::string to_wif(bool mainnet = true) const;
 
     // The 33-byte compressed public key.
     std::array<std::uint8_t, 33> public_key() const;
@@ -50,14 +52,17 @@ struct Coin {
 };
 
 // The BIP143-style digest BCH signs when FORKID is set. `spent` holds the output each input spends, in input
-// order (its value, and its token data which goes into the preimage; all of them when UTXOS is set).
-// `script_code` is the spent locking bytecode for P2PKH.
+// order: its value and its token data go into the preimage, and all of them when UTXOS is set.
+// `script_code` is the spent locking bytecode for P2PKH. Any hash type with FORKID is digested the way a node's
+// interpreter does (unknown base types as ALL); which types a signature may carry is a separate rule.
+// `cashtokens = false` gives the digest from before the May 2023 upgrade (no hashUtxos, no token prefix), which
+// is what BCHN's sighash.json vectors hold.
 Result<Hash256> signature_hash(const Transaction& tx, std::size_t input_index, std::span<const Output> spent,
-                               ByteView script_code, std::uint32_t sighash_type);
+                               ByteView script_code, std::uint32_t sighash_type, bool cashtokens = true);
 
 // The preimage itself, for tests and for hosts that want to inspect what is signed.
 Result<Bytes> signature_preimage(const Transaction& tx, std::size_t input_index, std::span<const Output> spent,
-                                 ByteView script_code, std::uint32_t sighash_type);
+                                 ByteView script_code, std::uint32_t sighash_type, bool cashtokens = true);
 
 // Builds and signs a transaction spending `coins` (all P2PKH to `key`) to `outputs`, in that order, with
 // SIGHASH_ALL|FORKID. No change output is added: whatever the coins hold beyond the outputs is the fee.
