@@ -102,17 +102,21 @@ std::string_view cashaddr_prefix(Network network) noexcept {
 
 Result<Address> decode_address(std::string_view text, Network network) {
     if (text.empty()) return make_error(Errc::invalid_address, "address is empty");
-    auto cash = from_cashaddr(text, network);
-    if (cash || text.find(':') != std::string_view::npos) return cash;
-    // No prefix: a bare CashAddr payload, or a legacy address. Prefer the CashAddr diagnosis only when the text
-    // could not be base58 at all.
+    if (text.find(':') != std::string_view::npos) return from_cashaddr(text, network);
+    // No prefix: a legacy address or a bare CashAddr payload. The two alphabets overlap, so try legacy first
+    // (its checksum is decisive), then CashAddr, and report the error of the form the text looks like.
     auto legacy = from_legacy(text, network);
-    if (legacy) return legacy;
-    if (cash.error().code == Errc::address_checksum || cash.error().code == Errc::address_mixed_case ||
-        cash.error().code == Errc::address_unsupported_type)
-        return cash;
-    if (legacy.error().code != Errc::invalid_address) return legacy;
-    return make_error(Errc::invalid_address, "not a CashAddr or legacy address: " + cash.error().message);
+    if (legacy || legacy.error().code == Errc::address_wrong_network) return legacy;
+    const bool decoded_base58check = legacy.error().message.find("version byte") != std::string::npos ||
+                                     legacy.error().message.find("legacy address holds") != std::string::npos;
+    if (decoded_base58check) return legacy;  // a valid base58check string that is not an address (a WIF key ...)
+    auto cash = from_cashaddr(text, network);
+    if (cash) return cash;
+    const bool cashaddr_alphabet = text.find_first_not_of("qpzry9x8gf2tvdw0s3jn54khce6mua7lQPZRY9X8GF2TVDW0S3JN54KHCE6MUA7L") ==
+                                   std::string_view::npos;
+    if (cashaddr_alphabet) return cash;
+    if (legacy.error().code == Errc::address_checksum) return legacy;
+    return make_error(Errc::invalid_address, "not a CashAddr or legacy address");
 }
 
 std::string encode_cashaddr(const Address& address) {
