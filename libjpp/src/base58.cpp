@@ -11,7 +11,7 @@ namespace {
 constexpr char alphabet[] = "123456789ABCDEFGHJKLMNPQRSTUVWXYZabcdefghijkmnopqrstuvwxyz";
 
 // Longest text accepted: far beyond any address or key, small enough that the quadratic conversion stays cheap.
-constexpr std::size_t max_text = 256;
+constexpr std::size_t max_text = 1024;
 
 int digit_value(char c) noexcept {
     const char* at = std::find(alphabet, alphabet + 58, c);
