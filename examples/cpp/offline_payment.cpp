@@ -1,56 +1,77 @@
-// Builds and signs a payment offline, then reads it back the way a payment server does:
-// strict decode, consensus and relay-policy checks, and a look at where each output pays.
+// Unit-testing payment logic offline: create an invoice, pay it with a transaction signed by the offline signer,
+// verify, pay against an in-memory chain, and receive the payment_received event. No node, no network, no daemon.
 #include <cstdio>
+#include <filesystem>
 #include <vector>
 
-#include <jpp/address.hpp>
+#include <jpp/json.hpp>
+#include <jpp/service.hpp>
 #include <jpp/signer.hpp>
-#include <jpp/transaction.hpp>
+#include <jpp/sqlite_store.hpp>
+
+namespace {
+
+int fail(const char* step, const jpp::Error& error) {
+    std::fprintf(stderr, "%s: %s [%s]\n", step, error.describe().c_str(), std::string(jpp::errc_name(error.code)).c_str());
+    return 1;
+}
+
+}  // namespace
 
 int main() {
-    // A throwaway key (the secret 1) and a coin it owns: 100,000 satoshis at a made-up outpoint.
+    // The pieces a host wires together: a store, a chain backend, an event bus and a clock.
+    const auto db = std::filesystem::temp_directory_path() / ("offline-payment-" + jpp::InvoiceId::generate().hex());
+    auto store = jpp::SqliteStore::open(db.string());
+    if (!store) return fail("open store", store.error());
+    jpp::OfflineChain chain;
+    jpp::InProcessEventBus bus;
+    jpp::SystemClock clock;
+    jpp::InvoiceService service(**store, chain, bus, clock);
+    const jpp::JsonContext json{"http://127.0.0.1:8000", clock.now()};
+    int notified = 0;
+    bus.subscribe_all([&](const jpp::Event& event) {
+        std::printf("event: %s\n", jpp::event_to_json(event, json).c_str());
+        ++notified;
+    });
+
+    // 1. The merchant asks for 12,345 sat.
+    jpp::CreateInvoiceRequest request;
+    request.outputs.push_back({12'345, "bitcoincash:qpm2qsznhks23z7629mms6s4cwef74vcwvy22gdx6a", "coffee", {}});
+    request.memo = "One coffee";
+    auto invoice = service.create(request);
+    if (!invoice) return fail("create", invoice.error());
+    std::printf("invoice %s: %s\n", invoice->id.hex().c_str(), jpp::invoice_to_json(*invoice, json).c_str());
+
+    // 2. The customer's wallet: a key (the secret 1, for the example), a coin it owns, a signed transaction.
     jpp::Bytes secret(32, 0);
     secret[31] = 1;
     auto key = jpp::PrivateKey::from_bytes(secret);
-    if (!key) return 1;
-    const jpp::Address own{jpp::Network::main, jpp::AddressKind::p2pkh,
-                           jpp::Bytes(key->public_key_hash().begin(), key->public_key_hash().end()), false};
+    if (!key) return fail("key", key.error());
+    const auto pkh = key->public_key_hash();
+    const jpp::Address wallet{jpp::Network::main, jpp::AddressKind::p2pkh, jpp::Bytes(pkh.begin(), pkh.end()), false};
     jpp::Coin coin;
     coin.outpoint.txid.bytes.fill(0x11);
-    coin.output = jpp::Output{100'000, jpp::locking_bytecode(own), std::nullopt};
-
-    // Pay 12,345 sat to a merchant, send 87,429 back as change, leave 226 sat as the fee.
-    auto merchant = jpp::decode_address("bitcoincash:qpm2qsznhks23z7629mms6s4cwef74vcwvy22gdx6a", jpp::Network::main);
-    if (!merchant) {
-        std::fprintf(stderr, "%s\n", merchant.error().describe().c_str());
-        return 1;
-    }
-    const std::vector<jpp::Output> outputs{{12'345, jpp::locking_bytecode(*merchant), std::nullopt},
-                                           {87'429, jpp::locking_bytecode(own), std::nullopt}};
+    coin.output = jpp::Output{100'000, jpp::locking_bytecode(wallet), std::nullopt};
+    chain.add_coin(coin.outpoint, coin.output);  // so the server can check inputs and fee
+    const std::vector<jpp::Output> outputs{
+        {invoice->outputs[0].amount, invoice->outputs[0].locking_bytecode, std::nullopt},
+        {87'429, jpp::locking_bytecode(wallet), std::nullopt}};  // change; 226 sat fee
     auto tx = jpp::build_p2pkh_transaction(*key, {&coin, 1}, outputs);
-    if (!tx) {
-        std::fprintf(stderr, "signing failed: %s\n", tx.error().describe().c_str());
-        return 1;
-    }
-    const jpp::Bytes raw = jpp::encode_transaction(*tx);
-    std::printf("signed transaction (%zu bytes):\n%s\n\n", raw.size(), jpp::to_hex(raw).c_str());
+    if (!tx) return fail("sign", tx.error());
+    const std::string hex = jpp::to_hex(jpp::encode_transaction(*tx));
+    std::printf("signed transaction %s\n", jpp::transaction_id(*tx).hex().c_str());
 
-    // What a server does with bytes it receives.
-    auto decoded = jpp::decode_transaction(raw);
-    if (!decoded) {
-        std::fprintf(stderr, "decode: %s\n", decoded.error().describe().c_str());
-        return 1;
-    }
-    const jpp::Status consensus = jpp::check_consensus(*decoded, {}, raw.size());
-    const jpp::Status standard = jpp::check_standard(*decoded, raw.size());
-    std::printf("txid      %s\n", jpp::transaction_id(raw).hex().c_str());
-    std::printf("consensus %s\n", consensus ? "ok" : consensus.error().describe().c_str());
-    std::printf("standard  %s\n", standard ? "ok" : standard.error().describe().c_str());
-    for (std::size_t i = 0; i < decoded->outputs.size(); ++i) {
-        const jpp::Output& out = decoded->outputs[i];
-        auto to = jpp::address_from_locking_bytecode(out.locking_bytecode, jpp::Network::main);
-        std::printf("output %zu  %lld sat to %s\n", i, static_cast<long long>(out.value),
-                    to ? jpp::encode_cashaddr(*to).c_str() : "a non-standard script");
-    }
-    return consensus && standard ? 0 : 1;
+    // 3. The server: verify, then pay (broadcast to the offline chain, record, publish).
+    auto verdict = service.verify(invoice->id, hex);
+    if (!verdict) return fail("verify", verdict.error());
+    std::printf("verify: ok, fee %lld sat for %zu bytes (inputs checked: %s)\n", static_cast<long long>(verdict->fee),
+                verdict->size, verdict->inputs_checked ? "yes" : "no");
+    auto paid = service.pay(invoice->id, jpp::PayRequest{hex, "Thanks!", {}});
+    if (!paid) return fail("pay", paid.error());
+    std::printf("paid by %s; broadcasts: %zu; events: %d\n", paid->payment->txid.hex().c_str(),
+                chain.broadcasts().size(), notified);
+
+    store->reset();
+    for (const char* suffix : {"", "-wal", "-shm"}) std::filesystem::remove(db.string() + suffix);
+    return notified == 1 ? 0 : 1;
 }

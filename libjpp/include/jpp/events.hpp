@@ -31,7 +31,8 @@ public:
     virtual void publish(const Event& event) = 0;
     virtual SubscriptionId subscribe(const InvoiceId& invoice, EventHandler handler) = 0;
     virtual SubscriptionId subscribe_all(EventHandler handler) = 0;
-    // After unsubscribe returns, the handler is not called again (a call already running may finish).
+    // After unsubscribe returns, no publication that starts later reaches the handler; one already under way
+    // may still deliver to it.
     virtual void unsubscribe(SubscriptionId id) = 0;
 };
 
