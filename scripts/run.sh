@@ -13,8 +13,9 @@ if [ -x build/release/jppd/jppd ]; then
 fi
 cat <<'MSG'
 
-jppd, the HTTP/WebSocket daemon, is not written yet. This build holds libjpp's chain layer (transactions,
-CashTokens, addresses, hashing, the offline signer); here is its embedding example at work:
+jppd, the HTTP/WebSocket daemon, is not written yet. This build holds libjpp: transactions, CashTokens,
+addresses, the offline signer, invoices, verification, the SQLite store and the event bus. Here is its offline
+payment example at work (an invoice created, paid by a signed transaction, verified, recorded and announced):
 
 MSG
 build/release/examples/offline_payment

@@ -53,7 +53,7 @@ Result<std::string> cashaddr_encode(std::string_view prefix, std::uint8_t type, 
     if (prefix.empty()) return make_error(Errc::invalid_argument, "empty CashAddr prefix");
 
     Bytes data(1 + hash.size());
-    data[0] = static_cast<std::uint8_t>(type << 3 | size_bits);
+    data[0] = static_cast<std::uint8_t>(static_cast<std::size_t>(type) << 3 | size_bits);
     std::copy(hash.begin(), hash.end(), data.begin() + 1);
     std::vector<std::uint8_t> payload;  // 8-bit groups regrouped into 5-bit ones, zero-padded on the right
     unsigned accumulator = 0, bits = 0;
