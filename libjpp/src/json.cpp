@@ -142,7 +142,7 @@ struct DepthGuard : rapidjson::BaseReaderHandler<rapidjson::UTF8<>, DepthGuard> 
 
 Error json_error(const std::string& message) { return make_error(Errc::json_invalid, message); }
 
-Result<rapidjson::Document> parse(std::string_view body, const JsonLimits& limits) {
+Result<rapidjson::Document> parse_any(std::string_view body, const JsonLimits& limits) {
     if (body.size() > limits.max_bytes)
         return json_error("request body of " + std::to_string(body.size()) + " bytes exceeds the limit of " +
                           std::to_string(limits.max_bytes));
@@ -159,7 +159,12 @@ Result<rapidjson::Document> parse(std::string_view body, const JsonLimits& limit
     rapidjson::Document doc;
     doc.Parse<parse_flags>(body.data(), body.size());
     if (doc.HasParseError()) return json_error("malformed JSON");
-    if (!doc.IsObject()) return json_error("the request body must be a JSON object");
+    return doc;
+}
+
+Result<rapidjson::Document> parse(std::string_view body, const JsonLimits& limits) {
+    auto doc = parse_any(body, limits);
+    if (doc && !doc->IsObject()) return json_error("the request body must be a JSON object");
     return doc;
 }
 
@@ -351,6 +356,8 @@ Result<PayRequest> parse_pay_request(std::string_view body, const JsonLimits& li
     }
     return request;
 }
+
+bool is_json_value(std::string_view text, const JsonLimits& limits) { return parse_any(text, limits).ok(); }
 
 Result<std::string> parse_verify_request(std::string_view body, const JsonLimits& limits) {
     auto doc = parse(body, limits);

@@ -2,6 +2,8 @@
 
 #include <cmath>
 
+#include "jpp/json.hpp"
+
 namespace jpp {
 namespace {
 
@@ -29,6 +31,7 @@ Result<Invoice> InvoiceService::create(const CreateInvoiceRequest& request) {
     if (request.merchant_data.size() > config_.max_merchant_data_bytes)
         return field_error("merchant_data", "longer than " + std::to_string(config_.max_merchant_data_bytes) +
                                                 " bytes");
+    if (!is_json_value(request.merchant_data)) return field_error("merchant_data", "not a single valid JSON value");
     const double fee_rate = request.required_fee_per_byte.value_or(config_.default_fee_per_byte);
     if (!std::isfinite(fee_rate) || fee_rate < 0 || fee_rate > 1000)
         return field_error("required_fee_per_byte", "must be between 0 and 1000 sat/byte");

@@ -78,6 +78,25 @@ std::array<std::uint8_t, N> fixed_blob(const SQLite::Column& column) {
     return out;
 }
 
+void insert_payment(SQLite::Database& db, const InvoiceId& id, const Payment& payment) {
+    SQLite::Statement p(db, "INSERT INTO payments (invoice_id, txid, memo, paid_at, raw_transaction) "
+                            "VALUES (?, ?, ?, ?, ?)");
+    bind_blob(p, 1, id.bytes);
+    bind_blob(p, 2, payment.txid.bytes);
+    p.bind(3, payment.memo);
+    p.bind(4, to_seconds(payment.paid_at));
+    bind_blob(p, 5, payment.raw_transaction);
+    p.exec();
+    for (std::size_t i = 0; i < payment.refund_to.size(); ++i) {
+        SQLite::Statement r(db, "INSERT INTO refund_outputs (invoice_id, position, amount, address) VALUES (?, ?, ?, ?)");
+        bind_blob(r, 1, id.bytes);
+        r.bind(2, static_cast<std::int64_t>(i));
+        r.bind(3, payment.refund_to[i].amount);
+        r.bind(4, payment.refund_to[i].address);
+        r.exec();
+    }
+}
+
 bool is_constraint_violation(const SQLite::Exception& e) { return (e.getErrorCode() & 0xff) == SQLITE_CONSTRAINT; }
 
 }  // namespace
@@ -284,26 +303,8 @@ Status SqliteStore::insert(const Invoice& invoice) {
             }
             out.exec();
         }
-        if (invoice.payment) {
-            // Only for importing paid invoices; payments normally arrive through record_payment().
-            SQLite::Statement p(db, "INSERT INTO payments (invoice_id, txid, memo, paid_at, raw_transaction) "
-                                    "VALUES (?, ?, ?, ?, ?)");
-            bind_blob(p, 1, invoice.id.bytes);
-            bind_blob(p, 2, invoice.payment->txid.bytes);
-            p.bind(3, invoice.payment->memo);
-            p.bind(4, static_cast<std::int64_t>(to_seconds(invoice.payment->paid_at)));
-            bind_blob(p, 5, invoice.payment->raw_transaction);
-            p.exec();
-            for (std::size_t i = 0; i < invoice.payment->refund_to.size(); ++i) {
-                SQLite::Statement r(db, "INSERT INTO refund_outputs (invoice_id, position, amount, address) "
-                                        "VALUES (?, ?, ?, ?)");
-                bind_blob(r, 1, invoice.id.bytes);
-                r.bind(2, static_cast<std::int64_t>(i));
-                r.bind(3, static_cast<std::int64_t>(invoice.payment->refund_to[i].amount));
-                r.bind(4, invoice.payment->refund_to[i].address);
-                r.exec();
-            }
-        }
+        // Only for importing paid invoices; payments normally arrive through record_payment().
+        if (invoice.payment) insert_payment(db, invoice.id, *invoice.payment);
         tx.commit();
         return true;
     });
@@ -341,23 +342,7 @@ Result<RecordOutcome> SqliteStore::record_payment(const InvoiceId& id, const Pay
             SQLite::Transaction tx(db, SQLite::TransactionBehavior::IMMEDIATE);
             const RecordOutcome outcome = Impl::classify(db, id, payment.txid);
             if (outcome != RecordOutcome::recorded) return outcome;
-            SQLite::Statement p(db, "INSERT INTO payments (invoice_id, txid, memo, paid_at, raw_transaction) "
-                                    "VALUES (?, ?, ?, ?, ?)");
-            bind_blob(p, 1, id.bytes);
-            bind_blob(p, 2, payment.txid.bytes);
-            p.bind(3, payment.memo);
-            p.bind(4, static_cast<std::int64_t>(to_seconds(payment.paid_at)));
-            bind_blob(p, 5, payment.raw_transaction);
-            p.exec();
-            for (std::size_t i = 0; i < payment.refund_to.size(); ++i) {
-                SQLite::Statement r(db, "INSERT INTO refund_outputs (invoice_id, position, amount, address) "
-                                        "VALUES (?, ?, ?, ?)");
-                bind_blob(r, 1, id.bytes);
-                r.bind(2, static_cast<std::int64_t>(i));
-                r.bind(3, static_cast<std::int64_t>(payment.refund_to[i].amount));
-                r.bind(4, payment.refund_to[i].address);
-                r.exec();
-            }
+            insert_payment(db, id, payment);
             tx.commit();
             return RecordOutcome::recorded;
         } catch (const SQLite::Exception& e) {

@@ -11,8 +11,15 @@ constexpr std::size_t min_output_size = 8 + 1;
 constexpr std::size_t max_op_return_relay = 223;
 constexpr std::uint8_t op_return = 0x6a;
 
-std::size_t count_limit(const Reader& reader, std::size_t min_item_size) {
-    return reader.remaining() / min_item_size;
+// Reads a count of items and refuses one the remaining bytes cannot hold, before anything is allocated for it.
+std::size_t read_count(Reader& reader, const char* what, std::size_t min_item_size) {
+    const std::size_t at = reader.offset();
+    const std::uint64_t count = reader.compact_size(what);
+    if (reader.ok() && count > reader.remaining() / min_item_size)
+        reader.fail_at(at, Errc::truncated,
+                       std::string(what) + " " + std::to_string(count) + " does not fit in the remaining " +
+                           std::to_string(reader.remaining()) + " bytes");
+    return reader.ok() ? static_cast<std::size_t>(count) : 0;
 }
 
 void read_input(Reader& reader, Input& input) {
@@ -96,27 +103,17 @@ Status decode_transaction(ByteView raw, Transaction& tx) {
     Reader reader(raw);
     tx.version = reader.u32le();
 
-    const std::size_t inputs_at = reader.offset();
-    const std::uint64_t input_count = reader.compact_size("input count");
-    if (reader.ok() && input_count > count_limit(reader, min_input_size))
-        reader.fail_at(inputs_at, Errc::truncated,
-                       "input count " + std::to_string(input_count) + " does not fit in the remaining " +
-                           std::to_string(reader.remaining()) + " bytes");
+    const std::size_t input_count = read_count(reader, "input count", min_input_size);
     if (!reader.ok()) return reader.error();
-    tx.inputs.resize(static_cast<std::size_t>(input_count));
+    tx.inputs.resize(input_count);
     for (Input& input : tx.inputs) {
         read_input(reader, input);
         if (!reader.ok()) return reader.error();
     }
 
-    const std::size_t outputs_at = reader.offset();
-    const std::uint64_t output_count = reader.compact_size("output count");
-    if (reader.ok() && output_count > count_limit(reader, min_output_size))
-        reader.fail_at(outputs_at, Errc::truncated,
-                       "output count " + std::to_string(output_count) + " does not fit in the remaining " +
-                           std::to_string(reader.remaining()) + " bytes");
+    const std::size_t output_count = read_count(reader, "output count", min_output_size);
     if (!reader.ok()) return reader.error();
-    tx.outputs.resize(static_cast<std::size_t>(output_count));
+    tx.outputs.resize(output_count);
     for (Output& output : tx.outputs) {
         read_output(reader, output);
         if (!reader.ok()) return reader.error();

@@ -122,6 +122,9 @@ TEST_CASE("create: every rule, and the message names the field") {
     CreateInvoiceRequest lifetime = one_output(1000, merchant);
     lifetime.lifetime = seconds(0);
     cases.push_back({lifetime, "expires_in: must be between 1 and"});
+    CreateInvoiceRequest not_json = one_output(1000, merchant);
+    not_json.merchant_data = "{oops";
+    cases.push_back({not_json, "merchant_data: not a single valid JSON value"});
     CreateInvoiceRequest many;
     for (int i = 0; i < 101; ++i) many.outputs.push_back(OutputRequest{1000, merchant, "", std::nullopt});
     cases.push_back({many, "outputs: 101 outputs exceed the limit of 100"});

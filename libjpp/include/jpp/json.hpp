@@ -38,4 +38,7 @@ Result<PayRequest> parse_pay_request(std::string_view body, const JsonLimits& li
 // {"raw_tx_hex": "..."} for verify.
 Result<std::string> parse_verify_request(std::string_view body, const JsonLimits& limits = {});
 
+// Whether `text` is exactly one JSON value within the limits (for merchant_data given through the C++ API).
+bool is_json_value(std::string_view text, const JsonLimits& limits = {});
+
 }  // namespace jpp
