@@ -1,7 +1,5 @@
 #include "jpp/bytes.hpp"
 
-#include <bit>
-#include <cstring>
 
 namespace jpp {
 namespace {
@@ -11,18 +9,6 @@ int hex_value(char c) noexcept {
     if (c >= 'a' && c <= 'f') return c - 'a' + 10;
     if (c >= 'A' && c <= 'F') return c - 'A' + 10;
     return -1;
-}
-
-// Fixed-width little-endian load; compilers turn the memcpy into one move on little-endian hosts.
-template <class T>
-T load_le(const std::uint8_t* p) noexcept {
-    T v = 0;
-    if constexpr (std::endian::native == std::endian::little) {
-        std::memcpy(&v, p, sizeof v);
-    } else {
-        for (std::size_t i = sizeof(T); i-- > 0;) v = static_cast<T>(v << 8 | p[i]);
-    }
-    return v;
 }
 
 }  // namespace
@@ -63,40 +49,9 @@ void Reader::fail_at(std::size_t at, Errc code, std::string message) {
     error_ = Error{code, std::move(message), at};
 }
 
-bool Reader::take(std::size_t count, std::string_view what) {
-    if (!ok()) return false;
-    if (count > remaining()) {
-        fail(Errc::truncated, "unexpected end of data reading " + std::string(what) + ": needed " +
-                                  std::to_string(count) + " bytes, " + std::to_string(remaining()) + " left");
-        return false;
-    }
-    return true;
-}
-
-std::uint8_t Reader::u8() {
-    if (!take(1, "a byte")) return 0;
-    return data_[offset_++];
-}
-
-std::uint32_t Reader::u32le() {
-    if (!take(4, "a 32-bit integer")) return 0;
-    const std::uint32_t v = load_le<std::uint32_t>(data_.data() + offset_);
-    offset_ += 4;
-    return v;
-}
-
-std::uint64_t Reader::u64le() {
-    if (!take(8, "a 64-bit integer")) return 0;
-    const std::uint64_t v = load_le<std::uint64_t>(data_.data() + offset_);
-    offset_ += 8;
-    return v;
-}
-
-ByteView Reader::bytes(std::size_t count) {
-    if (!take(count, "bytes")) return {};
-    ByteView out = data_.subspan(offset_, count);
-    offset_ += count;
-    return out;
+void Reader::fail_truncated(std::size_t count, std::string_view what) {
+    fail(Errc::truncated, "unexpected end of data reading " + std::string(what) + ": needed " + std::to_string(count) +
+                              " bytes, " + std::to_string(remaining()) + " left");
 }
 
 std::uint64_t Reader::compact_size(std::string_view what, std::uint64_t cap) {

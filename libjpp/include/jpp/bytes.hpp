@@ -1,8 +1,10 @@
 // Byte buffers, strict hex, and the bounds-checked Reader / Writer that every wire format in libjpp is built on.
 #pragma once
 
+#include <bit>
 #include <cstddef>
 #include <cstdint>
+#include <cstring>
 #include <span>
 #include <string>
 #include <string_view>
@@ -34,10 +36,16 @@ class Reader {
 public:
     explicit Reader(ByteView data) noexcept : data_(data) {}
 
-    std::uint8_t u8();
-    std::uint32_t u32le();
-    std::uint64_t u64le();
-    ByteView bytes(std::size_t count);
+    // The fixed-width reads are inline: decoders call them for every field, and a call per byte shows in profiles.
+    std::uint8_t u8() { return take(1, "a byte") ? data_[offset_++] : 0; }
+    std::uint32_t u32le() { return take(4, "a 32-bit integer") ? load_le<std::uint32_t>() : 0; }
+    std::uint64_t u64le() { return take(8, "a 64-bit integer") ? load_le<std::uint64_t>() : 0; }
+    ByteView bytes(std::size_t count) {
+        if (!take(count, "bytes")) return {};
+        const ByteView out = data_.subspan(offset_, count);
+        offset_ += count;
+        return out;
+    }
     // Rejects non-minimal encodings and values above `cap`; `what` names the field in the error message.
     std::uint64_t compact_size(std::string_view what, std::uint64_t cap = max_compact_size);
     // A CompactSize length followed by that many bytes.
@@ -55,7 +63,24 @@ public:
     ByteView data() const noexcept { return data_; }
 
 private:
-    bool take(std::size_t count, std::string_view what);
+    bool take(std::size_t count, std::string_view what) {
+        if (ok() && count <= remaining()) return true;
+        if (ok()) fail_truncated(count, what);
+        return false;
+    }
+    void fail_truncated(std::size_t count, std::string_view what);
+
+    template <class T>
+    T load_le() noexcept {
+        T v = 0;
+        if constexpr (std::endian::native == std::endian::little) {
+            std::memcpy(&v, data_.data() + offset_, sizeof v);
+        } else {
+            for (std::size_t i = sizeof(T); i-- > 0;) v = static_cast<T>(v << 8 | data_[offset_ + i]);
+        }
+        offset_ += sizeof v;
+        return v;
+    }
 
     ByteView data_;
     std::size_t offset_ = 0;
