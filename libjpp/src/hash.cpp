@@ -80,36 +80,6 @@ Hash256 hmac_sha256(ByteView key, ByteView data) {
     return out;
 }
 
-struct Sha256::Impl {
-    EVP_MD_CTX* ctx;
-};
-
-Sha256::Sha256() : impl_(new Impl{EVP_MD_CTX_new()}) {
-    if (impl_->ctx == nullptr || EVP_DigestInit_ex2(impl_->ctx, sha256_md(), nullptr) != 1) {
-        EVP_MD_CTX_free(impl_->ctx);
-        delete impl_;
-        throw std::runtime_error("OpenSSL SHA-256 init failed");
-    }
-}
-
-Sha256::~Sha256() {
-    EVP_MD_CTX_free(impl_->ctx);
-    delete impl_;
-}
-
-Sha256& Sha256::update(ByteView data) {
-    if (EVP_DigestUpdate(impl_->ctx, data.data(), data.size()) != 1) throw std::runtime_error("OpenSSL update failed");
-    return *this;
-}
-
-Hash256 Sha256::finish() {
-    Hash256 out;
-    if (EVP_DigestFinal_ex(impl_->ctx, out.data(), nullptr) != 1 ||
-        EVP_DigestInit_ex2(impl_->ctx, sha256_md(), nullptr) != 1)
-        throw std::runtime_error("OpenSSL final failed");
-    return out;
-}
-
 std::string to_display_hex(const Hash256& hash) {
     Hash256 reversed;
     std::reverse_copy(hash.begin(), hash.end(), reversed.begin());

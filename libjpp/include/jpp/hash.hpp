@@ -19,22 +19,6 @@ Hash160 ripemd160(ByteView data);
 Hash160 hash160(ByteView data);  // RIPEMD-160 of SHA-256: P2PKH and P2SH20 hashes
 Hash256 hmac_sha256(ByteView key, ByteView data);
 
-// Incremental SHA-256 for data that is produced in pieces (signature preimages).
-class Sha256 {
-public:
-    Sha256();
-    ~Sha256();
-    Sha256(const Sha256&) = delete;
-    Sha256& operator=(const Sha256&) = delete;
-
-    Sha256& update(ByteView data);
-    Hash256 finish();  // the object is reset and can be reused
-
-private:
-    struct Impl;
-    Impl* impl_;
-};
-
 // Transaction ids and token categories are shown byte-reversed ("display order"); the wire holds them as hashed.
 std::string to_display_hex(const Hash256& hash);
 Result<Hash256> hash256_from_display_hex(std::string_view hex);
