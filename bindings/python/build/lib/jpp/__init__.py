@@ -1,0 +1,21 @@
+"""Bitcoin Cash payment invoices from Python, over libjpp's C ABI (libjpp_c.so) with ctypes.
+
+The shared library is found through the JPP_LIBRARY environment variable (a path) when it is set, otherwise
+through the system's library path (libjpp_c.so.0 as installed by `cmake --install`).
+"""
+from ._native import JppError, __version__, abi_version
+from .api import (
+    MAIN,
+    REGTEST,
+    TEST,
+    ChainBackend,
+    Service,
+    address_to_locking_bytecode,
+    decode_transaction,
+    locking_bytecode_to_address,
+)
+
+__all__ = [
+    "__version__", "abi_version", "JppError", "MAIN", "TEST", "REGTEST", "ChainBackend", "Service",
+    "decode_transaction", "address_to_locking_bytecode", "locking_bytecode_to_address",
+]
