@@ -113,6 +113,27 @@ static void test_transactions_and_addresses(void) {
     CHECK(script == NULL && length == 0);
 }
 
+static void test_signer(void) {
+    /* The same payment as payment_hex, rebuilt from its parts: deterministic signatures give the same bytes. */
+    const char* wif = "KwDiBf89QgGbjEhKnhXJuH7LrciVrZi3qYjgd9M7rFU73sVHnoWn";
+    const char* coins = "[{\"txid\":\"1111111111111111111111111111111111111111111111111111111111111111\",\"vout\":0,"
+                        "\"value\":100000}]";
+    const char* outputs = "[{\"address\":\"bitcoincash:qpm2qsznhks23z7629mms6s4cwef74vcwvy22gdx6a\",\"amount\":12345},"
+                          "{\"address\":\"1BgGZ9tcN4rm9KBzDn7KprQz87SZ26SAMH\",\"amount\":87429}]";
+    char* raw = NULL;
+    CHECK(jpp_sign_p2pkh(wif, coins, outputs, JPP_NETWORK_MAIN, &raw) == JPP_OK);
+    CHECK(raw && strcmp(raw, payment_hex) == 0);
+    jpp_string_free(raw);
+    CHECK(jpp_sign_p2pkh("not a key", coins, outputs, JPP_NETWORK_MAIN, &raw) == jpp_error_code("invalid_private_key"));
+    CHECK(raw == NULL);
+    CHECK(jpp_sign_p2pkh(wif, "{}", outputs, JPP_NETWORK_MAIN, &raw) == jpp_error_code("json_invalid"));
+    CHECK(jpp_sign_p2pkh(wif, coins, "[{\"address\":\"x\",\"amount\":1}]", JPP_NETWORK_MAIN, &raw) ==
+          jpp_error_code("invalid_address"));
+    CHECK(strstr(jpp_last_error(), "outputs[0].address") != NULL);
+    CHECK(jpp_sign_p2pkh(wif, coins, "[{\"address\":\"bitcoincash:qpm2qsznhks23z7629mms6s4cwef74vcwvy22gdx6a\","
+                                     "\"amount\":200000}]", JPP_NETWORK_MAIN, &raw) == jpp_error_code("invalid_argument"));
+}
+
 static void test_service(void) {
     char path[] = "/tmp/jpp-c-abi-XXXXXX";
     const int fd = mkstemp(path);
@@ -188,6 +209,7 @@ static void test_service(void) {
 int main(void) {
     test_versions_and_errors();
     test_transactions_and_addresses();
+    test_signer();
     test_service();
     printf("%d passed, %d failed\n", passed, failed);
     return failed == 0 ? 0 : 1;

@@ -60,6 +60,13 @@ JPP_API int jpp_address_to_locking_bytecode(const char* address, jpp_network net
 JPP_API int jpp_locking_bytecode_to_address(const uint8_t* bytecode, size_t length, jpp_network network,
                                             int token_aware, char** out_address);
 
+/* The offline signer, for tests and for hosts that unit-test their payment logic: spends P2PKH coins of one
+ * compressed WIF key with SIGHASH_ALL|FORKID. coins_json: [{"txid": display hex, "vout": n, "value": sat}];
+ * outputs_json: [{"address": "...", "amount": sat}] in order; no change is added (the remainder is the fee).
+ * Writes the signed transaction as hex. */
+JPP_API int jpp_sign_p2pkh(const char* wif, const char* coins_json, const char* outputs_json, jpp_network network,
+                           char** out_raw_hex);
+
 /* A chain backend the host implements. Each callback returns JPP_OK or an error status (for instance the
  * value of jpp_error_code("broadcast_rejected")) and may set *out_message to a malloc()ed string that the
  * library frees with free(). Any callback may be NULL: broadcast NULL records payments without broadcasting

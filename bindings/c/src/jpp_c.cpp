@@ -12,6 +12,7 @@
 #pragma GCC diagnostic ignored "-Wsign-conversion"
 #pragma GCC diagnostic ignored "-Wold-style-cast"
 #pragma GCC diagnostic ignored "-Wshadow"
+#include <rapidjson/document.h>
 #include <rapidjson/stringbuffer.h>
 #include <rapidjson/writer.h>
 #pragma GCC diagnostic pop
@@ -19,6 +20,7 @@
 #include "jpp/address.hpp"
 #include "jpp/json.hpp"
 #include "jpp/service.hpp"
+#include "jpp/signer.hpp"
 #include "jpp/sqlite_store.hpp"
 #include "jpp/transaction.hpp"
 
@@ -266,6 +268,53 @@ int jpp_locking_bytecode_to_address(const uint8_t* bytecode, size_t length, jpp_
                                                           token_aware != 0);
         if (!address) return fail(address.error());
         *out_address = copy_string(jpp::encode_cashaddr(*address));
+        return JPP_OK;
+    });
+}
+
+int jpp_sign_p2pkh(const char* wif, const char* coins_json, const char* outputs_json, jpp_network network,
+                   char** out_raw_hex) {
+    if (out_raw_hex) *out_raw_hex = nullptr;
+    return guarded([&] {
+        if (!wif || !coins_json || !outputs_json || !out_raw_hex || !valid_network(network))
+            return fail(jpp::Errc::invalid_argument, "wif, coins_json, outputs_json and out_raw_hex are required");
+        auto key = jpp::PrivateKey::from_wif(wif);
+        if (!key) return fail(key.error());
+        const auto hash = key->public_key_hash();
+        const jpp::Bytes own = jpp::locking_bytecode(
+            jpp::Address{network_of(network), jpp::AddressKind::p2pkh, jpp::Bytes(hash.begin(), hash.end()), false});
+
+        rapidjson::Document coins_doc, outputs_doc;
+        coins_doc.Parse(coins_json);
+        outputs_doc.Parse(outputs_json);
+        if (coins_doc.HasParseError() || !coins_doc.IsArray())
+            return fail(jpp::Errc::json_invalid, "coins_json: expected an array of {txid, vout, value}");
+        if (outputs_doc.HasParseError() || !outputs_doc.IsArray())
+            return fail(jpp::Errc::json_invalid, "outputs_json: expected an array of {address, amount}");
+        std::vector<jpp::Coin> coins;
+        for (const auto& c : coins_doc.GetArray()) {
+            const std::string at = "coins[" + std::to_string(coins.size()) + "]";
+            if (!c.IsObject() || !c.HasMember("txid") || !c["txid"].IsString() || !c.HasMember("vout") ||
+                !c["vout"].IsUint() || !c.HasMember("value") || !c["value"].IsInt64())
+                return fail(jpp::Errc::json_invalid, at + ": expected {txid: hex, vout: integer, value: integer}");
+            auto txid = jpp::TxId::from_hex(c["txid"].GetString());
+            if (!txid) return fail(jpp::Errc::json_invalid, at + ".txid: " + txid.error().message);
+            coins.push_back(jpp::Coin{jpp::Outpoint{*txid, c["vout"].GetUint()},
+                                      jpp::Output{c["value"].GetInt64(), own, std::nullopt}});
+        }
+        std::vector<jpp::Output> outputs;
+        for (const auto& o : outputs_doc.GetArray()) {
+            const std::string at = "outputs[" + std::to_string(outputs.size()) + "]";
+            if (!o.IsObject() || !o.HasMember("address") || !o["address"].IsString() || !o.HasMember("amount") ||
+                !o["amount"].IsInt64())
+                return fail(jpp::Errc::json_invalid, at + ": expected {address: string, amount: integer}");
+            auto address = jpp::decode_address(o["address"].GetString(), network_of(network));
+            if (!address) return fail(address.error().code, at + ".address: " + address.error().message);
+            outputs.push_back(jpp::Output{o["amount"].GetInt64(), jpp::locking_bytecode(*address), std::nullopt});
+        }
+        auto tx = jpp::build_p2pkh_transaction(*key, coins, outputs);
+        if (!tx) return fail(tx.error());
+        *out_raw_hex = copy_string(jpp::to_hex(jpp::encode_transaction(*tx)));
         return JPP_OK;
     });
 }

@@ -13,9 +13,10 @@ from .api import (
     address_to_locking_bytecode,
     decode_transaction,
     locking_bytecode_to_address,
+    sign_p2pkh,
 )
 
 __all__ = [
     "__version__", "abi_version", "JppError", "MAIN", "TEST", "REGTEST", "ChainBackend", "Service",
-    "decode_transaction", "address_to_locking_bytecode", "locking_bytecode_to_address",
+    "decode_transaction", "address_to_locking_bytecode", "locking_bytecode_to_address", "sign_p2pkh",
 ]

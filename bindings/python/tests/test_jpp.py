@@ -49,6 +49,18 @@ def test_addresses():
     assert error.value.name == "address_wrong_network"
 
 
+def test_signer_reproduces_the_known_payment():
+    raw = jpp.sign_p2pkh(
+        "KwDiBf89QgGbjEhKnhXJuH7LrciVrZi3qYjgd9M7rFU73sVHnoWn",
+        [{"txid": "11" * 32, "vout": 0, "value": 100000}],
+        [{"address": MERCHANT, "amount": 12345}, {"address": "1BgGZ9tcN4rm9KBzDn7KprQz87SZ26SAMH", "amount": 87429}],
+    )
+    assert raw == PAYMENT
+    with pytest.raises(jpp.JppError) as error:
+        jpp.sign_p2pkh("nonsense", [], [])
+    assert error.value.name == "invalid_private_key"
+
+
 class FakeChain(jpp.ChainBackend):
     def __init__(self):
         self.broadcasts = []

@@ -47,6 +47,17 @@ def locking_bytecode_to_address(bytecode, network=MAIN, token_aware=False):
     return n.take_string(out)
 
 
+def sign_p2pkh(wif, coins, outputs, network=MAIN):
+    """Builds and signs a transaction spending P2PKH `coins` of the key (offline, for tests).
+
+    coins: [{"txid": hex, "vout": n, "value": sat}]; outputs: [{"address": ..., "amount": sat}], in order; no change is
+    added. Returns the raw transaction as hex."""
+    out = ctypes.c_void_p()
+    n.check(n.jpp_sign_p2pkh(wif.encode(), json.dumps(coins).encode(), json.dumps(outputs).encode(),
+                             _network(network), ctypes.byref(out)))
+    return n.take_string(out)
+
+
 class ChainBackend:
     """Subclass to give the service a blockchain. Methods may raise; the error reaches the caller of pay/verify.
 
