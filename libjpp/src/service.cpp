@@ -21,31 +21,31 @@ InvoiceService::InvoiceService(InvoiceStore& store, ChainBackend& chain, EventBu
 
 std::mutex& InvoiceService::pay_lock(const InvoiceId& id) { return pay_locks_[id.bytes[0] % pay_locks_.size()]; }
 
-Result<Invoice> InvoiceService::create(const CreateInvoiceRequest& request) {
+Result<Invoice> build_invoice(const CreateInvoiceRequest& request, const ServiceConfig& config, Timestamp now) {
     if (request.outputs.empty()) return field_error("outputs", "at least one output is required");
-    if (request.outputs.size() > config_.max_outputs)
+    if (request.outputs.size() > config.max_outputs)
         return field_error("outputs", std::to_string(request.outputs.size()) + " outputs exceed the limit of " +
-                                          std::to_string(config_.max_outputs));
-    if (request.memo.size() > config_.max_memo_bytes)
-        return field_error("memo", "longer than " + std::to_string(config_.max_memo_bytes) + " bytes");
-    if (request.merchant_data.size() > config_.max_merchant_data_bytes)
-        return field_error("merchant_data", "longer than " + std::to_string(config_.max_merchant_data_bytes) +
+                                          std::to_string(config.max_outputs));
+    if (request.memo.size() > config.max_memo_bytes)
+        return field_error("memo", "longer than " + std::to_string(config.max_memo_bytes) + " bytes");
+    if (request.merchant_data.size() > config.max_merchant_data_bytes)
+        return field_error("merchant_data", "longer than " + std::to_string(config.max_merchant_data_bytes) +
                                                 " bytes");
     if (!is_json_value(request.merchant_data)) return field_error("merchant_data", "not a single valid JSON value");
-    const double fee_rate = request.required_fee_per_byte.value_or(config_.default_fee_per_byte);
+    const double fee_rate = request.required_fee_per_byte.value_or(config.default_fee_per_byte);
     if (!std::isfinite(fee_rate) || fee_rate < 0 || fee_rate > 1000)
         return field_error("required_fee_per_byte", "must be between 0 and 1000 sat/byte");
-    const std::chrono::seconds lifetime = request.lifetime.value_or(config_.invoice_lifetime);
-    if (lifetime.count() <= 0 || lifetime > config_.max_invoice_lifetime)
+    const std::chrono::seconds lifetime = request.lifetime.value_or(config.invoice_lifetime);
+    if (lifetime.count() <= 0 || lifetime > config.max_invoice_lifetime)
         return field_error("expires_in", "must be between 1 and " +
-                                             std::to_string(config_.max_invoice_lifetime.count()) + " seconds");
+                                             std::to_string(config.max_invoice_lifetime.count()) + " seconds");
 
     Invoice invoice;
     invoice.id = InvoiceId::generate();
-    invoice.network = config_.network;
+    invoice.network = config.network;
     invoice.required_fee_per_byte = fee_rate;
     invoice.memo = request.memo;
-    invoice.time = clock_.now();
+    invoice.time = now;
     invoice.expires = invoice.time + lifetime;
     invoice.merchant_data = request.merchant_data;
 
@@ -53,13 +53,13 @@ Result<Invoice> InvoiceService::create(const CreateInvoiceRequest& request) {
     for (std::size_t i = 0; i < request.outputs.size(); ++i) {
         const OutputRequest& wanted = request.outputs[i];
         const std::string field = "outputs[" + std::to_string(i) + "]";
-        auto address = decode_address(wanted.address, config_.network);
+        auto address = decode_address(wanted.address, config.network);
         if (!address) return field_error(field + ".address", address.error().message);
-        if (wanted.description.size() > config_.max_description_bytes)
+        if (wanted.description.size() > config.max_description_bytes)
             return field_error(field + ".description",
-                               "longer than " + std::to_string(config_.max_description_bytes) + " bytes");
+                               "longer than " + std::to_string(config.max_description_bytes) + " bytes");
         if (wanted.token) {
-            if (Status s = check_token_data(*wanted.token, config_.verify.rules.max_commitment_length); !s)
+            if (Status s = check_token_data(*wanted.token, config.verify.rules.max_commitment_length); !s)
                 return field_error(field + ".token", s.error().message);
             if (!address->token_aware)
                 return field_error(field + ".address", "tokens can only be sent to a token-aware address (the z... "
@@ -83,8 +83,13 @@ Result<Invoice> InvoiceService::create(const CreateInvoiceRequest& request) {
         if (total > max_money) return field_error("outputs", "the amounts add up to more than 21,000,000 BCH");
         invoice.outputs.push_back(std::move(output));
     }
+    return invoice;
+}
 
-    if (Status s = store_.insert(invoice); !s) return store_error(s.error());
+Result<Invoice> InvoiceService::create(const CreateInvoiceRequest& request) {
+    auto invoice = build_invoice(request, config_, clock_.now());
+    if (!invoice) return invoice;
+    if (Status s = store_.insert(*invoice); !s) return store_error(s.error());
     return invoice;
 }
 

@@ -134,6 +134,32 @@ static void test_signer(void) {
                                      "\"amount\":200000}]", JPP_NETWORK_MAIN, &raw) == jpp_error_code("invalid_argument"));
 }
 
+static void test_offline_invoice(void) {
+    char request[256];
+    snprintf(request, sizeof request, "{\"outputs\":[{\"amount\":12345,\"address\":\"%s\"}]}", merchant);
+    char* json = NULL;
+    CHECK(jpp_invoice_build(request, JPP_NETWORK_MAIN, &json) == JPP_OK);
+    CHECK(json && strstr(json, "\"status\":\"open\"") != NULL);
+    jpp_string_free(json);
+    CHECK(jpp_invoice_build("{\"outputs\":[{\"amount\":100,\"address\":\"bitcoincash:qpm2qsznhks23z7629mms6s4cwef74vcwvy22gdx6a\"}]}",
+                            JPP_NETWORK_MAIN, &json) == jpp_error_code("invoice_invalid"));
+    CHECK(strstr(jpp_last_error(), "below the dust threshold of 546 sat") != NULL);
+
+    CHECK(jpp_verify_offline(request, JPP_NETWORK_MAIN, payment_hex, NULL, &json) == JPP_OK);
+    CHECK(json && strstr(json, "\"inputs_checked\":false") != NULL);
+    jpp_string_free(json);
+    /* With the spent coin (100,000 sat to key 1's P2PKH) the fee is checked too. */
+    const char* coin = "a086010000000000" "19" "76a914751e76e8199196d454941c45d1b3a323f1433bd688ac";
+    CHECK(jpp_verify_offline(request, JPP_NETWORK_MAIN, payment_hex, coin, &json) == JPP_OK);
+    CHECK(json && strstr(json, "\"fee\":226") != NULL);
+    jpp_string_free(json);
+    CHECK(jpp_verify_offline(request, JPP_NETWORK_MAIN, payment_hex, "a0860100", &json) == jpp_error_code("invalid_argument"));
+    snprintf(request, sizeof request, "{\"outputs\":[{\"amount\":12346,\"address\":\"%s\"}]}", merchant);
+    CHECK(jpp_verify_offline(request, JPP_NETWORK_MAIN, payment_hex, NULL, &json) == jpp_error_code("payment_output_missing"));
+    CHECK(json == NULL);
+    CHECK(strstr(jpp_last_error(), "output 0 pays 12345 sat to that address") != NULL);
+}
+
 static void test_service(void) {
     char path[] = "/tmp/jpp-c-abi-XXXXXX";
     const int fd = mkstemp(path);
@@ -210,6 +236,7 @@ int main(void) {
     test_versions_and_errors();
     test_transactions_and_addresses();
     test_signer();
+    test_offline_invoice();
     test_service();
     printf("%d passed, %d failed\n", passed, failed);
     return failed == 0 ? 0 : 1;

@@ -67,6 +67,16 @@ JPP_API int jpp_locking_bytecode_to_address(const uint8_t* bytecode, size_t leng
 JPP_API int jpp_sign_p2pkh(const char* wif, const char* coins_json, const char* outputs_json, jpp_network network,
                            char** out_raw_hex);
 
+/* Validates a create request (the native API's JSON body) for `network` and writes the invoice it describes,
+ * storing nothing. */
+JPP_API int jpp_invoice_build(const char* request_json, jpp_network network, char** out_invoice_json);
+
+/* Verifies a transaction against the invoice a create request describes, offline and without a store.
+ * `spent_outputs` is NULL (inputs not checked) or the outputs the inputs spend, as comma-separated hex of their
+ * wire form. Writes the verdict as jpp_service_verify() does; an invalid payment is an error status. */
+JPP_API int jpp_verify_offline(const char* request_json, jpp_network network, const char* raw_hex,
+                               const char* spent_outputs, char** out_verdict_json);
+
 /* A chain backend the host implements. Each callback returns JPP_OK or an error status (for instance the
  * value of jpp_error_code("broadcast_rejected")) and may set *out_message to a malloc()ed string that the
  * library frees with free(). Any callback may be NULL: broadcast NULL records payments without broadcasting

@@ -74,6 +74,22 @@ std::string take_message(char* message, const char* fallback) {
     return text;
 }
 
+// "hex,hex,...": outputs in wire form, as host callbacks and jpp_verify_offline() take them.
+jpp::Result<std::vector<jpp::Output>> parse_output_list(const std::string& list) {
+    std::vector<jpp::Output> outputs;
+    std::size_t start = 0;
+    while (start <= list.size()) {
+        const std::size_t comma = std::min(list.find(',', start), list.size());
+        auto bytes = jpp::from_hex(std::string_view(list).substr(start, comma - start));
+        if (!bytes) return jpp::make_error(jpp::Errc::invalid_argument, "spent output: " + bytes.error().message);
+        auto output = jpp::decode_output(*bytes);
+        if (!output) return jpp::make_error(jpp::Errc::invalid_argument, "spent output: " + output.error().message);
+        outputs.push_back(std::move(*output));
+        start = comma + 1;
+    }
+    return outputs;
+}
+
 class CallbackChain final : public jpp::ChainBackend {
 public:
     explicit CallbackChain(const jpp_chain_callbacks* callbacks) {
@@ -102,20 +118,11 @@ public:
             return jpp::make_error(jpp::Errc::chain_unavailable, text);
         }
         if (!outputs) return std::optional<std::vector<jpp::Output>>();
-        std::string list(outputs);
+        const std::string list(outputs);
         std::free(outputs);
-        std::vector<jpp::Output> spent;
-        std::size_t start = 0;
-        while (start <= list.size()) {
-            const std::size_t comma = std::min(list.find(',', start), list.size());
-            auto bytes = jpp::from_hex(std::string_view(list).substr(start, comma - start));
-            if (!bytes) return jpp::make_error(jpp::Errc::invalid_argument, "spent output: " + bytes.error().message);
-            auto output = jpp::decode_output(*bytes);
-            if (!output) return jpp::make_error(jpp::Errc::invalid_argument, "spent output: " + output.error().message);
-            spent.push_back(std::move(*output));
-            start = comma + 1;
-        }
-        return std::optional<std::vector<jpp::Output>>(std::move(spent));
+        auto spent = parse_output_list(list);
+        if (!spent) return std::move(spent).error();
+        return std::optional<std::vector<jpp::Output>>(std::move(*spent));
     }
 
     jpp::Status ping() override { return {}; }
@@ -130,6 +137,32 @@ private:
 using JsonWriter = rapidjson::Writer<rapidjson::StringBuffer>;
 
 void write_string(JsonWriter& w, const std::string& s) { w.String(s.data(), static_cast<rapidjson::SizeType>(s.size())); }
+
+std::string verdict_json(const jpp::Verdict& verdict) {
+    rapidjson::StringBuffer buffer;
+    JsonWriter w(buffer);
+    w.StartObject();
+    w.Key("valid");
+    w.Bool(verdict.ok());
+    w.Key("inputs_checked");
+    w.Bool(verdict.inputs_checked);
+    w.Key("fee");
+    w.Int64(verdict.fee);
+    w.Key("size");
+    w.Uint64(verdict.size);
+    w.Key("message");
+    write_string(w, verdict.message);
+    w.EndObject();
+    return std::string(buffer.GetString(), buffer.GetSize());
+}
+
+jpp::Result<jpp::Invoice> invoice_from_request(const char* request_json, jpp_network network) {
+    auto request = jpp::parse_create_invoice(request_json);
+    if (!request) return std::move(request).error();
+    jpp::ServiceConfig config;
+    config.network = network_of(network);
+    return jpp::build_invoice(*request, config, jpp::SystemClock().now());
+}
 
 }  // namespace
 
@@ -272,6 +305,43 @@ int jpp_locking_bytecode_to_address(const uint8_t* bytecode, size_t length, jpp_
     });
 }
 
+int jpp_invoice_build(const char* request_json, jpp_network network, char** out_invoice_json) {
+    if (out_invoice_json) *out_invoice_json = nullptr;
+    return guarded([&] {
+        if (!request_json || !out_invoice_json || !valid_network(network))
+            return fail(jpp::Errc::invalid_argument, "request_json and out_invoice_json are required");
+        auto invoice = invoice_from_request(request_json, network);
+        if (!invoice) return fail(invoice.error());
+        *out_invoice_json = copy_string(jpp::invoice_to_json(*invoice, jpp::JsonContext{"", invoice->time}));
+        return JPP_OK;
+    });
+}
+
+int jpp_verify_offline(const char* request_json, jpp_network network, const char* raw_hex, const char* spent_outputs,
+                       char** out_verdict_json) {
+    if (out_verdict_json) *out_verdict_json = nullptr;
+    return guarded([&] {
+        if (!request_json || !raw_hex || !out_verdict_json || !valid_network(network))
+            return fail(jpp::Errc::invalid_argument, "request_json, raw_hex and out_verdict_json are required");
+        auto invoice = invoice_from_request(request_json, network);
+        if (!invoice) return fail(invoice.error());
+        auto raw = jpp::from_hex(raw_hex);
+        if (!raw) return fail(raw.error());
+        auto tx = jpp::decode_transaction(*raw);
+        if (!tx) return fail(tx.error());
+        std::optional<std::vector<jpp::Output>> spent;
+        if (spent_outputs) {
+            auto parsed = parse_output_list(spent_outputs);
+            if (!parsed) return fail(parsed.error());
+            spent = std::move(*parsed);
+        }
+        const jpp::Verdict verdict = jpp::verify_payment(*invoice, *tx, raw->size(), spent ? &*spent : nullptr);
+        if (!verdict.ok()) return fail(verdict.code, verdict.message);
+        *out_verdict_json = copy_string(verdict_json(verdict));
+        return JPP_OK;
+    });
+}
+
 int jpp_sign_p2pkh(const char* wif, const char* coins_json, const char* outputs_json, jpp_network network,
                    char** out_raw_hex) {
     if (out_raw_hex) *out_raw_hex = nullptr;
@@ -378,21 +448,7 @@ int jpp_service_verify(jpp_service* service, const char* invoice_id, const char*
         if (!id) return fail(id.error());
         auto verdict = service->service->verify(*id, raw_hex);
         if (!verdict) return fail(verdict.error());
-        rapidjson::StringBuffer buffer;
-        JsonWriter w(buffer);
-        w.StartObject();
-        w.Key("valid");
-        w.Bool(true);
-        w.Key("inputs_checked");
-        w.Bool(verdict->inputs_checked);
-        w.Key("fee");
-        w.Int64(verdict->fee);
-        w.Key("size");
-        w.Uint64(verdict->size);
-        w.Key("message");
-        write_string(w, verdict->message);
-        w.EndObject();
-        *out_json = copy_string(std::string(buffer.GetString(), buffer.GetSize()));
+        *out_json = copy_string(verdict_json(*verdict));
         return JPP_OK;
     });
 }

@@ -11,12 +11,14 @@ from .api import (
     ChainBackend,
     Service,
     address_to_locking_bytecode,
+    build_invoice,
     decode_transaction,
     locking_bytecode_to_address,
     sign_p2pkh,
+    verify_offline,
 )
 
 __all__ = [
     "__version__", "abi_version", "JppError", "MAIN", "TEST", "REGTEST", "ChainBackend", "Service",
-    "decode_transaction", "address_to_locking_bytecode", "locking_bytecode_to_address", "sign_p2pkh",
+    "decode_transaction", "address_to_locking_bytecode", "locking_bytecode_to_address", "sign_p2pkh", "build_invoice", "verify_offline",
 ]

@@ -65,6 +65,9 @@ jpp_address_to_locking_bytecode = _declare("jpp_address_to_locking_bytecode", ct
                                            ctypes.c_int, out_string, ctypes.POINTER(ctypes.c_size_t))
 jpp_locking_bytecode_to_address = _declare("jpp_locking_bytecode_to_address", ctypes.c_int, ctypes.c_char_p,
                                            ctypes.c_size_t, ctypes.c_int, ctypes.c_int, out_string)
+jpp_invoice_build = _declare("jpp_invoice_build", ctypes.c_int, ctypes.c_char_p, ctypes.c_int, out_string)
+jpp_verify_offline = _declare("jpp_verify_offline", ctypes.c_int, ctypes.c_char_p, ctypes.c_int, ctypes.c_char_p,
+                              ctypes.c_char_p, out_string)
 jpp_sign_p2pkh = _declare("jpp_sign_p2pkh", ctypes.c_int, ctypes.c_char_p, ctypes.c_char_p, ctypes.c_char_p,
                           ctypes.c_int, out_string)
 jpp_service_open = _declare("jpp_service_open", ctypes.c_int, ctypes.POINTER(ctypes.c_void_p), ctypes.c_char_p,

@@ -47,6 +47,22 @@ def locking_bytecode_to_address(bytecode, network=MAIN, token_aware=False):
     return n.take_string(out)
 
 
+def build_invoice(request, network=MAIN):
+    """Validates a create request (the native API's body) and returns the invoice it describes, storing nothing."""
+    return _call_json(n.jpp_invoice_build, json.dumps(request).encode(), _network(network))
+
+
+def verify_offline(request, raw_hex, network=MAIN, spent_outputs=None):
+    """Verifies a transaction against the invoice `request` describes, with no store and no network.
+
+    spent_outputs: None (inputs not checked) or, per input, the spent output in wire form (bytes or hex).
+    Returns the verdict; raises JppError (e.g. payment_output_missing) when the transaction does not pay."""
+    spent = None
+    if spent_outputs is not None:
+        spent = ",".join(o.hex() if isinstance(o, (bytes, bytearray)) else o for o in spent_outputs).encode()
+    return _call_json(n.jpp_verify_offline, json.dumps(request).encode(), _network(network), raw_hex.encode(), spent)
+
+
 def sign_p2pkh(wif, coins, outputs, network=MAIN):
     """Builds and signs a transaction spending P2PKH `coins` of the key (offline, for tests).
 

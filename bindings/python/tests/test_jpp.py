@@ -61,6 +61,21 @@ def test_signer_reproduces_the_known_payment():
     assert error.value.name == "invalid_private_key"
 
 
+def test_offline_invoice_and_verification():
+    request = {"outputs": [{"amount": 12345, "address": MERCHANT}], "memo": "coffee"}
+    invoice = jpp.build_invoice(request)
+    assert invoice["status"] == "open"
+    assert invoice["outputs"][0]["address"] == MERCHANT
+    assert jpp.verify_offline(request, PAYMENT)["inputs_checked"] is False
+    assert jpp.verify_offline(request, PAYMENT, spent_outputs=[SPENT])["fee"] == 226
+    with pytest.raises(jpp.JppError) as error:
+        jpp.verify_offline({"outputs": [{"amount": 20000, "address": MERCHANT}]}, PAYMENT)
+    assert error.value.name == "payment_output_missing"
+    with pytest.raises(jpp.JppError) as error:
+        jpp.build_invoice({"outputs": [{"amount": 1, "address": MERCHANT}]})
+    assert error.value.name == "invoice_invalid"
+
+
 class FakeChain(jpp.ChainBackend):
     def __init__(self):
         self.broadcasts = []

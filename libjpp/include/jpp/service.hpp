@@ -51,6 +51,10 @@ struct PayRequest {
     std::vector<RefundOutput> refund_to;
 };
 
+// Validates a request and builds the open invoice it describes (a fresh id, times from `now`), storing nothing:
+// what create() does before it stores, for hosts that check invoices or verify payments without a store.
+Result<Invoice> build_invoice(const CreateInvoiceRequest& request, const ServiceConfig& config, Timestamp now);
+
 class InvoiceService {
 public:
     InvoiceService(InvoiceStore& store, ChainBackend& chain, EventBus& events, const Clock& clock,
