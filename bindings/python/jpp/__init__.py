@@ -1,7 +1,8 @@
 """Bitcoin Cash payment invoices from Python, over libjpp's C ABI (libjpp_c.so) with ctypes.
 
 The shared library is found through the JPP_LIBRARY environment variable (a path) when it is set, otherwise
-through the system's library path (libjpp_c.so.0 as installed by `cmake --install`).
+through the system's library path, then under the usual install prefixes (sys.prefix, /usr/local, /usr), where
+`cmake --install` puts libjpp_c.so.0.
 """
 from ._native import JppError, __version__, abi_version
 from .api import (

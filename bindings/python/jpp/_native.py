@@ -2,6 +2,7 @@
 import ctypes
 import ctypes.util
 import os
+import sys
 
 __version__ = "0.1.0"
 
@@ -20,13 +21,18 @@ def _load():
     path = os.environ.get("JPP_LIBRARY")
     if path:
         return ctypes.CDLL(path)
-    for candidate in ("libjpp_c.so.0", ctypes.util.find_library("jpp_c")):
+    # The dynamic linker's path first, then the usual install prefixes (cmake --install's default is /usr/local).
+    prefixes = [sys.prefix, "/usr/local", "/usr"]
+    candidates = ["libjpp_c.so.0", ctypes.util.find_library("jpp_c")]
+    candidates += [os.path.join(p, lib, "libjpp_c.so.0") for p in prefixes for lib in ("lib", "lib/x86_64-linux-gnu")]
+    for candidate in candidates:
         if candidate:
             try:
                 return ctypes.CDLL(candidate)
             except OSError:
                 pass
-    raise OSError("libjpp_c not found: set JPP_LIBRARY to the path of libjpp_c.so")
+    raise OSError("libjpp_c not found on the library path or under " + ", ".join(prefixes) +
+                  ": set JPP_LIBRARY to the path of libjpp_c.so")
 
 
 lib = _load()
