@@ -94,7 +94,7 @@ static void test_transactions_and_addresses(void) {
     CHECK(strstr(jpp_last_error(), "invalid hex character") != NULL);
     CHECK(jpp_transaction_decode("01000000", JPP_NETWORK_MAIN, &json) == jpp_error_code("truncated"));
     CHECK(jpp_transaction_decode(NULL, JPP_NETWORK_MAIN, &json) == jpp_error_code("invalid_argument"));
-    CHECK(jpp_transaction_decode(payment_hex, (jpp_network)7, &json) == jpp_error_code("invalid_argument"));
+    CHECK(jpp_transaction_decode(payment_hex, 7, &json) == jpp_error_code("invalid_argument"));
 
     uint8_t* script = NULL;
     size_t length = 0;
@@ -220,8 +220,10 @@ static void test_service(void) {
     size_t expired = 99;
     CHECK(jpp_service_announce_expired(service, &expired) == JPP_OK && expired == 0);
     CHECK(jpp_service_unsubscribe(service, subscription) == JPP_OK);
-    CHECK(jpp_service_open(&service, path, JPP_NETWORK_MAIN, NULL, &(jpp_chain_callbacks){99, NULL, NULL, NULL}) ==
+    jpp_service* refused = service;
+    CHECK(jpp_service_open(&refused, path, JPP_NETWORK_MAIN, NULL, &(jpp_chain_callbacks){99, NULL, NULL, NULL}) ==
           jpp_error_code("invalid_argument"));
+    CHECK(refused == NULL); /* out pointers are cleared on failure */
     jpp_service_close(service);
 
     char wal[64], shm[64];

@@ -34,6 +34,8 @@ extern "C" {
 
 #define JPP_OK 0
 
+/* Networks. Functions take them as int, so that any value a caller passes is defined behaviour (an unknown one is
+ * refused with invalid_argument). */
 typedef enum jpp_network { JPP_NETWORK_MAIN = 0, JPP_NETWORK_TEST = 1, JPP_NETWORK_REGTEST = 2 } jpp_network;
 
 /* Run-time version of the library, e.g. "0.1.0", and as a number like JPP_VERSION_NUMBER. */
@@ -52,29 +54,29 @@ JPP_API void jpp_bytes_free(uint8_t* bytes);
 /* Decodes a raw transaction (hex) strictly and writes its JSON:
  * {"txid","version","locktime","size","inputs":[{"txid","vout","sequence","unlocking_bytecode"}],
  *  "outputs":[{"value","locking_bytecode","address"?,"token"?}]}. */
-JPP_API int jpp_transaction_decode(const char* raw_hex, jpp_network network, char** out_json);
+JPP_API int jpp_transaction_decode(const char* raw_hex, int network, char** out_json);
 
 /* Address (CashAddr or legacy) -> locking bytecode, and back (CashAddr; token_aware picks the z/r form). */
-JPP_API int jpp_address_to_locking_bytecode(const char* address, jpp_network network, uint8_t** out_bytes,
+JPP_API int jpp_address_to_locking_bytecode(const char* address, int network, uint8_t** out_bytes,
                                             size_t* out_length);
-JPP_API int jpp_locking_bytecode_to_address(const uint8_t* bytecode, size_t length, jpp_network network,
+JPP_API int jpp_locking_bytecode_to_address(const uint8_t* bytecode, size_t length, int network,
                                             int token_aware, char** out_address);
 
 /* The offline signer, for tests and for hosts that unit-test their payment logic: spends P2PKH coins of one
  * compressed WIF key with SIGHASH_ALL|FORKID. coins_json: [{"txid": display hex, "vout": n, "value": sat}];
  * outputs_json: [{"address": "...", "amount": sat}] in order; no change is added (the remainder is the fee).
  * Writes the signed transaction as hex. */
-JPP_API int jpp_sign_p2pkh(const char* wif, const char* coins_json, const char* outputs_json, jpp_network network,
+JPP_API int jpp_sign_p2pkh(const char* wif, const char* coins_json, const char* outputs_json, int network,
                            char** out_raw_hex);
 
 /* Validates a create request (the native API's JSON body) for `network` and writes the invoice it describes,
  * storing nothing. */
-JPP_API int jpp_invoice_build(const char* request_json, jpp_network network, char** out_invoice_json);
+JPP_API int jpp_invoice_build(const char* request_json, int network, char** out_invoice_json);
 
 /* Verifies a transaction against the invoice a create request describes, offline and without a store.
  * `spent_outputs` is NULL (inputs not checked) or the outputs the inputs spend, as comma-separated hex of their
  * wire form. Writes the verdict as jpp_service_verify() does; an invalid payment is an error status. */
-JPP_API int jpp_verify_offline(const char* request_json, jpp_network network, const char* raw_hex,
+JPP_API int jpp_verify_offline(const char* request_json, int network, const char* raw_hex,
                                const char* spent_outputs, char** out_verdict_json);
 
 /* A chain backend the host implements. Each callback returns JPP_OK or an error status (for instance the
@@ -103,7 +105,7 @@ typedef void (*jpp_event_callback)(void* user_data, const char* type, const char
 
 /* Opens a service over a SQLite file. `chain` may be NULL (no broadcast, inputs not checked). `public_url` is
  * the base of payment_url (e.g. "https://pay.example.com"). */
-JPP_API int jpp_service_open(jpp_service** out_service, const char* db_path, jpp_network network,
+JPP_API int jpp_service_open(jpp_service** out_service, const char* db_path, int network,
                              const char* public_url, const jpp_chain_callbacks* chain);
 /* Closes the service and its database; NULL is allowed. */
 JPP_API void jpp_service_close(jpp_service* service);

@@ -55,7 +55,7 @@ char* copy_string(const std::string& s) {
     return out;
 }
 
-jpp::Network network_of(jpp_network n) {
+jpp::Network network_of(int n) {
     switch (n) {
     case JPP_NETWORK_TEST: return jpp::Network::test;
     case JPP_NETWORK_REGTEST: return jpp::Network::regtest;
@@ -64,7 +64,7 @@ jpp::Network network_of(jpp_network n) {
     return jpp::Network::main;
 }
 
-bool valid_network(jpp_network n) { return n == JPP_NETWORK_MAIN || n == JPP_NETWORK_TEST || n == JPP_NETWORK_REGTEST; }
+bool valid_network(int n) { return n == JPP_NETWORK_MAIN || n == JPP_NETWORK_TEST || n == JPP_NETWORK_REGTEST; }
 
 // Takes a malloc()ed message from a host callback.
 std::string take_message(char* message, const char* fallback) {
@@ -156,7 +156,7 @@ std::string verdict_json(const jpp::Verdict& verdict) {
     return std::string(buffer.GetString(), buffer.GetSize());
 }
 
-jpp::Result<jpp::Invoice> invoice_from_request(const char* request_json, jpp_network network) {
+jpp::Result<jpp::Invoice> invoice_from_request(const char* request_json, int network) {
     auto request = jpp::parse_create_invoice(request_json);
     if (!request) return std::move(request).error();
     jpp::ServiceConfig config;
@@ -199,7 +199,7 @@ const char* jpp_last_error(void) { return last_error_message.c_str(); }
 void jpp_string_free(char* string) { std::free(string); }
 void jpp_bytes_free(uint8_t* bytes) { std::free(bytes); }
 
-int jpp_transaction_decode(const char* raw_hex, jpp_network network, char** out_json) {
+int jpp_transaction_decode(const char* raw_hex, int network, char** out_json) {
     if (out_json) *out_json = nullptr;
     return guarded([&] {
         if (!raw_hex || !out_json || !valid_network(network))
@@ -272,7 +272,7 @@ int jpp_transaction_decode(const char* raw_hex, jpp_network network, char** out_
     });
 }
 
-int jpp_address_to_locking_bytecode(const char* address, jpp_network network, uint8_t** out_bytes,
+int jpp_address_to_locking_bytecode(const char* address, int network, uint8_t** out_bytes,
                                     size_t* out_length) {
     if (out_bytes) *out_bytes = nullptr;
     if (out_length) *out_length = 0;
@@ -291,7 +291,7 @@ int jpp_address_to_locking_bytecode(const char* address, jpp_network network, ui
     });
 }
 
-int jpp_locking_bytecode_to_address(const uint8_t* bytecode, size_t length, jpp_network network, int token_aware,
+int jpp_locking_bytecode_to_address(const uint8_t* bytecode, size_t length, int network, int token_aware,
                                     char** out_address) {
     if (out_address) *out_address = nullptr;
     return guarded([&] {
@@ -305,7 +305,7 @@ int jpp_locking_bytecode_to_address(const uint8_t* bytecode, size_t length, jpp_
     });
 }
 
-int jpp_invoice_build(const char* request_json, jpp_network network, char** out_invoice_json) {
+int jpp_invoice_build(const char* request_json, int network, char** out_invoice_json) {
     if (out_invoice_json) *out_invoice_json = nullptr;
     return guarded([&] {
         if (!request_json || !out_invoice_json || !valid_network(network))
@@ -317,7 +317,7 @@ int jpp_invoice_build(const char* request_json, jpp_network network, char** out_
     });
 }
 
-int jpp_verify_offline(const char* request_json, jpp_network network, const char* raw_hex, const char* spent_outputs,
+int jpp_verify_offline(const char* request_json, int network, const char* raw_hex, const char* spent_outputs,
                        char** out_verdict_json) {
     if (out_verdict_json) *out_verdict_json = nullptr;
     return guarded([&] {
@@ -342,7 +342,7 @@ int jpp_verify_offline(const char* request_json, jpp_network network, const char
     });
 }
 
-int jpp_sign_p2pkh(const char* wif, const char* coins_json, const char* outputs_json, jpp_network network,
+int jpp_sign_p2pkh(const char* wif, const char* coins_json, const char* outputs_json, int network,
                    char** out_raw_hex) {
     if (out_raw_hex) *out_raw_hex = nullptr;
     return guarded([&] {
@@ -389,7 +389,7 @@ int jpp_sign_p2pkh(const char* wif, const char* coins_json, const char* outputs_
     });
 }
 
-int jpp_service_open(jpp_service** out_service, const char* db_path, jpp_network network, const char* public_url,
+int jpp_service_open(jpp_service** out_service, const char* db_path, int network, const char* public_url,
                      const jpp_chain_callbacks* chain) {
     if (out_service) *out_service = nullptr;
     return guarded([&] {
