@@ -1,13 +1,20 @@
 #include <doctest/doctest.h>
 
 #include <SQLiteCpp/SQLiteCpp.h>
+#include <fcntl.h>
 #include <signal.h>
+#include <sys/resource.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
 #include <atomic>
+#include <climits>
+#include <cstring>
 #include <filesystem>
-#include <fstream>
+#include <functional>
+#include <iostream>
+#include <latch>
 #include <random>
 #include <set>
 #include <thread>
@@ -19,47 +26,71 @@ using namespace std::chrono;
 
 namespace {
 
-// A fresh database file, removed with its WAL files at the end.
+// A fresh database path, removed with its WAL files (and a test's side file) at the end.
 struct TempDb {
     std::string path = (std::filesystem::temp_directory_path() / ("jpp-store-" + InvoiceId::generate().hex())).string();
+
     ~TempDb() {
-        for (const char* suffix : {"", "-wal", "-shm"}) std::filesystem::remove(path + suffix);
+        std::error_code ignored;
+        for (const char* suffix : {"", "-wal", "-shm", "-journal", ".acknowledged"})
+            std::filesystem::remove_all(path + suffix, ignored);
     }
-    std::unique_ptr<SqliteStore> open() {
-        auto store = SqliteStore::open(path);
+    std::unique_ptr<SqliteStore> open(SqliteOptions options = {}) const {
+        auto store = SqliteStore::open(path, options);
         REQUIRE_MESSAGE(store.ok(), store.error().message);
         return std::move(*store);
     }
 };
 
-Invoice make_invoice(std::int64_t expires_at = 2000) {
+Invoice plain_invoice(std::int64_t expires_at = 2000) {
     Invoice invoice;
     invoice.id = InvoiceId::generate();
     invoice.network = Network::test;
-    invoice.required_fee_per_byte = 1.5;
+    invoice.required_fee_per_byte = 1.1;  // not a binary fraction: REAL must keep every bit
     invoice.memo = "memo ✓";
     invoice.time = Timestamp(seconds(1000));
     invoice.expires = Timestamp(seconds(expires_at));
     invoice.merchant_data = R"({"order":1})";
     invoice.outputs.push_back(InvoiceOutput{1000, "bchtest:qq", Bytes{0x76, 0xa9}, "first", std::nullopt});
-    TokenData token;
-    token.category.fill(0x5a);
-    token.amount = 77;
-    token.nft = Nft{NftCapability::mutable_, {1, 2, 3}};
-    invoice.outputs.push_back(InvoiceOutput{2000, "bchtest:zz", Bytes{0xa9}, "", token});
-    TokenData nft_only;
-    nft_only.nft = Nft{NftCapability::none, {}};
-    invoice.outputs.push_back(InvoiceOutput{3000, "bchtest:zr", Bytes{0xaa}, "", nft_only});
     return invoice;
+}
+
+Invoice token_invoice(std::int64_t expires_at = 2000) {
+    Invoice invoice = plain_invoice(expires_at);
+    TokenData both;
+    for (std::size_t i = 0; i < both.category.size(); ++i) both.category[i] = static_cast<std::uint8_t>(i);
+    both.amount = max_token_amount;
+    both.nft = Nft{NftCapability::mutable_, Bytes(128, 0xc0)};
+    invoice.outputs.push_back(InvoiceOutput{2000, "bchtest:zz", Bytes{0xa9, 0x14}, "", both});
+    TokenData nft_empty_commitment;
+    nft_empty_commitment.category.fill(0x5a);
+    nft_empty_commitment.nft = Nft{NftCapability::none, {}};
+    invoice.outputs.push_back(InvoiceOutput{3000, "bchtest:zr", Bytes{0xaa}, "", nft_empty_commitment});
+    TokenData minting;
+    minting.category.fill(0x01);
+    minting.nft = Nft{NftCapability::minting, {0x00}};
+    invoice.outputs.push_back(InvoiceOutput{4000, "bchtest:zm", Bytes{0xab}, "minting", minting});
+    TokenData fungible_only;
+    fungible_only.category.fill(0x02);
+    fungible_only.amount = 1;
+    invoice.outputs.push_back(InvoiceOutput{5000, "bchtest:zf", Bytes{}, "empty bytecode", fungible_only});
+    return invoice;
+}
+
+TxId txid_of(std::uint8_t fill) {
+    TxId txid;
+    txid.bytes.fill(fill);
+    return txid;
 }
 
 Payment make_payment(std::uint8_t fill) {
     Payment p;
-    p.txid.bytes.fill(fill);
+    p.txid = txid_of(fill);
     p.memo = "paid";
     p.paid_at = Timestamp(seconds(1500));
     p.raw_transaction = Bytes{fill, fill};
     p.refund_to.push_back(RefundOutput{5, "bchtest:refund"});
+    p.refund_to.push_back(RefundOutput{6, "bchtest:refund2"});
     return p;
 }
 
@@ -77,192 +108,578 @@ std::string integrity(const std::string& path) {
     return db.execAndGet("PRAGMA integrity_check").getString();
 }
 
+// invoices.paid is kept by triggers for the expiry index; it must always agree with the payments table.
+int paid_flags_wrong(SQLite::Database& db) {
+    return db.execAndGet("SELECT count(*) FROM invoices "
+                         "WHERE paid != EXISTS (SELECT 1 FROM payments WHERE payments.invoice_id = invoices.id)")
+        .getInt();
+}
+
+bool mentions(const Error& error, std::string_view text) { return error.message.find(text) != std::string::npos; }
+
+// fork() copies unflushed output buffers into the child, where they could be written twice.
+pid_t fork_flushed() {
+    std::cout.flush();
+    std::fflush(nullptr);
+    return fork();
+}
+
+// Runs `body` in a forked child. The child reports through a pipe: an empty string is success, anything else
+// describes what went wrong (doctest assertions must not run in a child).
+std::string in_child(const std::function<std::string()>& body) {
+    int fds[2];
+    REQUIRE(pipe(fds) == 0);
+    const pid_t pid = fork_flushed();
+    REQUIRE(pid >= 0);
+    if (pid == 0) {
+        close(fds[0]);
+        std::string report;
+        try {
+            report = body();
+        } catch (const std::exception& e) {
+            report = std::string("exception: ") + e.what();
+        }
+        if (!report.empty() && write(fds[1], report.data(), report.size()) < 0) _exit(2);
+        _exit(0);
+    }
+    close(fds[1]);
+    std::string report;
+    char buffer[512];
+    for (ssize_t n; (n = read(fds[0], buffer, sizeof buffer)) > 0;) report.append(buffer, static_cast<std::size_t>(n));
+    close(fds[0]);
+    int status = 0;
+    REQUIRE(waitpid(pid, &status, 0) == pid);
+    REQUIRE(WIFEXITED(status));
+    REQUIRE(WEXITSTATUS(status) == 0);
+    return report;
+}
+
 }  // namespace
 
 TEST_SUITE("sqlite_store") {
 
-TEST_CASE("invoices round-trip exactly, with tokens, payments and refunds") {
+TEST_CASE("invoices round-trip exactly, with and without tokens, payments and refunds") {
     TempDb tmp;
     auto store = tmp.open();
-    const Invoice invoice = make_invoice();
-    REQUIRE(store->insert(invoice).ok());
-    CHECK(store->insert(invoice).error().code == Errc::store_failure);  // same id twice
-    auto found = store->find(invoice.id);
-    REQUIRE(found.ok());
-    REQUIRE(found->has_value());
-    CHECK(**found == invoice);
-    CHECK_FALSE(store->find(InvoiceId::generate())->has_value());
 
-    REQUIRE(*store->record_payment(invoice.id, make_payment(1)) == RecordOutcome::recorded);
-    Invoice paid = invoice;
+    const Invoice plain = plain_invoice();
+    const Invoice tokens = token_invoice();
+    Invoice bare = plain_invoice();  // empty strings and no outputs at all
+    bare.memo.clear();
+    bare.currency.clear();
+    bare.merchant_data = "null";
+    bare.outputs.clear();
+    bare.time = Timestamp(seconds(-5));  // before 1970 stays before 1970
+    bare.required_fee_per_byte = 0.0;
+    Invoice imported = token_invoice();  // inserted already paid, as an import would
+    imported.payment = make_payment(7);
+    Invoice imported_plain = plain_invoice();
+    imported_plain.payment = Payment{txid_of(8), "", Timestamp(seconds(0)), {}, {}};  // no refunds, no raw bytes
+
+    for (const Invoice* i : std::initializer_list<const Invoice*>{&plain, &tokens, &bare, &imported, &imported_plain}) {
+        REQUIRE(store->insert(*i).ok());
+        auto found = store->find(i->id);
+        REQUIRE(found.ok());
+        REQUIRE(found->has_value());
+        CHECK(**found == *i);
+    }
+
+    // A payment recorded later reads back with the invoice, by id and by txid.
+    REQUIRE(*store->record_payment(tokens.id, make_payment(1)) == RecordOutcome::recorded);
+    Invoice paid = tokens;
     paid.payment = make_payment(1);
-    CHECK(**store->find(invoice.id) == paid);
-    CHECK(**store->find_by_txid(make_payment(1).txid) == paid);
-    CHECK_FALSE(store->find_by_txid(make_payment(2).txid)->has_value());
+    CHECK(**store->find(tokens.id) == paid);
+    CHECK(**store->find_by_txid(txid_of(1)) == paid);
+    CHECK(**store->find_by_txid(txid_of(7)) == imported);
+    CHECK(**store->find_by_txid(txid_of(8)) == imported_plain);
+}
 
-    store.reset();
-    CHECK(**tmp.open()->find(invoice.id) == paid);  // durable across reopen
-    CHECK(store == nullptr);
+TEST_CASE("find of an unknown id or an unused txid is nullopt, not an error") {
+    TempDb tmp;
+    auto store = tmp.open();
+    const Invoice present = plain_invoice();
+    REQUIRE(store->insert(present).ok());
+    for (int round = 0; round < 3; ++round) {  // repeated: the connection's cached statements are reused
+        auto missing = store->find(InvoiceId::generate());
+        REQUIRE(missing.ok());
+        CHECK_FALSE(missing->has_value());
+        auto unused = store->find_by_txid(txid_of(42));
+        REQUIRE(unused.ok());
+        CHECK_FALSE(unused->has_value());
+        auto found = store->find(present.id);
+        REQUIRE(found.ok());
+        CHECK(*found == present);
+    }
+}
+
+TEST_CASE("inserting an id twice fails and keeps the first invoice") {
+    TempDb tmp;
+    auto store = tmp.open();
+    const Invoice first = plain_invoice();
+    REQUIRE(store->insert(first).ok());
+    Invoice second = token_invoice();
+    second.id = first.id;
+    const Status again = store->insert(second);
+    REQUIRE_FALSE(again.ok());
+    CHECK(again.error().code == Errc::store_failure);
+    CHECK(mentions(again.error(), "insert invoice"));
+    CHECK(**store->find(first.id) == first);  // the failed insert left none of its rows behind
+    SQLite::Database db(tmp.path);
+    CHECK(db.execAndGet("SELECT count(*) FROM invoice_outputs").getInt() == 1);
 }
 
 TEST_CASE("record_payment: every outcome") {
     TempDb tmp;
     auto store = tmp.open();
-    const Invoice a = make_invoice(), b = make_invoice();
+    const Invoice a = plain_invoice(), b = plain_invoice();
     REQUIRE(store->insert(a).ok());
     REQUIRE(store->insert(b).ok());
+
     CHECK(*store->record_payment(InvoiceId::generate(), make_payment(9)) == RecordOutcome::not_found);
     CHECK(*store->record_payment(a.id, make_payment(1)) == RecordOutcome::recorded);
     CHECK(*store->record_payment(a.id, make_payment(1)) == RecordOutcome::already_paid_same_tx);
+    Payment retry = make_payment(1);  // a retry with another memo does not overwrite the first
+    retry.memo = "second try";
+    CHECK(*store->record_payment(a.id, retry) == RecordOutcome::already_paid_same_tx);
     CHECK(*store->record_payment(a.id, make_payment(2)) == RecordOutcome::already_paid_other_tx);
     CHECK(*store->record_payment(b.id, make_payment(1)) == RecordOutcome::tx_used_elsewhere);
-    CHECK(payment_rows(tmp.path) == 1);
+    CHECK(*store->record_payment(b.id, make_payment(3)) == RecordOutcome::recorded);
+
+    CHECK((*store->find(a.id))->payment == make_payment(1));
+    CHECK((*store->find(b.id))->payment == make_payment(3));
+    CHECK(payment_rows(tmp.path) == 2);
+    SQLite::Database db(tmp.path);
+    CHECK(db.execAndGet("SELECT count(*) FROM refund_outputs").getInt() == 4);
+    CHECK(paid_flags_wrong(db) == 0);
 }
 
-TEST_CASE("claim_expired returns each unpaid expired invoice once") {
+TEST_CASE("claim_expired returns each expired unpaid invoice once, never a paid one") {
     TempDb tmp;
     auto store = tmp.open();
-    const Invoice early = make_invoice(1100), late = make_invoice(5000), paid = make_invoice(1100);
-    for (const Invoice& i : {early, late, paid}) REQUIRE(store->insert(i).ok());
+    std::vector<Invoice> early;
+    for (int i = 0; i < 5; ++i) early.push_back(token_invoice(1100 + i));
+    const Invoice at_deadline = plain_invoice(2000), late = plain_invoice(5000);
+    const Invoice paid = plain_invoice(1100), paid_late = plain_invoice(3000);
+    Invoice imported_paid = plain_invoice(1000);  // inserted with its payment
+    imported_paid.payment = make_payment(9);
+    for (const Invoice& i : early) REQUIRE(store->insert(i).ok());
+    for (const Invoice* i :
+         std::initializer_list<const Invoice*>{&at_deadline, &late, &paid, &paid_late, &imported_paid})
+        REQUIRE(store->insert(*i).ok());
     REQUIRE(*store->record_payment(paid.id, make_payment(3)) == RecordOutcome::recorded);
-    auto first = store->claim_expired(Timestamp(seconds(2000)), 10);
-    REQUIRE(first.ok());
-    REQUIRE(first->size() == 1);
-    CHECK((*first)[0].id == early.id);
+
+    const Timestamp now(seconds(2000));
+    std::vector<Invoice> claimed;
+    for (;;) {  // in batches of two, as a sweeper with a small limit would
+        auto batch = store->claim_expired(now, 2);
+        REQUIRE(batch.ok());
+        CHECK(batch->size() <= 2);
+        if (batch->empty()) break;
+        claimed.insert(claimed.end(), batch->begin(), batch->end());
+    }
+    REQUIRE(claimed.size() == 6);  // the five early ones and the one expiring exactly now
+    std::set<InvoiceId> ids;
+    for (const Invoice& i : claimed) ids.insert(i.id);
+    CHECK(ids.size() == 6);
+    CHECK(claimed.front() == early.front());  // oldest first, fully loaded with its outputs
+    CHECK(ids.count(at_deadline.id) == 1);
+    CHECK(ids.count(paid.id) == 0);
+    CHECK(ids.count(imported_paid.id) == 0);
+
+    CHECK(store->claim_expired(now, 100)->empty());
+    CHECK(store->claim_expired(now, 0)->empty());
+    REQUIRE(*store->record_payment(paid_late.id, make_payment(4)) == RecordOutcome::recorded);
+    auto later = store->claim_expired(Timestamp(seconds(6000)), 100);
+    REQUIRE(later.ok());
+    REQUIRE(later->size() == 1);
+    CHECK((*later)[0] == late);
+    CHECK(store->claim_expired(Timestamp(seconds(1'000'000)), SIZE_MAX)->empty());
+    SQLite::Database db(tmp.path);
+    CHECK(paid_flags_wrong(db) == 0);
+    CHECK(db.execAndGet("SELECT count(*) FROM invoices WHERE expiry_announced = 1").getInt() == 7);
+}
+
+TEST_CASE("reopening keeps invoices, payments and expiry claims") {
+    TempDb tmp;
+    const Invoice paid = token_invoice(), expired = plain_invoice(1500);
+    {
+        auto store = tmp.open();
+        REQUIRE(store->insert(paid).ok());
+        REQUIRE(store->insert(expired).ok());
+        REQUIRE(*store->record_payment(paid.id, make_payment(1)) == RecordOutcome::recorded);
+        REQUIRE(store->claim_expired(Timestamp(seconds(2000)), 10)->size() == 1);
+    }
+    auto store = tmp.open();
+    Invoice expected = paid;
+    expected.payment = make_payment(1);
+    CHECK(**store->find(paid.id) == expected);
+    CHECK(**store->find(expired.id) == expired);
     CHECK(store->claim_expired(Timestamp(seconds(2000)), 10)->empty());
-    CHECK(store->claim_expired(Timestamp(seconds(6000)), 10)->size() == 1);
+    CHECK(*store->record_payment(paid.id, make_payment(1)) == RecordOutcome::already_paid_same_tx);
     CHECK(store->ping().ok());
 }
 
-TEST_CASE("the file is in WAL mode with foreign keys; a newer schema is refused; memory databases are refused") {
+TEST_CASE("the file is WAL at the current schema version; connections run FULL, foreign keys and the timeout") {
     TempDb tmp;
     auto store = tmp.open();
     {
         SQLite::Database db(tmp.path, SQLite::OPEN_READWRITE);
         CHECK(db.execAndGet("PRAGMA journal_mode").getString() == "wal");
         CHECK(db.execAndGet("PRAGMA user_version").getInt() == SqliteStore::schema_version);
-        db.exec("PRAGMA foreign_keys = ON");  // per connection, as the store sets it on each of its own
-        CHECK_THROWS(db.exec("INSERT INTO payments (invoice_id, txid, memo, paid_at, raw_transaction) VALUES "
-                             "(x'00000000000000000000000000000000', x'00', '', 0, x'')"));
-        db.exec("PRAGMA user_version = 99");
+        for (const char* table : {"invoices", "invoice_outputs", "payments", "refund_outputs"}) {
+            SQLite::Statement q(db, "SELECT count(*) FROM sqlite_schema WHERE type = 'table' AND name = ?");
+            q.bind(1, table);
+            q.executeStep();
+            CHECK_MESSAGE(q.getColumn(0).getInt() == 1, table);
+        }
+        // The foreign keys are declared: with enforcement on, an orphan payment is refused.
+        db.exec("PRAGMA foreign_keys = ON");
+        CHECK_THROWS_AS(db.exec("INSERT INTO payments (invoice_id, txid, memo, paid_at, raw_transaction) VALUES "
+                                "(zeroblob(16), zeroblob(32), '', 0, x'')"),
+                        SQLite::Exception);
     }
-    store.reset();
+    // foreign_keys, synchronous and busy_timeout belong to a connection: the store reports its own.
+    auto settings = store->settings();
+    REQUIRE(settings.ok());
+    CHECK(settings->journal_mode == "wal");
+    CHECK(settings->synchronous == 2);  // FULL
+    CHECK(settings->foreign_keys);
+    CHECK(settings->busy_timeout == milliseconds(5000));
+    CHECK(settings->schema_version == SqliteStore::schema_version);
+
+    auto relaxed = tmp.open(SqliteOptions{milliseconds(250), false});
+    auto relaxed_settings = relaxed->settings();
+    REQUIRE(relaxed_settings.ok());
+    CHECK(relaxed_settings->synchronous == 1);  // NORMAL
+    CHECK(relaxed_settings->busy_timeout == milliseconds(250));
+    CHECK(relaxed_settings->foreign_keys);
+
+    // A connection opened by another thread gets the same settings.
+    Result<SqliteSettings> other = make_error(Errc::store_failure, "not run");
+    std::thread([&] { other = store->settings(); }).join();
+    REQUIRE(other.ok());
+    CHECK(other->synchronous == 2);
+    CHECK(other->foreign_keys);
+}
+
+TEST_CASE("a database from a newer program is refused and left untouched") {
+    TempDb tmp;
+    REQUIRE(tmp.open()->insert(plain_invoice()).ok());
+    {
+        SQLite::Database db(tmp.path, SQLite::OPEN_READWRITE);
+        db.exec("PRAGMA user_version = 99");
+        db.exec("PRAGMA journal_mode = DELETE");
+    }
     auto refused = SqliteStore::open(tmp.path);
     REQUIRE_FALSE(refused.ok());
     CHECK(refused.error().code == Errc::store_failure);
-    CHECK(refused.error().message.find("schema version 99 is newer") != std::string::npos);
-    CHECK(SqliteStore::open(":memory:").error().code == Errc::invalid_argument);
+    CHECK(mentions(refused.error(), "schema version 99 is newer than this program's 1"));
+    CHECK(mentions(refused.error(), tmp.path));
+    SQLite::Database db(tmp.path, SQLite::OPEN_READONLY);
+    CHECK(db.execAndGet("PRAGMA user_version").getInt() == 99);
+    CHECK(db.execAndGet("PRAGMA journal_mode").getString() == "delete");  // not even switched to WAL
 }
 
-TEST_CASE("a database that cannot be written gives store_failure, not a crash") {
+TEST_CASE("opening is idempotent; memory databases and files that are not databases are refused") {
+    TempDb tmp;
+    const Invoice invoice = plain_invoice();
+    REQUIRE(tmp.open()->insert(invoice).ok());
+    auto again = tmp.open();  // migration already applied: nothing to do, nothing lost
+    CHECK(**again->find(invoice.id) == invoice);
+    CHECK(again->settings()->schema_version == SqliteStore::schema_version);
+
+    CHECK(SqliteStore::open(":memory:").error().code == Errc::invalid_argument);
+    CHECK(SqliteStore::open("").error().code == Errc::invalid_argument);
+
+    TempDb garbage;
+    {
+        std::FILE* f = std::fopen(garbage.path.c_str(), "wb");
+        REQUIRE(f != nullptr);
+        const std::string text(4096, 'x');
+        std::fwrite(text.data(), 1, text.size(), f);
+        std::fclose(f);
+    }
+    auto refused = SqliteStore::open(garbage.path);
+    REQUIRE_FALSE(refused.ok());
+    CHECK(refused.error().code == Errc::store_failure);
+    CHECK(mentions(refused.error(), "not a database"));
+}
+
+TEST_CASE("a path that cannot hold a database gives store_failure at open") {
     TempDb tmp;
     std::filesystem::create_directory(tmp.path);  // a directory where the file should be
-    auto store = SqliteStore::open(tmp.path);
-    REQUIRE_FALSE(store.ok());
-    CHECK(store.error().code == Errc::store_failure);
-    std::filesystem::remove(tmp.path);
-    auto missing_dir = SqliteStore::open("/nonexistent-dir/x.sqlite");
+    auto directory = SqliteStore::open(tmp.path);
+    REQUIRE_FALSE(directory.ok());
+    CHECK(directory.error().code == Errc::store_failure);
+    CHECK(mentions(directory.error(), "open database"));
+
+    auto missing_dir = SqliteStore::open(tmp.path + "/no/such/dir/x.sqlite");
+    REQUIRE_FALSE(missing_dir.ok());
     CHECK(missing_dir.error().code == Errc::store_failure);
+    CHECK(mentions(missing_dir.error(), "unable to open"));
 }
 
-TEST_CASE("threads racing to pay one invoice: exactly one payment") {
+TEST_CASE("a lock held beyond the busy timeout is a store_failure; the store recovers when it is released") {
+    TempDb tmp;
+    auto store = tmp.open(SqliteOptions{milliseconds(100), true});
+    const Invoice invoice = plain_invoice(1000);
+    REQUIRE(store->insert(invoice).ok());
+
+    SQLite::Database holder(tmp.path, SQLite::OPEN_READWRITE);
+    holder.exec("BEGIN IMMEDIATE");  // another writer that does not let go
+
+    const auto started = steady_clock::now();
+    auto blocked = store->record_payment(invoice.id, make_payment(1));
+    CHECK(steady_clock::now() - started >= milliseconds(90));  // it waited for the timeout
+    REQUIRE_FALSE(blocked.ok());
+    CHECK(blocked.error().code == Errc::store_failure);
+    CHECK(mentions(blocked.error(), "record payment"));
+    CHECK(mentions(blocked.error(), "locked"));
+    CHECK(store->insert(plain_invoice()).error().code == Errc::store_failure);
+    CHECK(store->claim_expired(Timestamp(seconds(5000)), 10).error().code == Errc::store_failure);
+    CHECK(store->find(invoice.id).ok());  // WAL: reading does not wait for the writer
+
+    holder.exec("ROLLBACK");
+    CHECK(*store->record_payment(invoice.id, make_payment(1)) == RecordOutcome::recorded);
+    CHECK(store->claim_expired(Timestamp(seconds(5000)), 10)->empty());
+}
+
+TEST_CASE("a full disk is a store_failure with SQLite's message, and nothing half-written remains") {
+    TempDb tmp;
+    const Invoice first = plain_invoice();
+    REQUIRE(tmp.open()->insert(first).ok());
+    // The child limits how large a file it may write (RLIMIT_FSIZE): writes past it fail as on a full disk.
+    const std::string report = in_child([&]() -> std::string {
+        auto store = SqliteStore::open(tmp.path);
+        if (!store) return "open: " + store.error().message;
+        signal(SIGXFSZ, SIG_IGN);
+        const rlimit limit{512 * 1024, 512 * 1024};
+        if (setrlimit(RLIMIT_FSIZE, &limit) != 0) return "setrlimit failed";
+        Invoice big = plain_invoice();
+        big.memo.assign(64 * 1024, 'm');
+        Status last;
+        for (int i = 0; i < 64 && last.ok(); ++i) {
+            big.id = InvoiceId::generate();
+            last = (*store)->insert(big);
+        }
+        if (last.ok()) return "every insert succeeded past the file size limit";
+        if (last.error().code != Errc::store_failure) return "wrong code: " + last.error().message;
+        if (!mentions(last.error(), "insert invoice: "))
+            return "message without the operation: " + last.error().message;
+        if (last.error().message.size() <= std::strlen("insert invoice: ")) return "message without SQLite's text";
+        // Reads still work, and the failed invoice is absent rather than half there.
+        auto found = (*store)->find(first.id);
+        if (!found || !found->has_value()) return "the store cannot read after a failed write";
+        auto failed = (*store)->find(big.id);
+        if (!failed) return "find after failure: " + failed.error().message;
+        if (failed->has_value()) return "the failed invoice was stored";
+        return "";
+    });
+    CHECK_MESSAGE(report.empty(), report);
+    CHECK(integrity(tmp.path) == "ok");
+    auto store = tmp.open();
+    CHECK(store->insert(plain_invoice()).ok());  // without the limit, all is well again
+}
+
+TEST_CASE("a read-only database file is refused at open with store_failure, no crash") {
+    TempDb tmp;
+    const Invoice invoice = plain_invoice();
+    REQUIRE(tmp.open()->insert(invoice).ok());  // closing the last connection checkpoints and removes the WAL
+    std::filesystem::permissions(tmp.path, std::filesystem::perms::owner_read | std::filesystem::perms::group_read |
+                                               std::filesystem::perms::others_read);
+    const std::string report = in_child([&]() -> std::string {
+        // Root writes to any file whatever its mode: drop to an unprivileged user to see the refusal.
+        if (geteuid() == 0 && (setgid(65534) != 0 || setuid(65534) != 0)) return "cannot drop root privileges";
+        auto store = SqliteStore::open(tmp.path);
+        if (store) return "a read-only file opened as a store";
+        if (store.error().code != Errc::store_failure) return "wrong code: " + store.error().message;
+        if (!mentions(store.error(), "open database " + tmp.path))
+            return "message without the operation: " + store.error().message;
+        if (!mentions(store.error(), "read-only")) return "message without the cause: " + store.error().message;
+        return "";
+    });
+    CHECK_MESSAGE(report.empty(), report);
+    CHECK(payment_rows(tmp.path) == 0);
+    CHECK(integrity(tmp.path) == "ok");
+}
+
+TEST_CASE("threads racing to pay one invoice with different transactions: exactly one payment") {
     TempDb tmp;
     auto store = tmp.open();
-    const Invoice invoice = make_invoice();
+    const Invoice invoice = plain_invoice();
     REQUIRE(store->insert(invoice).ok());
-    std::atomic<int> recorded{0}, other{0}, same{0};
+    constexpr int threads_count = 8;
+    std::latch start(threads_count);
+    std::vector<Result<RecordOutcome>> outcomes(threads_count, make_error(Errc::store_failure, "not run"));
     std::vector<std::thread> threads;
-    for (int t = 0; t < 8; ++t)
+    for (int t = 0; t < threads_count; ++t)
         threads.emplace_back([&, t] {
-            // Threads 0..3 bring different transactions, 4..7 all bring transaction 100.
-            const auto fill = static_cast<std::uint8_t>(t < 4 ? t + 1 : 100);
-            auto r = store->record_payment(invoice.id, make_payment(fill));
-            REQUIRE(r.ok());
-            if (*r == RecordOutcome::recorded) ++recorded;
-            else if (*r == RecordOutcome::already_paid_same_tx) ++same;
-            else if (*r == RecordOutcome::already_paid_other_tx) ++other;
+            start.arrive_and_wait();
+            outcomes[static_cast<std::size_t>(t)] =
+                store->record_payment(invoice.id, make_payment(static_cast<std::uint8_t>(t + 1)));
         });
     for (auto& t : threads) t.join();
+    int recorded = 0, other = 0;
+    std::optional<TxId> winner;
+    for (std::size_t t = 0; t < outcomes.size(); ++t) {
+        REQUIRE_MESSAGE(outcomes[t].ok(), outcomes[t].error().message);
+        if (*outcomes[t] == RecordOutcome::recorded) {
+            ++recorded;
+            winner = txid_of(static_cast<std::uint8_t>(t + 1));
+        }
+        other += *outcomes[t] == RecordOutcome::already_paid_other_tx;
+    }
     CHECK(recorded == 1);
-    CHECK(recorded + same + other == 8);
+    CHECK(other == threads_count - 1);
+    CHECK(payment_rows(tmp.path) == 1);
+    CHECK((*store->find(invoice.id))->payment->txid == winner);
+}
+
+TEST_CASE("threads retrying one transaction: one records it, the rest see their own payment") {
+    TempDb tmp;
+    auto store = tmp.open();
+    const Invoice invoice = plain_invoice();
+    REQUIRE(store->insert(invoice).ok());
+    constexpr int threads_count = 8;
+    std::latch start(threads_count);
+    std::atomic<int> recorded{0}, same{0}, failed{0};
+    std::vector<std::thread> threads;
+    for (int t = 0; t < threads_count; ++t)
+        threads.emplace_back([&] {
+            start.arrive_and_wait();
+            auto r = store->record_payment(invoice.id, make_payment(100));
+            if (!r) ++failed;
+            else if (*r == RecordOutcome::recorded) ++recorded;
+            else if (*r == RecordOutcome::already_paid_same_tx) ++same;
+        });
+    for (auto& t : threads) t.join();
+    CHECK(failed == 0);
+    CHECK(recorded == 1);
+    CHECK(same == threads_count - 1);
+    CHECK(payment_rows(tmp.path) == 1);
+}
+
+TEST_CASE("threads paying several invoices with one transaction: it settles exactly one") {
+    TempDb tmp;
+    auto store = tmp.open();
+    constexpr int threads_count = 8;
+    std::vector<Invoice> invoices;
+    for (int t = 0; t < threads_count; ++t) {
+        invoices.push_back(plain_invoice());
+        REQUIRE(store->insert(invoices.back()).ok());
+    }
+    std::latch start(threads_count);
+    std::atomic<int> recorded{0}, elsewhere{0}, failed{0};
+    std::vector<std::thread> threads;
+    for (int t = 0; t < threads_count; ++t)
+        threads.emplace_back([&, t] {
+            start.arrive_and_wait();
+            auto r = store->record_payment(invoices[static_cast<std::size_t>(t)].id, make_payment(55));
+            if (!r) ++failed;
+            else if (*r == RecordOutcome::recorded) ++recorded;
+            else if (*r == RecordOutcome::tx_used_elsewhere) ++elsewhere;
+        });
+    for (auto& t : threads) t.join();
+    CHECK(failed == 0);
+    CHECK(recorded == 1);
+    CHECK(elsewhere == threads_count - 1);
     CHECK(payment_rows(tmp.path) == 1);
 }
 
 TEST_CASE("processes racing on one file: exactly one payment, intact database") {
     TempDb tmp;
-    const Invoice invoice = make_invoice();
+    const Invoice invoice = plain_invoice();
     REQUIRE(tmp.open()->insert(invoice).ok());
+    constexpr int processes = 6;
+    int go[2];
+    REQUIRE(pipe(go) == 0);
     std::vector<pid_t> children;
-    for (int p = 0; p < 6; ++p) {
-        const pid_t pid = fork();
+    for (int p = 0; p < processes; ++p) {
+        const pid_t pid = fork_flushed();
         REQUIRE(pid >= 0);
         if (pid == 0) {
+            close(go[1]);
             auto store = SqliteStore::open(tmp.path);
             if (!store) _exit(3);
+            char byte;
+            (void)!read(go[0], &byte, 1);  // returns at EOF, when the parent closes its end: all start together
             auto r = (*store)->record_payment(invoice.id, make_payment(static_cast<std::uint8_t>(10 + p)));
             _exit(!r ? 3 : *r == RecordOutcome::recorded ? 0 : *r == RecordOutcome::already_paid_other_tx ? 1 : 2);
         }
         children.push_back(pid);
     }
+    close(go[0]);
+    std::this_thread::sleep_for(milliseconds(50));  // let the children open the store
+    close(go[1]);
     int winners = 0, losers = 0;
     for (const pid_t pid : children) {
         int status = 0;
-        waitpid(pid, &status, 0);
+        REQUIRE(waitpid(pid, &status, 0) == pid);
         REQUIRE(WIFEXITED(status));
         winners += WEXITSTATUS(status) == 0;
         losers += WEXITSTATUS(status) == 1;
     }
     CHECK(winners == 1);
-    CHECK(losers == 5);
+    CHECK(losers == processes - 1);
     CHECK(payment_rows(tmp.path, &invoice.id) == 1);
+    CHECK(payment_rows(tmp.path) == 1);
     CHECK(integrity(tmp.path) == "ok");
 }
 
 TEST_CASE("durability: a child killed at random moments loses no acknowledged payment") {
     TempDb tmp;
     const std::string log = tmp.path + ".acknowledged";
-    std::mt19937 rng(7);
-    for (int round = 0; round < 4; ++round) {
-        const pid_t pid = fork();
+    std::mt19937 rng(std::random_device{}());
+    for (int round = 0; round < 5; ++round) {
+        const pid_t pid = fork_flushed();
         REQUIRE(pid >= 0);
         if (pid == 0) {
             auto store = SqliteStore::open(tmp.path);
             if (!store) _exit(3);
-            std::ofstream acknowledged(log, std::ios::app);
-            for (int i = 0;; ++i) {
-                Invoice invoice = make_invoice();
-                if (!(*store)->insert(invoice)) _exit(4);
+            const int out = ::open(log.c_str(), O_WRONLY | O_CREAT | O_APPEND, 0600);
+            if (out < 0) _exit(4);
+            for (;;) {
+                Invoice invoice = plain_invoice();
+                if (!(*store)->insert(invoice)) _exit(5);
                 Payment p = make_payment(0);
                 p.txid.bytes = sha256(invoice.id.bytes);
                 auto r = (*store)->record_payment(invoice.id, p);
-                if (!r || *r != RecordOutcome::recorded) _exit(5);
-                acknowledged << invoice.id.hex() << '\n' << std::flush;  // only after the commit returned
+                if (!r || *r != RecordOutcome::recorded) _exit(6);
+                // Only after record_payment returned; one write() of 16 bytes is all there or not at all.
+                if (::write(out, invoice.id.bytes.data(), invoice.id.bytes.size()) != 16) _exit(7);
             }
         }
-        std::this_thread::sleep_for(milliseconds(100 + rng() % 200));
+        std::this_thread::sleep_for(milliseconds(50 + rng() % 200));
         kill(pid, SIGKILL);
         int status = 0;
-        waitpid(pid, &status, 0);
-        CHECK(WIFSIGNALED(status));
+        REQUIRE(waitpid(pid, &status, 0) == pid);
+        REQUIRE_MESSAGE(WIFSIGNALED(status), "child exited early with ", WEXITSTATUS(status));
     }
-    auto store = tmp.open();
-    std::ifstream in(log);
-    std::string line;
+
+    auto store = tmp.open();  // recovers whatever the last kill left in the WAL
+    std::FILE* in = std::fopen(log.c_str(), "rb");
+    REQUIRE(in != nullptr);
     int checked = 0;
-    while (std::getline(in, line)) {
-        auto id = InvoiceId::parse(line);
-        if (!id) continue;  // a line cut by the kill
-        auto found = store->find(*id);
+    for (InvoiceId id; std::fread(id.bytes.data(), 1, id.bytes.size(), in) == id.bytes.size(); ++checked) {
+        auto found = store->find(id);
         REQUIRE(found.ok());
-        REQUIRE(found->has_value());
-        CHECK((*found)->payment.has_value());
-        ++checked;
+        REQUIRE_MESSAGE(found->has_value(), "acknowledged invoice ", id.hex(), " is missing");
+        REQUIRE_MESSAGE((*found)->payment.has_value(), "acknowledged payment for ", id.hex(), " is missing");
+        CHECK((*found)->payment->txid.bytes == sha256(id.bytes));
     }
-    CHECK(checked > 10);
+    std::fclose(in);
+    CHECK(checked > 5);
     SQLite::Database db(tmp.path);
-    CHECK(db.execAndGet("SELECT count(*) FROM (SELECT invoice_id FROM payments GROUP BY invoice_id HAVING count(*) > 1)").getInt() == 0);
+    // Payments without an invoice, or two for one invoice, cannot exist; nor can refunds without a payment.
+    CHECK(db.execAndGet("SELECT count(*) FROM payments WHERE invoice_id NOT IN (SELECT id FROM invoices)")
+              .getInt() == 0);
+    CHECK(db.execAndGet("SELECT count(*) FROM (SELECT invoice_id FROM payments GROUP BY invoice_id "
+                        "HAVING count(*) > 1)")
+              .getInt() == 0);
+    SQLite::Statement orphans(db, "PRAGMA foreign_key_check");
+    CHECK_FALSE(orphans.executeStep());
+    CHECK(paid_flags_wrong(db) == 0);
     CHECK(integrity(tmp.path) == "ok");
-    std::filesystem::remove(log);
 }
 
-}
+}  // TEST_SUITE

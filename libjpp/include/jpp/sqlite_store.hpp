@@ -16,6 +16,17 @@ struct SqliteOptions {
     bool synchronous_full = true;
 };
 
+// What a connection of the store actually runs with, as SQLite itself reports it. Most of these are settings of a
+// connection, not of the file, so another program opening the file cannot see them: this is how a host logs them
+// at startup (and how the tests check that the durability settings took effect).
+struct SqliteSettings {
+    std::string journal_mode;  // "wal"
+    int synchronous = 0;       // 2 = FULL, 1 = NORMAL
+    bool foreign_keys = false;
+    std::chrono::milliseconds busy_timeout{0};
+    int schema_version = 0;    // PRAGMA user_version: the last migration applied
+};
+
 class SqliteStore final : public InvoiceStore {
 public:
     // Opens (creating if needed) and migrates the database at `path`; ":memory:" is not supported because each
@@ -31,6 +42,9 @@ public:
     Result<RecordOutcome> record_payment(const InvoiceId& id, const Payment& payment) override;
     Result<std::vector<Invoice>> claim_expired(Timestamp now, std::size_t limit) override;
     Status ping() override;
+
+    // The settings of the connection serving the calling thread.
+    Result<SqliteSettings> settings();
 
 private:
     struct Impl;
