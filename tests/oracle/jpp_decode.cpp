@@ -1,40 +1,84 @@
-// Reads transaction hex lines on stdin and prints, per line, libjpp's decoding as one line of JSON in the shape
-// the libauth comparison uses. Decoding only: consensus checks are not part of either decoder.
+// Reads transaction hex lines on stdin and prints, per line, libjpp's decoding as one line of canonical JSON in the
+// shape differential.mjs builds from libauth (bch-format.md section 5):
+//   {"ok":false,"error":"<errc name>"}
+//   {"ok":true,"txid":..,"version":..,"locktime":..,"inputs":[{"txid","vout","seq","scriptSig"}],
+//    "outputs":[{"value","script","token":{"category","amount","nft":{"capability","commitment"}|null}|null}]}
+// Decoding only (decode_transaction_hex): consensus checks are not part of either decoder.
+// The txid is that of the decoded transaction re-encoded, so a lossy decode shows up as a txid mismatch; when the
+// re-encoding differs from the input, a "reencoding" field names the difference (libauth's side never has one).
+#include <cstdint>
 #include <cstdio>
 #include <iostream>
 #include <string>
 
+#include "jpp/bytes.hpp"
+#include "jpp/error.hpp"
+#include "jpp/hash.hpp"
+#include "jpp/token.hpp"
 #include "jpp/transaction.hpp"
 
 namespace {
 
-std::string quoted(const std::string& s) { return "\"" + s + "\""; }
-
-std::string token_json(const jpp::TokenData& t) {
-    std::string out = "{\"category\":" + quoted(jpp::to_display_hex(t.category)) + ",\"amount\":" +
-                      quoted(std::to_string(t.amount)) + ",\"nft\":";
-    if (!t.nft) return out + "null}";
-    return out + "{\"capability\":" + quoted(std::string(jpp::nft_capability_name(t.nft->capability))) +
-           ",\"commitment\":" + quoted(jpp::to_hex(t.nft->commitment)) + "}}";
+// Every string printed is hex, a decimal number or an identifier: nothing needs escaping.
+void quoted(std::string& out, std::string_view s) {
+    out += '"';
+    out += s;
+    out += '"';
 }
 
-std::string transaction_json(const jpp::Transaction& tx, const std::string& txid) {
-    std::string out = "{\"ok\":true,\"txid\":" + quoted(txid) + ",\"version\":" + std::to_string(tx.version) +
-                      ",\"locktime\":" + std::to_string(tx.locktime) + ",\"inputs\":[";
+void token_json(std::string& out, const jpp::TokenData& t) {
+    out += "{\"category\":";
+    quoted(out, jpp::to_display_hex(t.category));
+    out += ",\"amount\":";
+    quoted(out, std::to_string(t.amount));
+    out += ",\"nft\":";
+    if (!t.nft) {
+        out += "null}";
+        return;
+    }
+    out += "{\"capability\":";
+    quoted(out, jpp::nft_capability_name(t.nft->capability));
+    out += ",\"commitment\":";
+    quoted(out, jpp::to_hex(t.nft->commitment));
+    out += "}}";
+}
+
+void transaction_json(std::string& out, const jpp::Transaction& tx, const jpp::Bytes& raw) {
+    const jpp::Bytes reencoded = jpp::encode_transaction(tx);
+    out += "{\"ok\":true,\"txid\":";
+    quoted(out, jpp::transaction_id(reencoded).hex());
+    out += ",\"version\":" + std::to_string(tx.version) + ",\"locktime\":" + std::to_string(tx.locktime);
+    out += ",\"inputs\":[";
     for (std::size_t i = 0; i < tx.inputs.size(); ++i) {
         const jpp::Input& in = tx.inputs[i];
-        out += (i ? "," : "") + std::string("{\"txid\":") + quoted(in.prevout.txid.hex()) +
-               ",\"vout\":" + std::to_string(in.prevout.index) + ",\"seq\":" + std::to_string(in.sequence) +
-               ",\"scriptSig\":" + quoted(jpp::to_hex(in.unlocking_bytecode)) + "}";
+        out += i ? ",{\"txid\":" : "{\"txid\":";
+        quoted(out, in.prevout.txid.hex());
+        out += ",\"vout\":" + std::to_string(in.prevout.index) + ",\"seq\":" + std::to_string(in.sequence);
+        out += ",\"scriptSig\":";
+        quoted(out, jpp::to_hex(in.unlocking_bytecode));
+        out += '}';
     }
     out += "],\"outputs\":[";
     for (std::size_t i = 0; i < tx.outputs.size(); ++i) {
         const jpp::Output& o = tx.outputs[i];
-        out += (i ? "," : "") + std::string("{\"value\":") +
-               quoted(std::to_string(static_cast<std::uint64_t>(o.value))) + ",\"script\":" +
-               quoted(jpp::to_hex(o.locking_bytecode)) + ",\"token\":" + (o.token ? token_json(*o.token) : "null") + "}";
+        out += i ? ",{\"value\":" : "{\"value\":";
+        quoted(out, std::to_string(static_cast<std::uint64_t>(o.value)));  // the unsigned 64-bit wire value
+        out += ",\"script\":";
+        quoted(out, jpp::to_hex(o.locking_bytecode));
+        out += ",\"token\":";
+        if (o.token) {
+            token_json(out, *o.token);
+        } else {
+            out += "null";
+        }
+        out += '}';
     }
-    return out + "]}";
+    out += ']';
+    if (reencoded != raw) {
+        out += ",\"reencoding\":";
+        quoted(out, reencoded.size() == raw.size() ? "differs" : "differs in length " + std::to_string(reencoded.size()));
+    }
+    out += '}';
 }
 
 }  // namespace
@@ -44,16 +88,20 @@ int main() {
     std::string line;
     std::string out;
     while (std::getline(std::cin, line)) {
-        auto bytes = jpp::from_hex(line);
-        if (!bytes) {
-            out = "{\"ok\":false,\"error\":\"" + std::string(jpp::errc_name(bytes.error().code)) + "\"}";
-        } else if (auto tx = jpp::decode_transaction(*bytes); !tx) {
-            out = "{\"ok\":false,\"error\":\"" + std::string(jpp::errc_name(tx.error().code)) + "\"}";
+        if (!line.empty() && line.back() == '\r') line.pop_back();
+        out.clear();
+        auto tx = jpp::decode_transaction_hex(line);
+        if (!tx) {
+            out = "{\"ok\":false,\"error\":";
+            quoted(out, jpp::errc_name(tx.error().code));
+            out += '}';
         } else {
-            out = transaction_json(*tx, jpp::transaction_id(*bytes).hex());
+            transaction_json(out, *tx, *jpp::from_hex(line));
         }
+        out += '\n';
         std::fwrite(out.data(), 1, out.size(), stdout);
-        std::fputc('\n', stdout);
+        if (std::cin.rdbuf()->in_avail() <= 0) std::fflush(stdout);  // about to wait for input: answer what we have
     }
-    return 0;
+    std::fflush(stdout);
+    return std::ferror(stdout) ? 1 : 0;
 }
