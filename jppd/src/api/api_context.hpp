@@ -1,0 +1,26 @@
+// What the HTTP routes work with: the core's service and the pieces /healthz looks at.
+#pragma once
+
+#include <string>
+
+#include <jpp/chain.hpp>
+#include <jpp/clock.hpp>
+#include <jpp/json.hpp>
+#include <jpp/service.hpp>
+#include <jpp/store.hpp>
+
+namespace jppd::api {
+
+struct ApiContext {
+    jpp::InvoiceService& service;
+    jpp::InvoiceStore& store;
+    jpp::ChainBackend& chain;
+    const jpp::Clock& clock;
+    std::string public_url;  // absolute, no trailing slash: what payment_url and the payment URI are built on
+    bool dev_mode = false;   // payments are recorded without being broadcast
+    jpp::JsonLimits json_limits;
+
+    jpp::JsonContext json_context() const { return {public_url, clock.now()}; }
+};
+
+}  // namespace jppd::api

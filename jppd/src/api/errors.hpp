@@ -1,0 +1,25 @@
+// How the core's errors become HTTP responses: the status for each Errc, and the bodies Watchtower's clients read.
+#pragma once
+
+#include <jpp/error.hpp>
+
+#include "http/message.hpp"
+
+namespace jppd::api {
+
+// 404 for an unknown invoice, 503 when the node or the database cannot be reached, 500 for what only a bug in
+// the daemon can cause, 400 for everything a client sent wrong.
+int http_status(jpp::Errc code) noexcept;
+
+// {"code","message","detail"}: the general shape (detail is "Not found." on 404, as Django REST framework says).
+http::Response error_response(const jpp::Error& error);
+// /verify adds {"valid": false, "error": message}.
+http::Response verify_error_response(const jpp::Error& error);
+// /pay adds {"non_field_errors": [message]}.
+http::Response pay_error_response(const jpp::Error& error);
+
+// 415 unless the body is declared JSON (or not declared at all).
+bool is_json_request(const http::Request& request);
+http::Response unsupported_media_type();
+
+}  // namespace jppd::api

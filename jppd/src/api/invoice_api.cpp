@@ -1,0 +1,61 @@
+#include "api/invoice_api.hpp"
+
+#include "api/errors.hpp"
+
+namespace jppd::api {
+
+namespace {
+
+http::Response invoice_response(const ApiContext& api, const jpp::Invoice& invoice, int status) {
+    http::Response r;
+    r.status = status;
+    r.content_type = "application/json; charset=utf-8";
+    r.body = jpp::invoice_to_json(invoice, api.json_context());
+    return r;
+}
+
+}  // namespace
+
+http::Response create_invoice(const ApiContext& api, const http::Request& request) {
+    if (!is_json_request(request)) return unsupported_media_type();
+    auto parsed = jpp::parse_create_invoice(request.body, api.json_limits);
+    if (!parsed) return error_response(parsed.error());
+    auto invoice = api.service.create(*parsed);
+    if (!invoice) return error_response(invoice.error());
+    http::Response r = invoice_response(api, *invoice, 201);
+    r.with_header("Location", jpp::payment_url(api.json_context(), invoice->id));
+    return r;
+}
+
+http::Response get_invoice(const ApiContext& api, const jpp::InvoiceId& id) {
+    auto invoice = api.service.get(id);
+    if (!invoice) return error_response(invoice.error());
+    return invoice_response(api, *invoice, 200);
+}
+
+http::Response verify_payment(const ApiContext& api, const jpp::InvoiceId& id, const http::Request& request) {
+    if (!is_json_request(request)) return unsupported_media_type();
+    auto hex = jpp::parse_verify_request(request.body, api.json_limits);
+    if (!hex) return verify_error_response(hex.error());
+    auto verdict = api.service.verify(id, *hex);
+    if (!verdict) return verify_error_response(verdict.error());
+    http::Response r;
+    r.content_type = "application/json; charset=utf-8";
+    r.body = "{\"valid\":true,\"inputs_checked\":" + std::string(verdict->inputs_checked ? "true" : "false") +
+             ",\"size\":" + std::to_string(verdict->size);
+    if (verdict->inputs_checked) r.body += ",\"fee\":" + std::to_string(verdict->fee);
+    if (!verdict->message.empty()) r.body += ",\"message\":" + http::json_quote(verdict->message);
+    r.body += "}";
+    return r;
+}
+
+http::Response pay_invoice(const ApiContext& api, const jpp::InvoiceId& id, const http::Request& request) {
+    if (!is_json_request(request)) return unsupported_media_type();
+    auto pay = jpp::parse_pay_request(request.body, api.json_limits);
+    if (!pay) return pay_error_response(pay.error());
+    auto invoice = api.service.pay(id, *pay);
+    if (!invoice) return pay_error_response(invoice.error());
+    return invoice_response(api, *invoice, 200);
+}
+
+}  // namespace jppd::api

@@ -1,0 +1,124 @@
+#include "api/routes.hpp"
+
+#include <array>
+#include <string_view>
+#include <vector>
+
+#include "api/errors.hpp"
+#include "api/health.hpp"
+#include "api/invoice_api.hpp"
+
+namespace jppd::api {
+
+namespace {
+
+enum class Endpoint { none, bad_invoice_id, health, invoices, invoice, verify, pay };
+
+struct Match {
+    Endpoint endpoint = Endpoint::none;
+    jpp::InvoiceId id;
+};
+
+// The path's segments; one trailing slash is allowed, empty segments elsewhere are not (they match nothing).
+std::vector<std::string_view> segments(std::string_view path) {
+    std::vector<std::string_view> out;
+    if (path.empty() || path[0] != '/') return out;
+    path.remove_prefix(1);
+    if (!path.empty() && path.back() == '/') path.remove_suffix(1);
+    while (!path.empty()) {
+        const auto slash = path.find('/');
+        out.push_back(path.substr(0, slash));
+        if (slash == std::string_view::npos) break;
+        path.remove_prefix(slash + 1);
+        if (path.empty()) out.emplace_back();  // "a//": an empty segment
+    }
+    return out;
+}
+
+Match match(std::string_view path) {
+    const auto s = segments(path);
+    if (s.size() == 1 && s[0] == "healthz") return {Endpoint::health, {}};
+    if (s.size() < 2 || s[0] != "jpp" || s[1] != "invoices") return {};
+    if (s.size() == 2) return {Endpoint::invoices, {}};
+    if (s.size() > 4) return {};
+    auto id = jpp::InvoiceId::parse(s[2]);
+    if (!id) return {Endpoint::bad_invoice_id, {}};
+    if (s.size() == 3) return {Endpoint::invoice, *id};
+    if (s[3] == "verify") return {Endpoint::verify, *id};
+    if (s[3] == "pay") return {Endpoint::pay, *id};
+    return {};
+}
+
+std::string_view allowed_methods(Endpoint e) {
+    switch (e) {
+        case Endpoint::health:
+        case Endpoint::invoice: return "GET, HEAD, OPTIONS";
+        case Endpoint::invoices:
+        case Endpoint::verify:
+        case Endpoint::pay: return "POST, OPTIONS";
+        default: return "";
+    }
+}
+
+bool method_allowed(Endpoint e, std::string_view method) {
+    if (e == Endpoint::health || e == Endpoint::invoice) return method == "GET" || method == "HEAD";
+    return method == "POST";
+}
+
+// A CORS preflight: any origin may call the API (browser wallets run on other origins); the request headers
+// are echoed only when they are plain header names.
+http::Response preflight(Endpoint e, const http::Request& request) {
+    http::Response r;
+    r.status = 204;
+    r.with_header("Access-Control-Allow-Methods", std::string(allowed_methods(e)));
+    std::string_view asked = request.header("access-control-request-headers");
+    const bool plain = asked.size() <= 512 && asked.find_first_not_of(
+        "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-_, ") == std::string_view::npos;
+    r.with_header("Access-Control-Allow-Headers",
+                  plain && !asked.empty() ? std::string(asked) : "Content-Type, Accept, X-Paypro-Version");
+    r.with_header("Access-Control-Max-Age", "600");
+    return r;
+}
+
+http::Response route(ApiContext& api, const http::Request& request) {
+    const Match m = match(request.path);
+    if (m.endpoint == Endpoint::none)
+        return http::json_error(404, "not_found", "no such resource: " + request.path);
+    if (m.endpoint == Endpoint::bad_invoice_id)
+        return http::json_error(404, "invoice_not_found",
+                                "not an invoice id (32 hex digits or a dashed UUID expected)");
+    if (request.method == "OPTIONS") return preflight(m.endpoint, request);
+    if (!method_allowed(m.endpoint, request.method)) {
+        http::Response r = http::json_error(405, "method_not_allowed",
+                                            request.method + " is not allowed here; allowed: " +
+                                                std::string(allowed_methods(m.endpoint)));
+        r.with_header("Allow", std::string(allowed_methods(m.endpoint)));
+        return r;
+    }
+    switch (m.endpoint) {
+        case Endpoint::health: return health(api);
+        case Endpoint::invoices: return create_invoice(api, request);
+        case Endpoint::invoice: return get_invoice(api, m.id);
+        case Endpoint::verify: return verify_payment(api, m.id, request);
+        case Endpoint::pay: return pay_invoice(api, m.id, request);
+        default: return http::json_error(404, "not_found", "no such resource");
+    }
+}
+
+}  // namespace
+
+bool Routes::may_block(const http::Request& request) const {
+    // Reading an invoice is a quick indexed read (WAL readers never wait for writers); everything else may wait
+    // on a disk sync or the node.
+    const Endpoint e = match(request.path).endpoint;
+    return !(e == Endpoint::invoice || e == Endpoint::none || e == Endpoint::bad_invoice_id ||
+             request.method == "OPTIONS");
+}
+
+http::Response Routes::handle(const http::Request& request) {
+    http::Response r = route(api_, request);
+    r.with_header("Access-Control-Allow-Origin", "*");
+    return r;
+}
+
+}  // namespace jppd::api

@@ -1,0 +1,210 @@
+#include "chain/node_chain.hpp"
+
+#include <jpp/bytes.hpp>
+#include <jpp/hash.hpp>
+
+#include <chrono>
+#include <thread>
+
+#include "chain/rpc_json.hpp"
+#include "log.hpp"
+
+namespace jppd::chain {
+
+namespace {
+
+std::string quoted(std::string_view s) { return "\"" + std::string(s) + "\""; }
+
+jpp::Error unavailable(std::string message) { return jpp::make_error(jpp::Errc::chain_unavailable, std::move(message)); }
+
+// The node's own words for "I have this one already": success for a broadcast.
+bool already_known(const RpcReply& reply) {
+    if (reply.error_code == -27) return true;  // RPC_VERIFY_ALREADY_IN_CHAIN
+    const std::string& m = reply.error_message;
+    return m.find("txn-already-known") != std::string::npos || m.find("txn-already-in-mempool") != std::string::npos ||
+           m.find("already in block chain") != std::string::npos || m.find("already have transaction") != std::string::npos;
+}
+
+// BCHN's tokenData object of gettxout.
+std::optional<jpp::TokenData> token_from_json(const rapidjson::Value& v, bool& ok) {
+    ok = true;
+    if (!v.IsObject()) return std::nullopt;
+    ok = false;
+    jpp::TokenData token;
+    auto category = jpp::hash256_from_display_hex(string_of(member(v, "category")));
+    if (!category) return std::nullopt;
+    token.category = *category;
+    if (const auto* amount = member(v, "amount"); amount && amount->IsString()) {
+        try {
+            token.amount = std::stoll(amount->GetString());
+        } catch (...) {
+            return std::nullopt;
+        }
+    }
+    if (const auto* nft = member(v, "nft"); nft && nft->IsObject()) {
+        auto capability = jpp::nft_capability_from_name(string_of(member(*nft, "capability")));
+        auto commitment = jpp::from_hex(string_of(member(*nft, "commitment")));
+        if (!capability || !commitment) return std::nullopt;
+        token.nft = jpp::Nft{*capability, std::move(*commitment)};
+    }
+    ok = true;
+    return token;
+}
+
+}  // namespace
+
+jpp::Status NodeChain::broadcast(jpp::ByteView raw_transaction, const jpp::TxId& txid) {
+    auto reply = client_.call("sendrawtransaction", "[" + quoted(jpp::to_hex(raw_transaction)) + "]");
+    if (!reply) return std::move(reply).error();
+    if (reply->is_error) {
+        if (already_known(*reply)) return {};
+        return jpp::make_error(jpp::Errc::broadcast_rejected, "the node rejected the transaction: " +
+                                                                  reply->error_message);
+    }
+    // Some nodes (bcash) answer before the mempool has taken the transaction: look a few times.
+    jpp::Result<bool> held = false;
+    for (int attempt = 0; attempt < 20; ++attempt) {
+        if (attempt > 0) std::this_thread::sleep_for(std::chrono::milliseconds(50));
+        held = node_holds(txid);
+        if (!held) return std::move(held).error();
+        if (*held) break;
+    }
+    if (!*held)
+        return jpp::make_error(jpp::Errc::broadcast_rejected,
+                               "the node did not accept the transaction into its mempool (a double spend, or "
+                               "inputs it does not know)");
+    return {};
+}
+
+jpp::Result<bool> NodeChain::node_holds(const jpp::TxId& txid) {
+    auto entry = client_.call("getmempoolentry", "[" + quoted(txid.hex()) + "]");
+    if (!entry) return std::move(entry).error();
+    if (!entry->is_error) return true;
+    // Not in the mempool: maybe already mined (visible with a transaction index, or in a recent block).
+    auto raw = client_.call("getrawtransaction", "[" + quoted(txid.hex()) + ", false]");
+    if (!raw) return std::move(raw).error();
+    return !raw->is_error && raw->result != "null";
+}
+
+jpp::Result<std::optional<jpp::Output>> NodeChain::unspent_output(const jpp::Outpoint& outpoint) {
+    auto reply = client_.call("gettxout",
+                              "[" + quoted(outpoint.txid.hex()) + ", " + std::to_string(outpoint.index) + ", true]");
+    if (!reply) return std::move(reply).error();
+    if (reply->is_error || reply->result == "null") return std::optional<jpp::Output>{};
+    JsonReader json;
+    if (!json.parse(reply->result)) return unavailable("gettxout: unreadable result");
+    const auto& r = json.root();
+    auto value = parse_bch_amount(string_of(member(r, "value")));
+    const auto* script = member(r, "scriptPubKey");
+    auto bytecode = jpp::from_hex(string_of(script ? member(*script, "hex") : nullptr));
+    if (!value || !bytecode) return unavailable("gettxout: a result without value or scriptPubKey.hex");
+    jpp::Output output{*value, std::move(*bytecode), std::nullopt};
+    if (const auto* token = member(r, "tokenData")) {
+        bool ok = false;
+        output.token = token_from_json(*token, ok);
+        if (!ok) return unavailable("gettxout: unreadable tokenData");
+    }
+    return std::optional<jpp::Output>(std::move(output));
+}
+
+jpp::Result<std::optional<jpp::Output>> NodeChain::output_from_transaction(const jpp::Outpoint& outpoint) {
+    auto reply = client_.call("getrawtransaction", "[" + quoted(outpoint.txid.hex()) + ", false]");
+    if (!reply) return std::move(reply).error();
+    if (reply->is_error) return std::optional<jpp::Output>{};
+    JsonReader json;
+    if (!json.parse(reply->result) || !json.root().IsString()) return unavailable("getrawtransaction: no hex");
+    auto tx = jpp::decode_transaction_hex(json.root().GetString());
+    // The node must return the transaction asked for; anything else is not to be trusted for amounts.
+    if (!tx || jpp::transaction_id(*tx) != outpoint.txid || outpoint.index >= tx->outputs.size())
+        return unavailable("getrawtransaction returned something other than " + outpoint.txid.hex());
+    return std::optional<jpp::Output>(tx->outputs[outpoint.index]);
+}
+
+jpp::Result<std::optional<std::vector<jpp::Output>>> NodeChain::spent_outputs(const jpp::Transaction& tx) {
+    std::vector<jpp::Output> spent;
+    spent.reserve(tx.inputs.size());
+    for (const auto& input : tx.inputs) {
+        auto output = unspent_output(input.prevout);
+        if (!output) return std::move(output).error();
+        if (!*output) {
+            output = output_from_transaction(input.prevout);
+            if (!output) return std::move(output).error();
+        }
+        if (!*output) return std::optional<std::vector<jpp::Output>>{};  // the node does not know this coin
+        spent.push_back(std::move(**output));
+    }
+    return std::optional<std::vector<jpp::Output>>(std::move(spent));
+}
+
+jpp::Status NodeChain::ping() {
+    auto name = chain_name();
+    if (!name) return std::move(name).error();
+    return {};
+}
+
+jpp::Result<std::string> NodeChain::chain_name() {
+    auto reply = client_.call("getblockchaininfo", "[]");
+    if (!reply) return std::move(reply).error();
+    if (reply->is_error) return unavailable("getblockchaininfo failed: " + reply->error_message);
+    JsonReader json;
+    if (!json.parse(reply->result)) return unavailable("getblockchaininfo: unreadable result");
+    const std::string_view chain = string_of(member(json.root(), "chain"));
+    if (chain.empty()) return unavailable("getblockchaininfo: no chain name");
+    return std::string(chain);
+}
+
+jpp::Status DevChain::broadcast(jpp::ByteView, const jpp::TxId& txid) {
+    log_warn("dev mode: payment " + txid.hex() + " recorded WITHOUT being broadcast");
+    return {};
+}
+
+std::optional<std::int64_t> parse_bch_amount(std::string_view text) {
+    // digits [. digits] [e|E [+|-] digits]
+    std::string digits;
+    int scale = 0;  // value = digits * 10^-scale (BCH)
+    std::size_t i = 0;
+    bool seen_digit = false, seen_point = false;
+    for (; i < text.size(); ++i) {
+        const char c = text[i];
+        if (c >= '0' && c <= '9') {
+            digits += c;
+            seen_digit = true;
+            if (seen_point) ++scale;
+        } else if (c == '.' && !seen_point) {
+            seen_point = true;
+        } else {
+            break;
+        }
+    }
+    if (!seen_digit) return std::nullopt;
+    if (i < text.size()) {
+        if (text[i] != 'e' && text[i] != 'E') return std::nullopt;
+        ++i;
+        int sign = 1;
+        if (i < text.size() && (text[i] == '+' || text[i] == '-')) sign = text[i++] == '-' ? -1 : 1;
+        if (i == text.size() || text.size() - i > 3) return std::nullopt;
+        int exponent = 0;
+        for (; i < text.size(); ++i) {
+            if (text[i] < '0' || text[i] > '9') return std::nullopt;
+            exponent = exponent * 10 + (text[i] - '0');
+        }
+        scale -= sign * exponent;
+    }
+    // satoshis = digits * 10^(8 - scale)
+    int shift = 8 - scale;
+    while (shift < 0) {  // only trailing zeros may go
+        if (digits.empty() || digits.back() != '0') return std::nullopt;
+        digits.pop_back();
+        ++shift;
+    }
+    digits.append(static_cast<std::size_t>(shift), '0');
+    const auto first = digits.find_first_not_of('0');
+    if (first == std::string::npos) return 0;
+    digits.erase(0, first);
+    if (digits.size() > 16) return std::nullopt;
+    const std::int64_t sats = std::stoll(digits);
+    if (sats > 2'100'000'000'000'000) return std::nullopt;
+    return sats;
+}
+
+}  // namespace jppd::chain

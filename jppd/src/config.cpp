@@ -1,0 +1,157 @@
+#include "config.hpp"
+
+#include <CLI/CLI.hpp>
+
+#include <charconv>
+
+namespace jppd {
+
+namespace {
+
+constexpr const char* description = R"(jppd - Bitcoin Cash payment invoices over HTTP
+
+jppd serves Watchtower's JSON Payment Protocol API: merchants create invoices
+(POST /jpp/invoices/), wallets verify and pay them (POST /jpp/invoices/<id>/verify
+and /pay), and each payment is checked output by output, broadcast through a BCH
+node and recorded exactly once in a SQLite database.
+
+A node is required: give its JSON-RPC address with --node-rpc. To try jppd
+without one, --dev-mode records payments WITHOUT broadcasting them.)";
+
+constexpr const char* footer = R"(
+CONFIGURATION
+  Every option can also be set in a config file (--config, TOML or INI: one
+  'name = value' per line, names as the long options without dashes, e.g.
+  node-rpc = "http://127.0.0.1:8332/") or in an environment variable named
+  JPPD_ plus the option in capitals with underscores (JPPD_NODE_RPC).
+  Flags win over the environment, which wins over the file.
+
+ENDPOINTS
+  POST /jpp/invoices/                create an invoice (201)
+  GET  /jpp/invoices/<id>/           the invoice
+  POST /jpp/invoices/<id>/verify     {"raw_tx_hex": ...}: would it pay?
+  POST /jpp/invoices/<id>/pay        {"raw_tx_hex": ...}: broadcast and record
+  GET  /healthz                      200 when the database and the node answer
+
+SIGNALS
+  SIGINT, SIGTERM  stop accepting, finish requests in flight (up to
+                   --shutdown-timeout), close the database, exit 0.
+                   A second signal closes every connection at once.
+
+EXAMPLES
+  jppd --dev-mode
+  jppd --network main --public-url https://pay.example.com \
+       --node-rpc http://127.0.0.1:8332/ --node-rpc-cookie ~/.bitcoin/.cookie
+)";
+
+}  // namespace
+
+bool split_listen_address(const std::string& listen, std::string& host, std::uint16_t& port) {
+    const auto colon = listen.rfind(':');
+    if (colon == std::string::npos || colon == 0) return false;
+    host = listen.substr(0, colon);
+    if (host.size() >= 2 && host.front() == '[' && host.back() == ']') host = host.substr(1, host.size() - 2);
+    const std::string digits = listen.substr(colon + 1);
+    unsigned value = 0;
+    const auto [end, ec] = std::from_chars(digits.data(), digits.data() + digits.size(), value);
+    if (ec != std::errc() || end != digits.data() + digits.size() || digits.empty() || value > 65535) return false;
+    port = static_cast<std::uint16_t>(value);
+    return !host.empty();
+}
+
+int parse_command_line(int argc, char** argv, DaemonConfig& c) {
+    CLI::App app(description, "jppd");
+    app.get_formatter()->column_width(34);
+    app.footer(footer);
+    app.set_version_flag("--version", std::string("jppd ") + JPPD_VERSION);
+    app.set_config("--config", "", "Read options from this file (TOML or INI)");
+
+    const auto listen_check = [](const std::string& value) {
+        std::string host;
+        std::uint16_t port = 0;
+        return split_listen_address(value, host, port) ? std::string() : "expected HOST:PORT, e.g. 127.0.0.1:8000";
+    };
+
+    const std::string net = "Serving";
+    app.add_option("--listen", c.listen, "Address and port to listen on (HOST:PORT, [IPv6]:PORT)")
+        ->envname("JPPD_LISTEN")->capture_default_str()->check(listen_check)->group(net);
+    app.add_option("--public-url", c.public_url,
+                   "The base URL wallets reach this server by (https://pay.example.com); payment URLs are built "
+                   "on it, never on the Host header. Default: http://<listen address>")
+        ->envname("JPPD_PUBLIC_URL")->group(net);
+    app.add_option("--threads", c.threads, "I/O threads")->envname("JPPD_THREADS")->capture_default_str()
+        ->check(CLI::Range(1u, 256u))->group(net);
+    app.add_option("--workers", c.workers, "Threads for requests that wait on the database or the node")
+        ->envname("JPPD_WORKERS")->capture_default_str()->check(CLI::Range(1u, 1024u))->group(net);
+
+    const std::string pay = "Payments";
+    app.add_option("--network", c.network, "Which chain addresses and the node belong to")
+        ->envname("JPPD_NETWORK")->capture_default_str()->check(CLI::IsMember({"main", "test", "regtest"}))
+        ->group(pay);
+    app.add_option("--db", c.db, "SQLite database file (created if missing)")
+        ->envname("JPPD_DB")->capture_default_str()->group(pay);
+    app.add_option("--invoice-lifetime", c.invoice_lifetime,
+                   "Seconds an invoice stays payable, unless the create request says otherwise")
+        ->envname("JPPD_INVOICE_LIFETIME")->capture_default_str()->check(CLI::Range(10u, 30u * 24 * 3600))
+        ->group(pay);
+    app.add_option("--fee-rate", c.fee_rate,
+                   "Fee rate (sat/byte) invoices require unless the create request names one")
+        ->envname("JPPD_FEE_RATE")->capture_default_str()->check(CLI::Range(0.0, 1000.0))->group(pay);
+
+    const std::string node = "Node";
+    app.add_option("--node-rpc", c.node_rpc, "JSON-RPC URL of a BCH node (http://127.0.0.1:8332/)")
+        ->envname("JPPD_NODE_RPC")->group(node);
+    app.add_option("--node-rpc-user", c.node_rpc_user, "RPC user name")->envname("JPPD_NODE_RPC_USER")->group(node);
+    app.add_option("--node-rpc-password", c.node_rpc_password, "RPC password (prefer the environment or the "
+                   "config file: flags are visible to other users in ps)")
+        ->envname("JPPD_NODE_RPC_PASSWORD")->group(node);
+    app.add_option("--node-rpc-cookie", c.node_rpc_cookie, "The node's .cookie file, instead of user and password")
+        ->envname("JPPD_NODE_RPC_COOKIE")->group(node);
+    app.add_option("--node-rpc-timeout", c.node_rpc_timeout, "Seconds to wait for the node")
+        ->envname("JPPD_NODE_RPC_TIMEOUT")->capture_default_str()->check(CLI::Range(1u, 300u))->group(node);
+    app.add_flag("--dev-mode", c.dev_mode,
+                 "Run without a node: payments are verified and recorded but NOT broadcast. For development only")
+        ->envname("JPPD_DEV_MODE")->group(node);
+
+    const std::string limits = "Limits";
+    app.add_option("--max-connections", c.max_connections, "Open connections at most; more are answered 503")
+        ->envname("JPPD_MAX_CONNECTIONS")->capture_default_str()->check(CLI::Range(1, 1000000))->group(limits);
+    app.add_option("--max-header-bytes", c.max_header_bytes, "Request line and headers, in bytes (431 above)")
+        ->envname("JPPD_MAX_HEADER_BYTES")->capture_default_str()->check(CLI::Range(1024, 1 << 20))->group(limits);
+    app.add_option("--max-body-bytes", c.max_body_bytes, "Request body, in bytes (413 above)")
+        ->envname("JPPD_MAX_BODY_BYTES")->capture_default_str()->check(CLI::Range(1024, 16 << 20))->group(limits);
+    app.add_option("--idle-timeout", c.idle_timeout, "Seconds a keep-alive connection may wait between requests")
+        ->envname("JPPD_IDLE_TIMEOUT")->capture_default_str()->check(CLI::Range(1u, 3600u))->group(limits);
+    app.add_option("--request-timeout", c.request_timeout,
+                   "Seconds from a request's first byte to its last (slow clients are cut off with 408)")
+        ->envname("JPPD_REQUEST_TIMEOUT")->capture_default_str()->check(CLI::Range(1u, 600u))->group(limits);
+    app.add_option("--shutdown-timeout", c.shutdown_timeout, "Seconds requests in flight get on SIGTERM")
+        ->envname("JPPD_SHUTDOWN_TIMEOUT")->capture_default_str()->check(CLI::Range(0u, 600u))->group(limits);
+
+    app.add_option("--log-level", c.log_level, "error, warn, info (one line per request) or debug")
+        ->envname("JPPD_LOG_LEVEL")->capture_default_str()
+        ->check(CLI::IsMember({"error", "warn", "info", "debug"}))->group("Logging");
+
+    try {
+        app.parse(argc, argv);
+    } catch (const CLI::ParseError& e) {
+        return app.exit(e);
+    }
+    if (!c.node_rpc_cookie.empty() && (!c.node_rpc_user.empty() || !c.node_rpc_password.empty())) {
+        std::fprintf(stderr, "jppd: give either --node-rpc-cookie or --node-rpc-user/--node-rpc-password\n");
+        return 2;
+    }
+    if (c.dev_mode && !c.node_rpc.empty()) {
+        std::fprintf(stderr, "jppd: --dev-mode and --node-rpc exclude each other: dev mode never broadcasts\n");
+        return 2;
+    }
+    if (!c.dev_mode && c.node_rpc.empty()) {
+        std::fprintf(stderr,
+                     "jppd: no node configured. Give --node-rpc URL (payments are broadcast through it), or\n"
+                     "      --dev-mode to record payments without broadcasting them (development only).\n");
+        return 2;
+    }
+    return -1;
+}
+
+}  // namespace jppd

@@ -1,0 +1,48 @@
+// jppd's settings, from flags, environment variables (JPPD_*) and a config file, in that order of precedence.
+#pragma once
+
+#include <cstdint>
+#include <string>
+
+namespace jppd {
+
+struct DaemonConfig {
+    // Where to serve
+    std::string listen = "127.0.0.1:8000";
+    std::string public_url;  // default: http://<listen address>
+    unsigned threads = 2;    // I/O threads
+    unsigned workers = 8;    // threads for requests that wait on the disk or the node
+
+    // Payments
+    std::string network = "main";
+    std::string db = "jppd.sqlite3";
+    unsigned invoice_lifetime = 30 * 60;  // seconds
+    double fee_rate = 1.0;                // sat/byte, what invoices require unless the request says otherwise
+
+    // The node
+    std::string node_rpc;
+    std::string node_rpc_user;
+    std::string node_rpc_password;
+    std::string node_rpc_cookie;
+    unsigned node_rpc_timeout = 10;  // seconds
+    bool dev_mode = false;
+
+    // Limits
+    std::size_t max_connections = 10000;
+    std::size_t max_header_bytes = 16 * 1024;
+    std::size_t max_body_bytes = 512 * 1024;
+    unsigned idle_timeout = 60;     // seconds between requests on a keep-alive connection
+    unsigned request_timeout = 10;  // seconds from a request's first byte to its last
+    unsigned shutdown_timeout = 10;
+
+    std::string log_level = "info";
+};
+
+// Parses argv. Returns -1 to go on, or the exit code to leave with (0 after --help / --version, 2 on a usage
+// error, with the message already printed).
+int parse_command_line(int argc, char** argv, DaemonConfig& config);
+
+// "host:port" or "[v6]:port" -> host and port; false if malformed.
+bool split_listen_address(const std::string& listen, std::string& host, std::uint16_t& port);
+
+}  // namespace jppd

@@ -1,0 +1,58 @@
+// An HTTP/1.1 request as the parser delivers it, and the response a route hands back.
+#pragma once
+
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+namespace jppd::http {
+
+struct Request {
+    std::string method;  // "GET", "POST" ...
+    std::string target;  // as sent: path and query
+    std::string path;    // the target without its query
+    // Header names lowercased, values with surrounding whitespace trimmed; repeated headers stay separate.
+    std::vector<std::pair<std::string, std::string>> headers;
+    std::string body;
+    bool keep_alive = true;  // what the client's version and Connection header ask for
+    bool upgrade = false;    // Connection: upgrade + Upgrade: ... (WebSocket)
+    std::string remote;      // "127.0.0.1:54321", for the log
+
+    // The first header of that (lowercase) name, or "" when absent.
+    std::string_view header(std::string_view name) const;
+    // The media type of Content-Type, lowercased and without parameters ("application/json").
+    std::string media_type() const;
+};
+
+struct Response {
+    int status = 200;
+    std::string content_type;  // empty: no body
+    std::string body;
+    std::vector<std::pair<std::string, std::string>> headers;  // beyond Content-Type / Length / Date / Server
+    bool close = false;  // close the connection after sending (set for errors that leave the stream unusable)
+
+    Response& with_header(std::string name, std::string value) {
+        headers.emplace_back(std::move(name), std::move(value));
+        return *this;
+    }
+};
+
+std::string_view reason_phrase(int status);
+
+// The status line, headers and body, ready for the socket. `head_only` leaves the body out (HEAD requests).
+std::string serialize(const Response& response, bool keep_alive, bool head_only);
+
+}  // namespace jppd::http
+
+namespace jppd::http {
+
+// The JSON string literal of `text` (quotes included), for the few bodies written without a JSON library.
+std::string json_quote(std::string_view text);
+
+// The error body every part of the daemon answers with: {"code": ..., "message": ..., "detail": ...}.
+// `code` is machine-readable and stable; `detail` repeats the message where Django REST framework clients
+// (Watchtower's) look for it.
+Response json_error(int status, std::string_view code, std::string_view message);
+
+}  // namespace jppd::http

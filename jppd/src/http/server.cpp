@@ -1,0 +1,157 @@
+#include "http/server.hpp"
+
+#include <thread>
+#include <vector>
+
+#include "http/connection.hpp"
+#include "log.hpp"
+
+namespace jppd::http {
+
+Server::Server(ServerOptions options, Handler& handler)
+    : options_(std::move(options)),
+      handler_(handler),
+      work_(asio::make_work_guard(io_)),
+      workers_(options_.worker_threads == 0 ? 1 : options_.worker_threads),
+      acceptor_(io_),
+      shutdown_deadline_(io_),
+      accept_retry_(io_),
+      signals_(io_, SIGINT, SIGTERM) {}
+
+Server::~Server() {
+    workers_.join();
+}
+
+bool Server::listen(std::string& error) {
+    const std::string where = options_.host + ":" + std::to_string(options_.port);
+    asio::error_code ec;
+    const auto address = asio::ip::make_address(options_.host, ec);
+    if (ec) {
+        error = where + ": not an IP address (" + ec.message() + ")";
+        return false;
+    }
+    const asio::ip::tcp::endpoint endpoint(address, options_.port);
+    acceptor_.open(endpoint.protocol(), ec);
+    if (!ec) acceptor_.set_option(asio::ip::tcp::acceptor::reuse_address(true), ec);
+    if (!ec) acceptor_.bind(endpoint, ec);
+    if (!ec) acceptor_.listen(asio::socket_base::max_listen_connections, ec);
+    if (ec) {
+        error = where + ": " + ec.message();
+        return false;
+    }
+    port_ = acceptor_.local_endpoint().port();
+    return true;
+}
+
+void Server::run() {
+    signals_.async_wait([this](const asio::error_code& ec, int signal) { on_signal(ec, signal); });
+    accept();
+    std::vector<std::thread> threads;
+    for (unsigned i = 1; i < options_.io_threads; ++i) threads.emplace_back([this] { io_.run(); });
+    io_.run();
+    for (auto& t : threads) t.join();
+    workers_.join();  // handlers still running (a slow node call) finish before the store closes
+}
+
+void Server::on_signal(const asio::error_code& ec, int signal) {
+    if (ec) return;
+    if (!stopping_) {
+        log_info(std::string("received ") + (signal == SIGINT ? "SIGINT" : "SIGTERM") +
+                 ": finishing requests in flight, then stopping (send it again to stop at once)");
+        shutdown();
+        signals_.async_wait([this](const asio::error_code& e, int s) { on_signal(e, s); });
+    } else {
+        log_warn("second signal: closing every connection now");
+        force_stop();
+    }
+}
+
+void Server::accept() {
+    acceptor_.async_accept(asio::make_strand(io_), [this](const asio::error_code& ec, asio::ip::tcp::socket socket) {
+        if (stopping_ || !acceptor_.is_open()) return;
+        if (ec) {
+            // Out of descriptors, typically: the listening socket stays readable, so retrying at once would spin.
+            log_warn("accept failed: " + ec.message());
+            accept_retry_.expires_after(std::chrono::milliseconds(50));
+            accept_retry_.async_wait([this](const asio::error_code& e) {
+                if (!e) accept();
+            });
+            return;
+        }
+        asio::error_code ignored;
+        socket.set_option(asio::ip::tcp::no_delay(true), ignored);
+        if (connection_count() >= options_.max_connections) {
+            // Told, not silently dropped: a best-effort write that never blocks the accept loop.
+            static constexpr std::string_view busy =
+                "HTTP/1.1 503 Service Unavailable\r\nContent-Type: application/json; charset=utf-8\r\n"
+                "Content-Length: 92\r\nRetry-After: 1\r\nConnection: close\r\n\r\n"
+                "{\"code\":\"too_many_connections\",\"message\":\"connection limit reached\",\"detail\":\"try again\"}";
+            socket.non_blocking(true, ignored);
+            socket.write_some(asio::buffer(busy.data(), busy.size()), ignored);
+            socket.close(ignored);
+        } else {
+            auto connection = std::make_shared<Connection>(*this, std::move(socket));
+            {
+                std::lock_guard lock(mutex_);
+                connections_.emplace(connection.get(), connection);
+            }
+            asio::dispatch(connection->executor(), [connection] { connection->start(); });
+        }
+        accept();
+    });
+}
+
+std::size_t Server::connection_count() const {
+    std::lock_guard lock(mutex_);
+    return connections_.size();
+}
+
+std::vector<std::shared_ptr<Connection>> Server::live_connections() {
+    std::vector<std::shared_ptr<Connection>> live;
+    std::lock_guard lock(mutex_);
+    live.reserve(connections_.size());
+    for (auto& [raw, weak] : connections_)
+        if (auto c = weak.lock()) live.push_back(std::move(c));
+    return live;
+}
+
+void Server::shutdown() {
+    asio::post(io_, [this] {
+        if (stopping_.exchange(true)) return;
+        asio::error_code ignored;
+        acceptor_.close(ignored);
+        accept_retry_.cancel();
+        for (auto& c : live_connections())
+            asio::post(c->executor(), [c] { c->stop_gracefully(); });
+        shutdown_deadline_.expires_after(options_.shutdown_timeout);
+        shutdown_deadline_.async_wait([this](const asio::error_code& ec) {
+            if (ec) return;
+            log_warn("shutdown timeout: closing the remaining connections");
+            force_stop();
+        });
+        finish_if_drained();
+    });
+}
+
+void Server::force_stop() {
+    stopping_ = true;
+    for (auto& c : live_connections()) asio::post(c->executor(), [c] { c->close(); });
+    work_.reset();
+    io_.stop();
+}
+
+void Server::remove(Connection* connection) {
+    std::lock_guard lock(mutex_);
+    connections_.erase(connection);
+    if (stopping_ && connections_.empty()) asio::post(io_, [this] { finish_if_drained(); });
+}
+
+void Server::finish_if_drained() {
+    if (!stopping_ || connection_count() != 0) return;
+    asio::error_code ignored;
+    shutdown_deadline_.cancel();
+    signals_.cancel(ignored);
+    work_.reset();  // run() returns once the last handlers are done
+}
+
+}  // namespace jppd::http

@@ -1,0 +1,85 @@
+// The HTTP/1.1 server: an acceptor, a fixed pool of I/O threads, a worker pool for blocking handlers, and the
+// connections, each bounded in size and in time. Asio standalone.
+#pragma once
+
+#include <asio.hpp>
+
+#include <atomic>
+#include <chrono>
+#include <cstddef>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <unordered_map>
+#include <vector>
+
+#include "http/handler.hpp"
+#include "http/request_parser.hpp"
+
+namespace jppd::http {
+
+struct ServerOptions {
+    std::string host = "127.0.0.1";
+    std::uint16_t port = 8000;
+    unsigned io_threads = 2;
+    unsigned worker_threads = 8;  // blocking handlers: mostly waiting on the disk or the node
+    std::size_t max_connections = 10000;
+    ParserLimits limits;
+    // A keep-alive connection may sit this long between requests.
+    std::chrono::milliseconds idle_timeout{60000};
+    // Once its first byte has arrived, a request must be complete within this; a response must be written
+    // within it too. This, not a per-read timeout, is what cuts off a client sending a byte a second.
+    std::chrono::milliseconds request_timeout{10000};
+    // On SIGTERM: in-flight requests get this long to finish.
+    std::chrono::milliseconds shutdown_timeout{10000};
+};
+
+class Connection;
+
+class Server {
+public:
+    Server(ServerOptions options, Handler& handler);
+    ~Server();
+
+    // Binds and listens; the error says why not ("127.0.0.1:8000: Address already in use").
+    bool listen(std::string& error);
+    // The port actually bound (the configured one, or the kernel's choice for port 0).
+    std::uint16_t port() const { return port_; }
+
+    // Serves until shutdown() (or SIGINT / SIGTERM) has finished: runs the I/O threads, returns when they stop
+    // and the worker pool has finished what it was doing.
+    void run();
+
+    // Graceful and thread-safe: stop accepting, close idle connections, let requests in flight finish (within
+    // shutdown_timeout), then make run() return.
+    void shutdown();
+
+    std::size_t connection_count() const;
+    asio::io_context& io() { return io_; }
+
+private:
+    friend class Connection;
+    void accept();
+    void on_signal(const asio::error_code& ec, int signal);
+    void force_stop();
+    void remove(Connection* connection);
+    void finish_if_drained();
+    std::vector<std::shared_ptr<Connection>> live_connections();
+
+    ServerOptions options_;
+    Handler& handler_;
+    asio::io_context io_;
+    asio::executor_work_guard<asio::io_context::executor_type> work_;
+    asio::thread_pool workers_;
+    asio::ip::tcp::acceptor acceptor_;
+    asio::steady_timer shutdown_deadline_;
+    asio::steady_timer accept_retry_;
+    asio::signal_set signals_;  // SIGINT / SIGTERM: graceful shutdown; a second one: immediate
+    std::uint16_t port_ = 0;
+    std::atomic<bool> stopping_{false};
+
+    mutable std::mutex mutex_;
+    std::unordered_map<Connection*, std::weak_ptr<Connection>> connections_;
+};
+
+}  // namespace jppd::http

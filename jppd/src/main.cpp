@@ -1,0 +1,156 @@
+// jppd: the daemon. Reads its configuration, opens the store, connects the chain backend, serves HTTP until
+// SIGINT / SIGTERM, and announces expired invoices in the background.
+#include <jpp/events.hpp>
+#include <jpp/service.hpp>
+#include <jpp/sqlite_store.hpp>
+
+#include <condition_variable>
+#include <memory>
+#include <mutex>
+#include <thread>
+
+#include "api/routes.hpp"
+#include "chain/node_chain.hpp"
+#include "config.hpp"
+#include "http/server.hpp"
+#include "log.hpp"
+
+namespace {
+
+// Whether the node's chain (getblockchaininfo's "chain") is the configured network.
+bool chain_matches(jpp::Network network, const std::string& chain) {
+    switch (network) {
+        case jpp::Network::main: return chain == "main";
+        case jpp::Network::regtest: return chain == "regtest";
+        case jpp::Network::test: return chain.rfind("test", 0) == 0 || chain == "chip" || chain == "scale";
+    }
+    return false;
+}
+
+// Announces invoice_expired for invoices that expired unpaid, every few seconds, until stopped.
+class ExpirySweeper {
+public:
+    explicit ExpirySweeper(jpp::InvoiceService& service) : thread_([this, &service] { run(service); }) {}
+    ~ExpirySweeper() {
+        {
+            std::lock_guard lock(mutex_);
+            stop_ = true;
+        }
+        wake_.notify_one();
+        thread_.join();
+    }
+
+private:
+    void run(jpp::InvoiceService& service) {
+        std::unique_lock lock(mutex_);
+        while (!wake_.wait_for(lock, std::chrono::seconds(2), [this] { return stop_; })) {
+            lock.unlock();
+            if (auto n = service.announce_expired(); !n)
+                jppd::log_warn("expiry sweep failed: " + n.error().describe());
+            else if (*n > 0)
+                jppd::log_debug("announced " + std::to_string(*n) + " expired invoice(s)");
+            lock.lock();
+        }
+    }
+
+    std::mutex mutex_;
+    std::condition_variable wake_;
+    bool stop_ = false;
+    std::thread thread_;  // last: started once the rest is ready
+};
+
+}  // namespace
+
+int main(int argc, char** argv) {
+    jppd::DaemonConfig config;
+    if (const int code = jppd::parse_command_line(argc, argv, config); code >= 0) return code;
+
+    jppd::LogLevel level = jppd::LogLevel::info;
+    jppd::parse_log_level(config.log_level, level);
+    jppd::set_log_level(level);
+
+    const jpp::Network network = *jpp::network_from_name(config.network);
+    jppd::http::ServerOptions server_options;
+    jppd::split_listen_address(config.listen, server_options.host, server_options.port);
+    server_options.io_threads = config.threads;
+    server_options.worker_threads = config.workers;
+    server_options.max_connections = config.max_connections;
+    server_options.limits = {config.max_header_bytes, config.max_body_bytes};
+    server_options.idle_timeout = std::chrono::seconds(config.idle_timeout);
+    server_options.request_timeout = std::chrono::seconds(config.request_timeout);
+    server_options.shutdown_timeout = std::chrono::seconds(config.shutdown_timeout);
+
+    auto store = jpp::SqliteStore::open(config.db);
+    if (!store) {
+        jppd::log_error("cannot open the database " + config.db + ": " + store.error().describe());
+        return 1;
+    }
+
+    std::unique_ptr<jpp::ChainBackend> chain;
+    std::string chain_description;
+    if (config.dev_mode) {
+        chain = std::make_unique<jppd::chain::DevChain>();
+        chain_description = "none (DEV MODE)";
+    } else {
+        auto client = jppd::chain::NodeRpcClient::create({config.node_rpc, config.node_rpc_user,
+                                                          config.node_rpc_password, config.node_rpc_cookie,
+                                                          std::chrono::seconds(config.node_rpc_timeout)});
+        if (!client) {
+            jppd::log_error(client.error().message);
+            return 2;
+        }
+        auto node = std::make_unique<jppd::chain::NodeChain>(std::move(*client));
+        if (auto name = node->chain_name(); !name) {
+            jppd::log_warn("the node is not reachable yet (" + name.error().describe() +
+                           "); payments answer 503 until it is");
+        } else if (!chain_matches(network, *name)) {
+            jppd::log_error("the node at " + config.node_rpc + " is on chain '" + *name + "', not on " +
+                            config.network + ": refusing to start");
+            return 1;
+        }
+        chain = std::move(node);
+        chain_description = config.node_rpc;
+    }
+
+    jpp::ServiceConfig service_config;
+    service_config.network = network;
+    service_config.invoice_lifetime = std::chrono::seconds(config.invoice_lifetime);
+    service_config.default_fee_per_byte = config.fee_rate;
+    jpp::SystemClock clock;
+    jpp::InProcessEventBus events;
+    jpp::InvoiceService service(**store, *chain, events, clock, service_config);
+
+    jppd::api::ApiContext api{service, **store, *chain, clock, config.public_url, config.dev_mode,
+                              jpp::JsonLimits{config.max_body_bytes, 16}};
+    jppd::api::Routes routes(api);
+    jppd::http::Server server(server_options, routes);
+    std::string error;
+    if (!server.listen(error)) {
+        jppd::log_error("cannot listen on " + error);
+        return 1;
+    }
+    const std::string host = server_options.host.find(':') != std::string::npos ? "[" + server_options.host + "]"
+                                                                                 : server_options.host;
+    const std::string bound = "http://" + host + ":" + std::to_string(server.port());
+    if (api.public_url.empty()) api.public_url = bound;
+    while (!api.public_url.empty() && api.public_url.back() == '/') api.public_url.pop_back();
+
+    jppd::log_info("jppd " JPPD_VERSION " listening on " + bound + " (network " + config.network + ", database " +
+                   config.db + ", node " + chain_description + ", public URL " + api.public_url + ")");
+    if (config.dev_mode) {
+        jppd::log_warn("***************************************************************************");
+        jppd::log_warn("* DEV MODE: payments are verified and recorded but NEVER BROADCAST.        *");
+        jppd::log_warn("* Do not take real payments with this server. Configure --node-rpc.       *");
+        jppd::log_warn("***************************************************************************");
+    }
+    if (server_options.host == "0.0.0.0" || server_options.host == "::")
+        if (config.public_url.empty())
+            jppd::log_warn("listening on all interfaces without --public-url: payment URLs will say " + bound);
+
+    {
+        ExpirySweeper sweeper(service);
+        server.run();
+    }
+    jppd::log_info("stopped: every request answered, database closed");
+    return 0;
+}

@@ -1,0 +1,247 @@
+"""Fixtures for driving the real jppd as a subprocess, and a real BCH regtest node (bcash from npm).
+
+Environment (set by CTest): JPPD_BIN (the daemon), JPP_TEST_WALLET (signer tool). The node comes from
+node_modules/ here (npm ci, which the test script runs first); without it those tests fail, they are not skipped.
+"""
+import http.client
+import json
+import os
+import pathlib
+import shutil
+import signal
+import socket
+import subprocess
+import tempfile
+import time
+
+import pytest
+
+HERE = pathlib.Path(__file__).resolve().parent
+ROOT = HERE.parent.parent
+JPPD = os.environ.get("JPPD_BIN", str(ROOT / "build" / "jppd" / "jppd"))
+WALLET = os.environ.get("JPP_TEST_WALLET", str(ROOT / "build" / "tests" / "jpp_test_wallet"))
+BCASH = HERE / "node_modules" / "bcash" / "bin" / "node"
+
+# Two fixed test keys (WIF, compressed, regtest/testnet prefix 0xef): the payer and the merchant.
+PAYER_WIF = "cQZ74u4uP1Q9reQZdz6QqbWzf8wnqjqwGr5xM6pKWnq19ymtqMqv"  # sha256("jppd payer")
+MERCHANT_WIF = "cR7uTPfGLtu38uCmgewJu9vb8gSWx3E337AfK4Qr4HLbN9Ns9RNn"  # sha256("jppd merchant")
+
+
+def free_port():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def wait_for(predicate, timeout, what):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if predicate():
+            return
+        time.sleep(0.05)
+    raise AssertionError(f"timed out waiting for {what}")
+
+
+def wallet(*args):
+    return subprocess.run([WALLET, *args], check=True, capture_output=True, text=True).stdout.strip()
+
+
+def address_of(wif, network="regtest"):
+    return wallet("address", wif, network)
+
+
+def sign(wif, coins, outputs, network="regtest"):
+    return wallet("sign", wif, network, json.dumps(coins), json.dumps(outputs))
+
+
+class Reply:
+    def __init__(self, status, headers, body):
+        self.status = status
+        self.headers = {k.lower(): v for k, v in headers}
+        self.body = body
+
+    def json(self):
+        return json.loads(self.body)
+
+    def __repr__(self):
+        return f"<{self.status} {self.body[:300]!r}>"
+
+
+class Daemon:
+    """jppd as a subprocess on a free loopback port; its log goes to a file the tests can read."""
+
+    def __init__(self, workdir, args, env=None):
+        self.port = free_port()
+        self.workdir = pathlib.Path(workdir)
+        self.log_path = self.workdir / f"jppd-{self.port}.log"
+        self.db = self.workdir / "jppd.sqlite3"
+        self.args = ["--listen", f"127.0.0.1:{self.port}", "--db", str(self.db), *args]
+        self.env = {**os.environ, **(env or {})}
+        self.proc = None
+
+    @property
+    def url(self):
+        return f"http://127.0.0.1:{self.port}"
+
+    def start(self, wait=True):
+        self.log = open(self.log_path, "ab")
+        self.proc = subprocess.Popen([JPPD, *self.args], stdout=self.log, stderr=subprocess.STDOUT, env=self.env)
+        if wait:
+            wait_for(self._accepting, 15, "jppd to listen")
+        return self
+
+    def _accepting(self):
+        if self.proc.poll() is not None:
+            raise AssertionError(f"jppd exited with {self.proc.returncode}:\n{self.log_text()}")
+        try:
+            socket.create_connection(("127.0.0.1", self.port), timeout=0.2).close()
+            return True
+        except OSError:
+            return False
+
+    def stop(self, sig=signal.SIGTERM, timeout=20):
+        if self.proc and self.proc.poll() is None:
+            self.proc.send_signal(sig)
+            try:
+                self.proc.wait(timeout)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait()
+                raise AssertionError("jppd did not stop on " + str(sig))
+        self.log.close()
+        return self.proc.returncode
+
+    def log_text(self):
+        return self.log_path.read_text(errors="replace")
+
+    def request(self, method, path, body=None, headers=None, timeout=30):
+        conn = http.client.HTTPConnection("127.0.0.1", self.port, timeout=timeout)
+        try:
+            if isinstance(body, (dict, list)):
+                body = json.dumps(body)
+                headers = {"Content-Type": "application/json", **(headers or {})}
+            conn.request(method, path, body=body, headers=headers or {})
+            r = conn.getresponse()
+            return Reply(r.status, r.getheaders(), r.read().decode("utf-8", "replace"))
+        finally:
+            conn.close()
+
+    def create_invoice(self, outputs, **extra):
+        r = self.request("POST", "/jpp/invoices/", {"outputs": outputs, **extra})
+        assert r.status == 201, r
+        return r.json()
+
+    def invoice(self, invoice_id):
+        r = self.request("GET", f"/jpp/invoices/{invoice_id}/")
+        assert r.status == 200, r
+        return r.json()
+
+    def raw(self, data, read_timeout=5.0):
+        """Sends raw bytes on a fresh connection and returns everything read until the server closes it or
+        read_timeout passes."""
+        with socket.create_connection(("127.0.0.1", self.port)) as s:
+            s.sendall(data)
+            s.settimeout(read_timeout)
+            chunks = []
+            try:
+                while True:
+                    chunk = s.recv(65536)
+                    if not chunk:
+                        break
+                    chunks.append(chunk)
+            except socket.timeout:
+                pass
+            return b"".join(chunks)
+
+
+class Node:
+    """A bcash regtest node in memory, with JSON-RPC on a free loopback port."""
+
+    API_KEY = "jppd-test-key"
+
+    def __init__(self, workdir):
+        self.workdir = pathlib.Path(workdir)
+        self.rpc_port = free_port()
+        self.proc = None
+        self.log_path = self.workdir / f"bcash-{self.rpc_port}.log"
+
+    @property
+    def rpc_url(self):
+        return f"http://127.0.0.1:{self.rpc_port}/"
+
+    def start(self):
+        self.log = open(self.log_path, "ab")
+        self.proc = subprocess.Popen(
+            ["node", str(BCASH), "--network=regtest", "--memory=true", "--no-wallet", "--workers=false",
+             "--listen=false", "--http-host=127.0.0.1", f"--http-port={self.rpc_port}",
+             f"--port={free_port()}", f"--api-key={self.API_KEY}", f"--log-level={os.environ.get('BCASH_LOG_LEVEL', 'warning')}",
+             f"--prefix={self.workdir / ('bcash-' + str(self.rpc_port))}"],
+            stdout=self.log, stderr=subprocess.STDOUT)
+        wait_for(self._answers, 60, "bcash to answer RPC")
+        return self
+
+    def _answers(self):
+        if self.proc.poll() is not None:
+            raise AssertionError("bcash exited:\n" + self.log_path.read_text(errors="replace"))
+        try:
+            self.rpc("getblockchaininfo")
+            return True
+        except OSError:
+            return False
+
+    def stop(self):
+        if self.proc and self.proc.poll() is None:
+            self.proc.terminate()
+            try:
+                self.proc.wait(20)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait()
+        self.log.close()
+
+    def rpc(self, method, *params):
+        conn = http.client.HTTPConnection("127.0.0.1", self.rpc_port, timeout=30)
+        try:
+            import base64
+            auth = base64.b64encode(f"x:{self.API_KEY}".encode()).decode()
+            conn.request("POST", "/", json.dumps({"method": method, "params": list(params), "id": 1}),
+                         {"Content-Type": "application/json", "Authorization": "Basic " + auth})
+            reply = json.loads(conn.getresponse().read())
+        finally:
+            conn.close()
+        if reply.get("error"):
+            raise RpcError(reply["error"])
+        return reply["result"]
+
+
+class RpcError(Exception):
+    pass
+
+
+class Funds:
+    """Mature coinbase coins of the payer's key, handed out one at a time."""
+
+    def __init__(self, node, count=20):
+        self.node = node
+        self.address = address_of(PAYER_WIF)
+        node.rpc("generatetoaddress", 100 + count, self.address)
+        self.heights = list(range(1, count + 1))
+
+    def coin(self):
+        height = self.heights.pop(0)
+        block = self.node.rpc("getblock", self.node.rpc("getblockhash", height))
+        txid = block["tx"][0] if isinstance(block["tx"][0], str) else block["tx"][0]["txid"]
+        out = self.node.rpc("gettxout", txid, 0, True)
+        return {"txid": txid, "vout": 0, "value": round(out["value"] * 100_000_000)}
+
+
+@pytest.fixture(scope="session")
+def workdir():
+    path = tempfile.mkdtemp(prefix="jppd-it-")
+    yield pathlib.Path(path)
+    shutil.rmtree(path, ignore_errors=True)
+
+
+def require_node():
+    assert BCASH.exists(), "bcash is not installed: run npm ci --prefix tests/integration"
+    assert shutil.which("node"), "node (Node.js) is not installed"
