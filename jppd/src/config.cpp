@@ -24,7 +24,7 @@ CONFIGURATION
   'name = value' per line, names as the long options without dashes, e.g.
   node-rpc = "http://127.0.0.1:8332/") or in an environment variable named
   JPPD_ plus the option in capitals with underscores (JPPD_NODE_RPC).
-  Flags win over the environment, which wins over the file.
+  Flags win over the file, which wins over the environment.
 
 ENDPOINTS
   POST /jpp/invoices/                create an invoice (201)

@@ -136,22 +136,42 @@ class Daemon:
         assert r.status == 200, r
         return r.json()
 
-    def raw(self, data, read_timeout=5.0):
-        """Sends raw bytes on a fresh connection and returns everything read until the server closes it or
-        read_timeout passes."""
+    def raw(self, data, read_timeout=5.0, responses=1):
+        """Sends raw bytes on a fresh connection and returns what is read until the server closes it, `responses`
+        complete responses have arrived, or read_timeout passes."""
         with socket.create_connection(("127.0.0.1", self.port)) as s:
             s.sendall(data)
             s.settimeout(read_timeout)
-            chunks = []
+            received = b""
             try:
-                while True:
+                while not _complete_responses(received, responses):
                     chunk = s.recv(65536)
                     if not chunk:
                         break
-                    chunks.append(chunk)
-            except socket.timeout:
+                    received += chunk
+            except (socket.timeout, ConnectionResetError):
                 pass
-            return b"".join(chunks)
+            return received
+
+
+def _complete_responses(data, count):
+    """Whether `data` holds `count` complete HTTP responses framed by Content-Length."""
+    for _ in range(count):
+        head, sep, rest = data.partition(b"\r\n\r\n")
+        if not sep:
+            return False
+        if head.startswith(b"HTTP/1.1 1"):  # an interim response: not counted
+            data = rest
+            continue
+        length = 0
+        for line in head.split(b"\r\n")[1:]:
+            name, _, value = line.partition(b":")
+            if name.strip().lower() == b"content-length":
+                length = int(value)
+        if len(rest) < length:
+            return False
+        data = rest[length:]
+    return True
 
 
 class Node:

@@ -68,7 +68,7 @@ struct RequestParser::Callbacks {
         auto& r = self(p);
         if (p->http_major != 1) {
             r.fail(505, "only HTTP/1.0 and HTTP/1.1 are served");
-            return 1;
+            return -1;  // 1 and 2 mean "no body" to http_parser
         }
         auto& req = r.request_;
         req.method = http_method_str(static_cast<http_method>(p->method));
@@ -82,12 +82,12 @@ struct RequestParser::Callbacks {
         if (p->content_length != ULLONG_MAX && p->content_length > r.limits_.max_body_bytes) {
             r.fail(413, "request body of " + std::to_string(p->content_length) + " bytes exceeds the limit of " +
                             std::to_string(r.limits_.max_body_bytes));
-            return 1;
+            return -1;  // 1 and 2 mean "no body" to http_parser
         }
         r.expect_continue_ = iequals(req.header("expect"), "100-continue");
         if (!req.header("expect").empty() && !r.expect_continue_) {
             r.fail(417, "the only expectation served is 100-continue");
-            return 1;
+            return -1;  // 1 and 2 mean "no body" to http_parser
         }
         r.headers_done_ = true;
         return 0;
@@ -103,6 +103,7 @@ struct RequestParser::Callbacks {
         return 0;
     }
     static int on_message_complete(http_parser* p) {
+        if (self(p).state_ == State::failed) return -1;
         self(p).state_ = State::complete;
         http_parser_pause(p, 1);  // stop here: what follows is the next request
         return 0;

@@ -1,5 +1,7 @@
 #include "http/server.hpp"
 
+#include <array>
+#include <functional>
 #include <thread>
 #include <vector>
 
@@ -88,7 +90,8 @@ void Server::accept() {
                 "{\"code\":\"too_many_connections\",\"message\":\"connection limit reached\",\"detail\":\"try again\"}";
             socket.non_blocking(true, ignored);
             socket.write_some(asio::buffer(busy.data(), busy.size()), ignored);
-            socket.close(ignored);
+            socket.shutdown(asio::ip::tcp::socket::shutdown_send, ignored);
+            linger_and_close(std::move(socket));
         } else {
             auto connection = std::make_shared<Connection>(*this, std::move(socket));
             {
@@ -99,6 +102,30 @@ void Server::accept() {
         }
         accept();
     });
+}
+
+// Closing a socket with unread input makes the kernel send a reset, which can destroy the 503 just written before
+// the client reads it. So read and discard what the client sends, for a second at most, then close.
+void Server::linger_and_close(asio::ip::tcp::socket socket) {
+    struct Lingering {
+        asio::ip::tcp::socket socket;
+        asio::steady_timer timer;
+        std::array<char, 512> sink{};
+    };
+    auto l = std::make_shared<Lingering>(Lingering{std::move(socket), asio::steady_timer(io_), {}});
+    l->timer.expires_after(std::chrono::seconds(1));
+    l->timer.async_wait([l](const asio::error_code&) {
+        asio::error_code ignored;
+        l->socket.close(ignored);
+    });
+    auto drain = std::make_shared<std::function<void()>>();
+    *drain = [l, weak = std::weak_ptr<std::function<void()>>(drain)] {
+        l->socket.async_read_some(asio::buffer(l->sink), [l, weak](const asio::error_code& ec, std::size_t) {
+            if (ec) return (void)l->timer.cancel();
+            if (auto next = weak.lock()) (*next)();
+        });
+    };
+    (*drain)();
 }
 
 std::size_t Server::connection_count() const {

@@ -60,6 +60,7 @@ public:
 private:
     friend class Connection;
     void accept();
+    void linger_and_close(asio::ip::tcp::socket socket);
     void on_signal(const asio::error_code& ec, int signal);
     void force_stop();
     void remove(Connection* connection);
