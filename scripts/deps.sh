@@ -14,10 +14,11 @@ install_packages() {
 
 # What building libjpp needs on Debian 12.
 BUILD_PACKAGES=(g++ cmake ninja-build pkg-config libssl-dev libsecp256k1-dev rapidjson-dev libsqlitecpp-dev
-  libsqlite3-dev libcli11-dev doctest-dev libasio-dev)
+  libsqlite3-dev libcli11-dev doctest-dev libasio-dev libhttp-parser-dev)
 # What the tests need on top: clang's libFuzzer and sanitizer runtimes, Python's test runner and installer for
-# the bindings, Node.js (below) for the libauth cross-checks.
-TEST_PACKAGES=(clang libclang-rt-14-dev python3 python3-pytest python3-setuptools python3-pip)
+# the bindings and jppd's integration tests, curl for the README's example, Node.js (below) for the libauth
+# cross-checks and the bcash regtest node.
+TEST_PACKAGES=(clang libclang-rt-14-dev python3 python3-pytest python3-setuptools python3-pip curl)
 
 install_node() {
   command -v node > /dev/null && command -v npm > /dev/null && return 0

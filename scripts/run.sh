@@ -1,21 +1,17 @@
 #!/usr/bin/env bash
-# Installs what is missing (apt-get), builds libjpp, and runs what there is to run.
+# Installs what is missing (apt-get), builds jppd (Release) and runs it. Without arguments it starts in
+# development mode on 127.0.0.1:8000 with the database ./jppd.sqlite3: payments are verified and recorded but
+# not broadcast (it says so). With arguments, they are jppd's own (see --help), e.g. --node-rpc URL.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 source scripts/deps.sh
 install_packages "${BUILD_PACKAGES[@]}"
 
-cmake -S . -B build/release -G Ninja -DCMAKE_BUILD_TYPE=Release -DJPP_BUILD_TESTS=OFF > /dev/null
-cmake --build build/release
+cmake -S . -B build/release -G Ninja -DCMAKE_BUILD_TYPE=Release -DJPP_BUILD_TESTS=OFF -DJPP_BUILD_BENCH=OFF \
+  -DJPP_BUILD_EXAMPLES=OFF > /dev/null
+cmake --build build/release --target jppd
 
-if [ -x build/release/jppd/jppd ]; then
-  exec build/release/jppd/jppd "$@"
+if [ $# -eq 0 ]; then
+  exec build/release/jppd/jppd --dev-mode
 fi
-cat <<'MSG'
-
-jppd, the HTTP/WebSocket daemon, is not written yet. This build holds libjpp: transactions, CashTokens,
-addresses, the offline signer, invoices, verification, the SQLite store and the event bus. Here is its offline
-payment example at work (an invoice created, paid by a signed transaction, verified, recorded and announced):
-
-MSG
-build/release/examples/offline_payment
+exec build/release/jppd/jppd "$@"

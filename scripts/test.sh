@@ -1,13 +1,15 @@
 #!/usr/bin/env bash
 # Installs what is missing (apt-get, npm), builds everything with warnings as errors, and runs every test:
-# unit and vector tests, the libauth cross-checks, the install test, the same suite under AddressSanitizer +
-# UndefinedBehaviorSanitizer, and a short run of each fuzzer.
+# unit and vector tests, the libauth cross-checks, the install test, jppd's integration tests (with a bcash regtest
+# node) and the README's run command, the same suite under AddressSanitizer + UndefinedBehaviorSanitizer, and a
+# short run of each fuzzer.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 source scripts/deps.sh
 install_packages "${BUILD_PACKAGES[@]}" "${TEST_PACKAGES[@]}"
 install_node
 npm ci --prefix tests/oracle --no-audit --no-fund --loglevel=error
+npm ci --prefix tests/integration --no-audit --no-fund --loglevel=error
 
 echo "== build and test (RelWithDebInfo, -Werror)"
 cmake -S . -B build/test -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo -DJPP_WARNINGS_AS_ERRORS=ON > /dev/null
