@@ -105,9 +105,13 @@ class Daemon:
             try:
                 self.proc.wait(timeout)
             except subprocess.TimeoutExpired:
+                stacks = ""
+                if shutil.which("gdb"):
+                    stacks = subprocess.run(["gdb", "-p", str(self.proc.pid), "-batch", "-ex", "thread apply all bt"],
+                                            capture_output=True, text=True, timeout=60).stdout
                 self.proc.kill()
                 self.proc.wait()
-                raise AssertionError("jppd did not stop on " + str(sig))
+                raise AssertionError(f"jppd did not stop on {sig}; its log:\n{self.log_text()}\n{stacks}")
         self.log.close()
         return self.proc.returncode
 

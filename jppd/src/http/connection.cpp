@@ -38,6 +38,7 @@ Connection::Connection(Server& server, asio::ip::tcp::socket socket)
 Connection::~Connection() { server_.remove(this); }
 
 void Connection::start() {
+    if (closed_) return;  // shut down between accept and start
     arm_timer(server_.options_.idle_timeout);
     read();
 }

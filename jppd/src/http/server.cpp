@@ -13,15 +13,18 @@ namespace jppd::http {
 Server::Server(ServerOptions options, Handler& handler)
     : options_(std::move(options)),
       handler_(handler),
+      control_(asio::make_strand(io_)),
       work_(asio::make_work_guard(io_)),
       workers_(options_.worker_threads == 0 ? 1 : options_.worker_threads),
-      acceptor_(io_),
-      shutdown_deadline_(io_),
-      accept_retry_(io_),
-      signals_(io_, SIGINT, SIGTERM) {}
+      acceptor_(control_),
+      shutdown_deadline_(control_),
+      accept_retry_(control_),
+      signals_(control_, SIGINT, SIGTERM) {}
 
 Server::~Server() {
     workers_.join();
+    std::lock_guard lock(mutex_);
+    destroying_ = true;
 }
 
 bool Server::listen(std::string& error) {
@@ -84,10 +87,10 @@ void Server::accept() {
         socket.set_option(asio::ip::tcp::no_delay(true), ignored);
         if (connection_count() >= options_.max_connections) {
             // Told, not silently dropped: a best-effort write that never blocks the accept loop.
-            static constexpr std::string_view busy =
-                "HTTP/1.1 503 Service Unavailable\r\nContent-Type: application/json; charset=utf-8\r\n"
-                "Content-Length: 92\r\nRetry-After: 1\r\nConnection: close\r\n\r\n"
-                "{\"code\":\"too_many_connections\",\"message\":\"connection limit reached\",\"detail\":\"try again\"}";
+            static const std::string busy = serialize(
+                json_error(503, "too_many_connections", "connection limit reached; try again shortly")
+                    .with_header("Retry-After", "1"),
+                false, false);
             socket.non_blocking(true, ignored);
             socket.write_some(asio::buffer(busy.data(), busy.size()), ignored);
             socket.shutdown(asio::ip::tcp::socket::shutdown_send, ignored);
@@ -143,7 +146,7 @@ std::vector<std::shared_ptr<Connection>> Server::live_connections() {
 }
 
 void Server::shutdown() {
-    asio::post(io_, [this] {
+    asio::post(control_, [this] {
         if (stopping_.exchange(true)) return;
         asio::error_code ignored;
         acceptor_.close(ignored);
@@ -170,15 +173,16 @@ void Server::force_stop() {
 void Server::remove(Connection* connection) {
     std::lock_guard lock(mutex_);
     connections_.erase(connection);
-    if (stopping_ && connections_.empty()) asio::post(io_, [this] { finish_if_drained(); });
+    if (stopping_ && connections_.empty() && !destroying_) asio::post(control_, [this] { finish_if_drained(); });
 }
 
 void Server::finish_if_drained() {
     if (!stopping_ || connection_count() != 0) return;
-    asio::error_code ignored;
     shutdown_deadline_.cancel();
-    signals_.cancel(ignored);
-    work_.reset();  // run() returns once the last handlers are done
+    // Nothing is left to finish: stop the I/O threads outright rather than waiting for every last operation
+    // (a re-armed signal wait, a lingering rejected socket) to end.
+    work_.reset();
+    io_.stop();
 }
 
 }  // namespace jppd::http

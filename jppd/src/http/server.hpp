@@ -69,7 +69,15 @@ private:
 
     ServerOptions options_;
     Handler& handler_;
+    // Declared before io_: destroying io_ destroys pending handlers, and with them connections, which remove
+    // themselves from here.
+    mutable std::mutex mutex_;
+    std::unordered_map<Connection*, std::weak_ptr<Connection>> connections_;
+    bool destroying_ = false;  // under mutex_: connections removed now must not post to io_
+    std::atomic<bool> stopping_{false};
     asio::io_context io_;
+    // The server's own state changes (signals, shutdown, its timers) run on this strand, never concurrently.
+    asio::strand<asio::io_context::executor_type> control_;
     asio::executor_work_guard<asio::io_context::executor_type> work_;
     asio::thread_pool workers_;
     asio::ip::tcp::acceptor acceptor_;
@@ -77,10 +85,6 @@ private:
     asio::steady_timer accept_retry_;
     asio::signal_set signals_;  // SIGINT / SIGTERM: graceful shutdown; a second one: immediate
     std::uint16_t port_ = 0;
-    std::atomic<bool> stopping_{false};
-
-    mutable std::mutex mutex_;
-    std::unordered_map<Connection*, std::weak_ptr<Connection>> connections_;
 };
 
 }  // namespace jppd::http
