@@ -11,7 +11,7 @@ import time
 
 import pytest
 
-from conftest import JPPD, MERCHANT_WIF, PAYER_WIF, Daemon, address_of, sign, wait_for
+from conftest import JPPD, MERCHANT_WIF, PAYER_WIF, Daemon, address_of, port_open, sign, wait_for
 
 MERCHANT = address_of(MERCHANT_WIF)
 PUBLIC = "https://pay.example.com"
@@ -359,7 +359,7 @@ def test_config_file_and_environment(workdir):
     try:
         d = Daemon(workdir, [])
         d.port = port
-        wait_for(lambda: _port_open(port), 10, "jppd")
+        wait_for(lambda: port_open(port), 10, "jppd")
         r = d.request("POST", "/jpp/invoices/", {"outputs": [{"address": MERCHANT, "amount": 10_000}]})
         assert r.status == 201, r
         assert r.json()["network"] == "regtest"
@@ -369,10 +369,3 @@ def test_config_file_and_environment(workdir):
         p.terminate()
         assert p.wait(10) == 0
 
-
-def _port_open(port):
-    try:
-        socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
-        return True
-    except OSError:
-        return False

@@ -3,10 +3,9 @@ import json
 import os
 import re
 import signal
-import socket
 import subprocess
 
-from conftest import ROOT, wait_for
+from conftest import ROOT, port_open, wait_for
 
 
 def readme_curl_block():
@@ -15,14 +14,6 @@ def readme_curl_block():
         if "curl" in block and "/jpp/invoices/" in block:
             return block
     raise AssertionError("no curl example in README.md")
-
-
-def port_open(port):
-    try:
-        socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
-        return True
-    except OSError:
-        return False
 
 
 def test_readme_run_command_and_curl_example(workdir):
