@@ -14,7 +14,7 @@ install_packages() {
 
 # What building libjpp needs on Debian 12.
 BUILD_PACKAGES=(g++ cmake ninja-build pkg-config libssl-dev libsecp256k1-dev rapidjson-dev libsqlitecpp-dev
-  libsqlite3-dev libcli11-dev doctest-dev libasio-dev libhttp-parser-dev)
+  libsqlite3-dev libcli11-dev doctest-dev libasio-dev libhttp-parser-dev libqrencode-dev)
 # What the tests need on top: clang's libFuzzer and sanitizer runtimes, Python's test runner and installer for
 # the bindings and jppd's integration tests, curl for the README's example, Node.js (below) for the libauth
 # cross-checks and the bcash regtest node.

@@ -128,6 +128,20 @@ int parse_command_line(int argc, char** argv, DaemonConfig& c) {
     app.add_option("--shutdown-timeout", c.shutdown_timeout, "Seconds requests in flight get on SIGTERM")
         ->envname("JPPD_SHUTDOWN_TIMEOUT")->capture_default_str()->check(CLI::Range(0u, 600u))->group(limits);
 
+    const std::string ws = "WebSocket notifications";
+    app.add_option("--max-websockets", c.max_websockets,
+                   "Open WebSocket watchers at most (they count toward --max-connections too); more are answered 503")
+        ->envname("JPPD_MAX_WEBSOCKETS")->capture_default_str()->check(CLI::Range(0, 1000000))->group(ws);
+    app.add_option("--ws-max-message-bytes", c.ws_max_message_bytes,
+                   "Largest message a watcher may send (larger ones close the connection with 1009)")
+        ->envname("JPPD_WS_MAX_MESSAGE_BYTES")->capture_default_str()->check(CLI::Range(125, 16 << 20))->group(ws);
+    app.add_option("--ws-send-queue-bytes", c.ws_send_queue_bytes,
+                   "Bytes queued for a watcher that is not reading before it is dropped")
+        ->envname("JPPD_WS_SEND_QUEUE_BYTES")->capture_default_str()->check(CLI::Range(4096, 64 << 20))->group(ws);
+    app.add_option("--ws-ping-interval", c.ws_ping_interval,
+                   "Seconds between pings; a watcher silent for a whole interval after a ping is dropped")
+        ->envname("JPPD_WS_PING_INTERVAL")->capture_default_str()->check(CLI::Range(1u, 3600u))->group(ws);
+
     app.add_option("--log-level", c.log_level, "error, warn, info (one line per request) or debug")
         ->envname("JPPD_LOG_LEVEL")->capture_default_str()
         ->check(CLI::IsMember({"error", "warn", "info", "debug"}))->group("Logging");

@@ -35,6 +35,12 @@ struct DaemonConfig {
     unsigned request_timeout = 10;  // seconds from a request's first byte to its last
     unsigned shutdown_timeout = 10;
 
+    // WebSocket watchers
+    std::size_t max_websockets = 8000;       // of max_connections
+    std::size_t ws_max_message_bytes = 16 * 1024;
+    std::size_t ws_send_queue_bytes = 256 * 1024;
+    unsigned ws_ping_interval = 30;  // seconds
+
     std::string log_level = "info";
 };
 

@@ -4,6 +4,8 @@
 #include <jpp/service.hpp>
 #include <jpp/sqlite_store.hpp>
 
+#include <sys/resource.h>
+
 #include <condition_variable>
 #include <memory>
 #include <mutex>
@@ -14,6 +16,7 @@
 #include "config.hpp"
 #include "http/server.hpp"
 #include "log.hpp"
+#include "ws/hub.hpp"
 
 namespace {
 
@@ -59,6 +62,21 @@ private:
     std::thread thread_;  // last: started once the rest is ready
 };
 
+// Every connection is a descriptor: raise the soft limit to the hard one, and say if the configured connection
+// limit still does not fit.
+void raise_descriptor_limit(std::size_t max_connections) {
+    rlimit limit{};
+    if (getrlimit(RLIMIT_NOFILE, &limit) != 0) return;
+    if (limit.rlim_cur < limit.rlim_max) {
+        limit.rlim_cur = limit.rlim_max;
+        setrlimit(RLIMIT_NOFILE, &limit);
+        getrlimit(RLIMIT_NOFILE, &limit);
+    }
+    if (limit.rlim_cur != RLIM_INFINITY && limit.rlim_cur < max_connections + 64)
+        jppd::log_warn("--max-connections " + std::to_string(max_connections) + " exceeds what the descriptor "
+                       "limit (" + std::to_string(limit.rlim_cur) + ") allows: raise it (ulimit -n, LimitNOFILE)");
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -79,6 +97,8 @@ int main(int argc, char** argv) {
     server_options.idle_timeout = std::chrono::seconds(config.idle_timeout);
     server_options.request_timeout = std::chrono::seconds(config.request_timeout);
     server_options.shutdown_timeout = std::chrono::seconds(config.shutdown_timeout);
+
+    raise_descriptor_limit(config.max_connections);
 
     auto store = jpp::SqliteStore::open(config.db);
     if (!store) {
@@ -122,6 +142,13 @@ int main(int argc, char** argv) {
 
     jppd::api::ApiContext api{service, **store, *chain, clock, config.public_url, config.dev_mode,
                               jpp::JsonLimits{config.max_body_bytes, 16}};
+    jppd::ws::HubOptions hub_options;
+    hub_options.max_sessions = config.max_websockets;
+    hub_options.max_message_bytes = config.ws_max_message_bytes;
+    hub_options.max_queued_bytes = config.ws_send_queue_bytes;
+    hub_options.ping_interval = std::chrono::seconds(config.ws_ping_interval);
+    jppd::ws::Hub watchers(hub_options, service, events, [&api] { return api.json_context(); });
+    api.watchers = &watchers;
     jppd::api::Routes routes(api);
     jppd::http::Server server(server_options, routes);
     std::string error;

@@ -9,6 +9,10 @@
 #include <jpp/service.hpp>
 #include <jpp/store.hpp>
 
+namespace jppd::ws {
+class Hub;
+}
+
 namespace jppd::api {
 
 struct ApiContext {
@@ -19,6 +23,7 @@ struct ApiContext {
     std::string public_url;  // absolute, no trailing slash: what payment_url and the payment URI are built on
     bool dev_mode = false;   // payments are recorded without being broadcast
     jpp::JsonLimits json_limits;
+    ws::Hub* watchers = nullptr;  // the WebSocket watchers of invoices; none: the endpoint answers 404
 
     jpp::JsonContext json_context() const { return {public_url, clock.now()}; }
 };

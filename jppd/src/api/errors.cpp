@@ -58,4 +58,10 @@ http::Response unsupported_media_type() {
     return http::json_error(415, "unsupported_media_type", "send the body as Content-Type: application/json");
 }
 
+http::Response not_acceptable(const std::vector<std::string_view>& offered) {
+    std::string list;
+    for (const auto type : offered) list += (list.empty() ? "" : ", ") + std::string(type);
+    return http::json_error(406, "not_acceptable", "none of the Accept header's types is offered here; offered: " + list);
+}
+
 }  // namespace jppd::api

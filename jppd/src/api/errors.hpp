@@ -3,6 +3,9 @@
 
 #include <jpp/error.hpp>
 
+#include <string_view>
+#include <vector>
+
 #include "http/message.hpp"
 
 namespace jppd::api {
@@ -21,5 +24,7 @@ http::Response pay_error_response(const jpp::Error& error);
 // 415 unless the body is declared JSON (or not declared at all).
 bool is_json_request(const http::Request& request);
 http::Response unsupported_media_type();
+// 406, naming what the resource offers.
+http::Response not_acceptable(const std::vector<std::string_view>& offered);
 
 }  // namespace jppd::api

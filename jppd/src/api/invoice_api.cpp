@@ -1,6 +1,8 @@
 #include "api/invoice_api.hpp"
 
 #include "api/errors.hpp"
+#include "api/invoice_page.hpp"
+#include "http/accept.hpp"
 
 namespace jppd::api {
 
@@ -27,10 +29,16 @@ http::Response create_invoice(const ApiContext& api, const http::Request& reques
     return r;
 }
 
-http::Response get_invoice(const ApiContext& api, const jpp::InvoiceId& id) {
+http::Response get_invoice(const ApiContext& api, const jpp::InvoiceId& id, const http::Request& request) {
+    // JSON for programs (curl and fetch() send */*), the page for browsers (they ask for text/html first).
+    static const std::vector<std::string_view> offered{"application/json", "text/html"};
+    const auto chosen = http::negotiate(request.header("accept"), offered);
+    if (!chosen) return not_acceptable(offered);
     auto invoice = api.service.get(id);
     if (!invoice) return error_response(invoice.error());
-    return invoice_response(api, *invoice, 200);
+    http::Response r = *chosen == 1 ? invoice_page(api, *invoice) : invoice_response(api, *invoice, 200);
+    r.with_header("Vary", "Accept");
+    return r;
 }
 
 http::Response verify_payment(const ApiContext& api, const jpp::InvoiceId& id, const http::Request& request) {

@@ -9,7 +9,8 @@
 namespace jppd::api {
 
 http::Response create_invoice(const ApiContext& api, const http::Request& request);            // POST /jpp/invoices/
-http::Response get_invoice(const ApiContext& api, const jpp::InvoiceId& id);                  // GET  /jpp/invoices/{id}/
+// GET /jpp/invoices/{id}/: JSON, or the invoice page for a browser (Accept: text/html).
+http::Response get_invoice(const ApiContext& api, const jpp::InvoiceId& id, const http::Request& request);
 http::Response verify_payment(const ApiContext& api, const jpp::InvoiceId& id, const http::Request& request);
 http::Response pay_invoice(const ApiContext& api, const jpp::InvoiceId& id, const http::Request& request);
 

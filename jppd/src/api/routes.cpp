@@ -7,12 +7,14 @@
 #include "api/errors.hpp"
 #include "api/health.hpp"
 #include "api/invoice_api.hpp"
+#include "ws/handshake.hpp"
+#include "ws/hub.hpp"
 
 namespace jppd::api {
 
 namespace {
 
-enum class Endpoint { none, bad_invoice_id, health, invoices, invoice, verify, pay };
+enum class Endpoint { none, bad_invoice_id, health, invoices, invoice, verify, pay, watch };
 
 struct Match {
     Endpoint endpoint = Endpoint::none;
@@ -38,6 +40,10 @@ std::vector<std::string_view> segments(std::string_view path) {
 Match match(std::string_view path) {
     const auto s = segments(path);
     if (s.size() == 1 && s[0] == "healthz") return {Endpoint::health, {}};
+    if (s.size() == 4 && s[0] == "ws" && s[1] == "jpp" && s[2] == "invoice") {
+        auto id = jpp::InvoiceId::parse(s[3]);
+        return id ? Match{Endpoint::watch, *id} : Match{Endpoint::bad_invoice_id, {}};
+    }
     if (s.size() < 2 || s[0] != "jpp" || s[1] != "invoices") return {};
     if (s.size() == 2) return {Endpoint::invoices, {}};
     if (s.size() > 4) return {};
@@ -53,6 +59,7 @@ std::string_view allowed_methods(Endpoint e) {
     switch (e) {
         case Endpoint::health:
         case Endpoint::invoice: return "GET, HEAD, OPTIONS";
+        case Endpoint::watch: return "GET";
         case Endpoint::invoices:
         case Endpoint::verify:
         case Endpoint::pay: return "POST, OPTIONS";
@@ -61,8 +68,26 @@ std::string_view allowed_methods(Endpoint e) {
 }
 
 bool method_allowed(Endpoint e, std::string_view method) {
+    if (e == Endpoint::watch) return method == "GET";
     if (e == Endpoint::health || e == Endpoint::invoice) return method == "GET" || method == "HEAD";
     return method == "POST";
+}
+
+// GET /ws/jpp/invoice/{id}/: a WebSocket that is told of the invoice's payment. Unlike Watchtower, an unknown
+// invoice is refused (404) rather than watched forever.
+http::Response watch(ApiContext& api, const jpp::InvoiceId& id, const http::Request& request) {
+    if (!api.watchers) return http::json_error(404, "not_found", "WebSocket notifications are not enabled");
+    if (auto refused = ws::check_handshake(request)) return std::move(*refused);
+    auto invoice = api.service.get(id);
+    if (!invoice) return error_response(invoice.error());
+    if (api.watchers->full())
+        return http::json_error(503, "too_many_watchers", "the server's WebSocket limit is reached; retry shortly")
+            .with_header("Retry-After", "5");
+    http::Response r = ws::accept_handshake(request);
+    r.upgrade = [hub = api.watchers, id](asio::ip::tcp::socket socket, std::string already_read) {
+        return hub->attach(std::move(socket), id, std::move(already_read));
+    };
+    return r;
 }
 
 // A CORS preflight: any origin may call the API (browser wallets run on other origins); the request headers
@@ -87,7 +112,7 @@ http::Response route(ApiContext& api, const http::Request& request) {
     if (m.endpoint == Endpoint::bad_invoice_id)
         return http::json_error(404, "invoice_not_found",
                                 "not an invoice id (32 hex digits or a dashed UUID expected)");
-    if (request.method == "OPTIONS") return preflight(m.endpoint, request);
+    if (request.method == "OPTIONS" && m.endpoint != Endpoint::watch) return preflight(m.endpoint, request);
     if (!method_allowed(m.endpoint, request.method)) {
         http::Response r = http::json_error(405, "method_not_allowed",
                                             request.method + " is not allowed here; allowed: " +
@@ -98,7 +123,8 @@ http::Response route(ApiContext& api, const http::Request& request) {
     switch (m.endpoint) {
         case Endpoint::health: return health(api);
         case Endpoint::invoices: return create_invoice(api, request);
-        case Endpoint::invoice: return get_invoice(api, m.id);
+        case Endpoint::invoice: return get_invoice(api, m.id, request);
+        case Endpoint::watch: return watch(api, m.id, request);
         case Endpoint::verify: return verify_payment(api, m.id, request);
         case Endpoint::pay: return pay_invoice(api, m.id, request);
         default: return http::json_error(404, "not_found", "no such resource");
@@ -111,7 +137,7 @@ bool Routes::may_block(const http::Request& request) const {
     // Reading an invoice is a quick indexed read (WAL readers never wait for writers); everything else may wait
     // on a disk sync or the node.
     const Endpoint e = match(request.path).endpoint;
-    return !(e == Endpoint::invoice || e == Endpoint::none || e == Endpoint::bad_invoice_id ||
+    return !(e == Endpoint::invoice || e == Endpoint::watch || e == Endpoint::none || e == Endpoint::bad_invoice_id ||
              request.method == "OPTIONS");
 }
 

@@ -35,8 +35,6 @@ Connection::Connection(Server& server, asio::ip::tcp::socket socket)
     if (!ec) remote_ = endpoint.address().to_string() + ":" + std::to_string(endpoint.port());
 }
 
-Connection::~Connection() { server_.remove(this); }
-
 void Connection::start() {
     if (closed_) return;  // shut down between accept and start
     arm_timer(server_.options_.idle_timeout);
@@ -134,7 +132,10 @@ void Connection::dispatch(Request request) {
 
 void Connection::respond(Response response) {
     if (closed_) return;
-    const bool close_after = response.close || !keep_alive_ || stopping_ || server_.stopping_;
+    if (response.upgrade && (stopping_ || server_.stopping_))
+        response = json_error(503, "shutting_down", "the server is shutting down");
+    const bool close_after = !response.upgrade && (response.close || !keep_alive_ || stopping_ || server_.stopping_);
+    upgrade_ = std::move(response.upgrade);
     if (log_enabled(LogLevel::info)) {
         const auto micros = std::chrono::duration_cast<std::chrono::microseconds>(
                                 std::chrono::steady_clock::now() - started_).count();
@@ -152,12 +153,22 @@ void Connection::send(std::string bytes, bool close_after) {
     asio::async_write(socket_, asio::buffer(out_),
                       [self = shared_from_this(), close_after](const asio::error_code& ec, std::size_t) {
                           if (ec || close_after) return self->close();
+                          if (self->upgrade_) return self->hand_over();
                           self->busy_ = false;
                           if (self->out_.capacity() > 64 * 1024) std::string().swap(self->out_);
                           else self->out_.clear();
                           self->arm_timer(self->server_.options_.idle_timeout);
                           self->process();  // a pipelined request may already be buffered
                       });
+}
+
+void Connection::hand_over() {
+    if (server_.stopping_) return close();
+    closed_ = true;
+    timer_.cancel();
+    std::string already_read(buffer_.data() + begin_, end_ - begin_);
+    auto upgrade = std::move(upgrade_);
+    server_.adopt(upgrade(std::move(socket_), std::move(already_read)));
 }
 
 void Connection::arm_timer(std::chrono::milliseconds timeout) {

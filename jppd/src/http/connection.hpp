@@ -9,21 +9,20 @@
 #include <vector>
 
 #include "http/request_parser.hpp"
+#include "http/stream.hpp"
 
 namespace jppd::http {
 
 class Server;
 
-class Connection : public std::enable_shared_from_this<Connection> {
+class Connection final : public Stream, public std::enable_shared_from_this<Connection> {
 public:
     Connection(Server& server, asio::ip::tcp::socket socket);
-    ~Connection();
-    void start();
-    asio::any_io_executor executor() { return socket_.get_executor(); }  // the connection's strand
-    // From the server on shutdown: close now if waiting for a request, else after the response in flight.
-    void stop_gracefully();
-    // From the server when the shutdown deadline passes.
-    void close();
+    void start() override;
+    asio::any_io_executor executor() override { return socket_.get_executor(); }  // the connection's strand
+    // Closes now if waiting for a request, else after the response in flight.
+    void stop_gracefully() override;
+    void close() override;
 
 private:
     void read();
@@ -32,6 +31,7 @@ private:
     void dispatch(Request request);
     void respond(Response response);
     void send(std::string bytes, bool close_after);
+    void hand_over();  // after a 101: the socket goes to the upgraded stream
     void arm_timer(std::chrono::milliseconds timeout);
     void on_timeout();
 
@@ -42,6 +42,7 @@ private:
     std::vector<char> buffer_;
     std::size_t begin_ = 0, end_ = 0;  // unparsed bytes in buffer_
     std::string out_;
+    decltype(Response::upgrade) upgrade_;  // set while a 101 is being written
     std::string remote_;
 
     // The request being answered, for the log line and the response's framing.

@@ -1,10 +1,16 @@
 // An HTTP/1.1 request as the parser delivers it, and the response a route hands back.
 #pragma once
 
+#include <asio/ip/tcp.hpp>
+
+#include <functional>
+#include <memory>
 #include <string>
 #include <string_view>
 #include <utility>
 #include <vector>
+
+#include "http/stream.hpp"
 
 namespace jppd::http {
 
@@ -31,6 +37,9 @@ struct Response {
     std::string body;
     std::vector<std::pair<std::string, std::string>> headers;  // beyond Content-Type / Length / Date / Server
     bool close = false;  // close the connection after sending (set for errors that leave the stream unusable)
+    // Set on a 101 response: once it is written, the connection hands its socket, and the bytes it read past the
+    // request, to the stream this makes (a WebSocket), and ends.
+    std::function<std::shared_ptr<Stream>(asio::ip::tcp::socket socket, std::string already_read)> upgrade;
 
     Response& with_header(std::string name, std::string value) {
         headers.emplace_back(std::move(name), std::move(value));

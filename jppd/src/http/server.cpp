@@ -96,12 +96,7 @@ void Server::accept() {
             socket.shutdown(asio::ip::tcp::socket::shutdown_send, ignored);
             linger_and_close(std::move(socket));
         } else {
-            auto connection = std::make_shared<Connection>(*this, std::move(socket));
-            {
-                std::lock_guard lock(mutex_);
-                connections_.emplace(connection.get(), connection);
-            }
-            asio::dispatch(connection->executor(), [connection] { connection->start(); });
+            adopt(std::make_shared<Connection>(*this, std::move(socket)));
         }
         accept();
     });
@@ -131,13 +126,26 @@ void Server::linger_and_close(asio::ip::tcp::socket socket) {
     (*drain)();
 }
 
+void Server::adopt(std::shared_ptr<Stream> stream) {
+    {
+        std::lock_guard lock(mutex_);
+        stream->server_ = this;
+        connections_.emplace(stream.get(), stream);
+    }
+    asio::dispatch(stream->executor(), [stream] { stream->start(); });
+}
+
+Stream::~Stream() {
+    if (server_) server_->remove(this);
+}
+
 std::size_t Server::connection_count() const {
     std::lock_guard lock(mutex_);
     return connections_.size();
 }
 
-std::vector<std::shared_ptr<Connection>> Server::live_connections() {
-    std::vector<std::shared_ptr<Connection>> live;
+std::vector<std::shared_ptr<Stream>> Server::live_connections() {
+    std::vector<std::shared_ptr<Stream>> live;
     std::lock_guard lock(mutex_);
     live.reserve(connections_.size());
     for (auto& [raw, weak] : connections_)
@@ -170,9 +178,9 @@ void Server::force_stop() {
     io_.stop();
 }
 
-void Server::remove(Connection* connection) {
+void Server::remove(Stream* stream) {
     std::lock_guard lock(mutex_);
-    connections_.erase(connection);
+    connections_.erase(stream);
     if (stopping_ && connections_.empty() && !destroying_) asio::post(control_, [this] { finish_if_drained(); });
 }
 

@@ -15,6 +15,7 @@
 
 #include "http/handler.hpp"
 #include "http/request_parser.hpp"
+#include "http/stream.hpp"
 
 namespace jppd::http {
 
@@ -54,25 +55,29 @@ public:
     // shutdown_timeout), then make run() return.
     void shutdown();
 
+    // Open connections: HTTP ones and those upgraded to WebSockets.
     std::size_t connection_count() const;
     asio::io_context& io() { return io_; }
 
 private:
     friend class Connection;
+    friend class Stream;
     void accept();
+    // Registers the stream (counted, stopped on shutdown) and starts it on its strand.
+    void adopt(std::shared_ptr<Stream> stream);
     void linger_and_close(asio::ip::tcp::socket socket);
     void on_signal(const asio::error_code& ec, int signal);
     void force_stop();
-    void remove(Connection* connection);
+    void remove(Stream* stream);
     void finish_if_drained();
-    std::vector<std::shared_ptr<Connection>> live_connections();
+    std::vector<std::shared_ptr<Stream>> live_connections();
 
     ServerOptions options_;
     Handler& handler_;
     // Declared before io_: destroying io_ destroys pending handlers, and with them connections, which remove
     // themselves from here.
     mutable std::mutex mutex_;
-    std::unordered_map<Connection*, std::weak_ptr<Connection>> connections_;
+    std::unordered_map<Stream*, std::weak_ptr<Stream>> connections_;
     bool destroying_ = false;  // under mutex_: connections removed now must not post to io_
     std::atomic<bool> stopping_{false};
     asio::io_context io_;

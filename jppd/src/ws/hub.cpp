@@ -1,0 +1,81 @@
+#include "ws/hub.hpp"
+
+#include <algorithm>
+
+#include "log.hpp"
+#include "ws/frame.hpp"
+#include "ws/session.hpp"
+
+namespace jppd::ws {
+
+Hub::Hub(HubOptions options, jpp::InvoiceService& service, jpp::EventBus& events,
+         std::function<jpp::JsonContext()> json_context)
+    : options_(options), service_(service), events_(events), json_context_(std::move(json_context)) {
+    subscription_ = events_.subscribe_all([this](const jpp::Event& event) { publish(event); });
+}
+
+Hub::~Hub() { events_.unsubscribe(subscription_); }
+
+std::shared_ptr<http::Stream> Hub::attach(asio::ip::tcp::socket socket, const jpp::InvoiceId& invoice,
+                                          std::string already_read) {
+    return std::make_shared<Session>(*this, std::move(socket), invoice, std::move(already_read));
+}
+
+bool Hub::join(const std::shared_ptr<Session>& session) {
+    std::lock_guard lock(mutex_);
+    if (sessions_.load() >= options_.max_sessions) return false;
+    ++sessions_;
+    watchers_[session->invoice()].push_back(Watcher{session.get(), session});
+    return true;
+}
+
+void Hub::leave(Session* session) {
+    std::lock_guard lock(mutex_);
+    const auto it = watchers_.find(session->invoice());
+    if (it == watchers_.end()) return;
+    auto& list = it->second;
+    const auto found = std::find_if(list.begin(), list.end(), [&](const Watcher& w) { return w.session == session; });
+    if (found == list.end()) return;
+    *found = std::move(list.back());
+    list.pop_back();
+    if (list.empty()) watchers_.erase(it);
+    --sessions_;
+}
+
+std::shared_ptr<const std::string> Hub::current_state(const jpp::InvoiceId& invoice, jpp::EventType& type) {
+    auto stored = service_.get(invoice);
+    if (!stored) {
+        if (stored.error().code != jpp::Errc::invoice_not_found)
+            log_warn("cannot tell a new watcher of " + invoice.hex() + " its invoice's state: " +
+                     stored.error().describe());
+        return nullptr;
+    }
+    switch (stored->status_at(json_context_().now)) {
+        case jpp::InvoiceStatus::paid: type = jpp::EventType::payment_received; break;
+        case jpp::InvoiceStatus::expired: type = jpp::EventType::invoice_expired; break;
+        case jpp::InvoiceStatus::open: return nullptr;
+    }
+    return encode(jpp::Event{type, std::move(*stored)});
+}
+
+std::shared_ptr<const std::string> Hub::encode(const jpp::Event& event) const {
+    return std::make_shared<const std::string>(encode_frame(Opcode::text, jpp::event_to_json(event, json_context_())));
+}
+
+void Hub::publish(const jpp::Event& event) {
+    std::vector<std::shared_ptr<Session>> targets;
+    {
+        std::lock_guard lock(mutex_);
+        const auto it = watchers_.find(event.invoice.id);
+        if (it == watchers_.end()) return;
+        targets.reserve(it->second.size());
+        for (const auto& w : it->second)
+            if (auto s = w.weak.lock()) targets.push_back(std::move(s));
+    }
+    const auto frame = encode(event);
+    for (const auto& session : targets) session->deliver(event.type, frame);
+    log_info(std::string(jpp::event_type_name(event.type)) + " for " + event.invoice.id.hex() + " sent to " +
+             std::to_string(targets.size()) + " watcher(s)");
+}
+
+}  // namespace jppd::ws

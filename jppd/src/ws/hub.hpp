@@ -1,0 +1,83 @@
+// The watchers of invoices: which WebSocket sessions watch which invoice, and the bridge from the core's event bus
+// to them. A published event is encoded once and queued on each watcher's strand; the publisher never waits for
+// a socket.
+#pragma once
+
+#include <jpp/events.hpp>
+#include <jpp/json.hpp>
+#include <jpp/service.hpp>
+
+#include <asio/ip/tcp.hpp>
+
+#include <atomic>
+#include <chrono>
+#include <cstdint>
+#include <functional>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <vector>
+
+#include "http/stream.hpp"
+
+namespace jppd::ws {
+
+struct HubOptions {
+    std::size_t max_sessions = 8000;
+    std::uint64_t max_message_bytes = 16 * 1024;  // a larger client message is answered with close 1009
+    std::size_t max_queued_bytes = 256 * 1024;     // a watcher this far behind is dropped
+    // Watchers are pinged this often; one that has not answered (or sent anything) by the next ping is dropped,
+    // as is one whose writes have not progressed for as long.
+    std::chrono::milliseconds ping_interval{30000};
+    // After the server's close frame, how long the peer has to answer it before the socket is closed.
+    std::chrono::milliseconds close_timeout{2000};
+};
+
+class Session;
+
+class Hub {
+public:
+    // Subscribes to every event on the bus; `json_context` gives the base URL and time messages are written with.
+    Hub(HubOptions options, jpp::InvoiceService& service, jpp::EventBus& events,
+        std::function<jpp::JsonContext()> json_context);
+    ~Hub();
+    Hub(const Hub&) = delete;
+    Hub& operator=(const Hub&) = delete;
+
+    // Whether another watcher would exceed the limit (the handshake is refused with 503 then).
+    bool full() const noexcept { return sessions_.load() >= options_.max_sessions; }
+    std::size_t session_count() const noexcept { return sessions_.load(); }
+
+    // After the 101 is written: the session that takes over the socket and watches `invoice`.
+    std::shared_ptr<http::Stream> attach(asio::ip::tcp::socket socket, const jpp::InvoiceId& invoice,
+                                         std::string already_read);
+
+    const HubOptions& options() const noexcept { return options_; }
+
+private:
+    friend class Session;
+    // A session's start and end. join is false when the watcher limit is reached.
+    bool join(const std::shared_ptr<Session>& session);
+    void leave(Session* session);
+    // The message a watcher that connects now should get at once: the payment if the invoice is paid, the expiry
+    // if it expired unpaid; null otherwise.
+    std::shared_ptr<const std::string> current_state(const jpp::InvoiceId& invoice, jpp::EventType& type);
+    void publish(const jpp::Event& event);
+    std::shared_ptr<const std::string> encode(const jpp::Event& event) const;
+
+    HubOptions options_;
+    jpp::InvoiceService& service_;
+    jpp::EventBus& events_;
+    std::function<jpp::JsonContext()> json_context_;
+    std::atomic<std::size_t> sessions_{0};
+    std::mutex mutex_;
+    struct Watcher {
+        Session* session;  // identity, for leave(): by then the weak pointer has expired
+        std::weak_ptr<Session> weak;
+    };
+    std::map<jpp::InvoiceId, std::vector<Watcher>> watchers_;
+    jpp::SubscriptionId subscription_ = 0;
+};
+
+}  // namespace jppd::ws

@@ -1,0 +1,201 @@
+#include "ws/session.hpp"
+
+#include <array>
+
+#include "log.hpp"
+#include "ws/hub.hpp"
+
+namespace jppd::ws {
+
+Session::Session(Hub& hub, asio::ip::tcp::socket socket, const jpp::InvoiceId& invoice, std::string already_read)
+    : hub_(hub),
+      socket_(std::move(socket)),
+      timer_(socket_.get_executor()),
+      reader_(hub.options().max_message_bytes),
+      invoice_(invoice),
+      already_read_(std::move(already_read)) {}
+
+Session::~Session() {
+    if (joined_) hub_.leave(this);
+}
+
+void Session::start() {
+    if (phase_ != Phase::open) return;  // shut down between the handshake and now
+    asio::error_code ignored;
+    socket_.non_blocking(true, ignored);  // reads happen when the socket is readable, until it would block
+    if (hub_.join(shared_from_this())) {
+        joined_ = true;
+        arm_timer(hub_.options().ping_interval);
+        // Subscribed first, then read: an event committed before the read is in it, and one committed after
+        // is delivered by the hub. One that is both is sent once (send_event remembers).
+        jpp::EventType type{};
+        if (auto frame = hub_.current_state(invoice_, type)) send_event(type, std::move(frame));
+    } else {
+        begin_close(close_code::try_again_later, "the server's watcher limit is reached");
+    }
+    if (!already_read_.empty()) {
+        std::string bytes;
+        bytes.swap(already_read_);
+        consume(reinterpret_cast<const std::uint8_t*>(bytes.data()), bytes.size());
+    }
+    if (phase_ != Phase::closed) wait_readable();
+}
+
+void Session::deliver(jpp::EventType type, std::shared_ptr<const std::string> frame) {
+    asio::post(socket_.get_executor(), [self = shared_from_this(), type, frame = std::move(frame)]() mutable {
+        self->send_event(type, std::move(frame));
+    });
+}
+
+void Session::send_event(jpp::EventType type, std::shared_ptr<const std::string> frame) {
+    if (phase_ != Phase::open) return;
+    bool& told = type == jpp::EventType::payment_received ? told_paid_ : told_expired_;
+    if (told || (type == jpp::EventType::invoice_expired && told_paid_)) return;
+    told = true;
+    enqueue(std::move(frame));
+}
+
+void Session::wait_readable() {
+    socket_.async_wait(asio::socket_base::wait_read, [self = shared_from_this()](const asio::error_code& ec) {
+        if (ec) return self->close();
+        self->read_available();
+    });
+}
+
+void Session::read_available() {
+    thread_local std::array<std::uint8_t, 16 * 1024> buffer;
+    for (int round = 0; round < 8; ++round) {
+        if (phase_ == Phase::closed) return;
+        asio::error_code ec;
+        const std::size_t n = socket_.read_some(asio::buffer(buffer), ec);
+        if (ec == asio::error::would_block || ec == asio::error::try_again) return wait_readable();
+        if (ec) return close();  // end of stream or reset: after a close handshake, that is how it should end
+        consume(buffer.data(), n);
+    }
+    // A client that keeps sending: let the other connections on this thread have a turn first.
+    asio::post(socket_.get_executor(), [self = shared_from_this()] { self->read_available(); });
+}
+
+void Session::consume(const std::uint8_t* data, std::size_t size) {
+    heard_ = true;
+    while (phase_ != Phase::closed && reader_.state() != FrameReader::State::failed) {
+        const std::size_t used = reader_.feed(data, size);
+        data += used;
+        size -= used;
+        switch (reader_.state()) {
+            case FrameReader::State::need_more: return;
+            case FrameReader::State::failed:
+                log_debug("closing a watcher of " + invoice_.hex() + ": " + std::string(reader_.error_reason()));
+                if (phase_ == Phase::open) begin_close(reader_.error_code(), reader_.error_reason());
+                return;
+            case FrameReader::State::control:
+                on_control();
+                reader_.next();
+                break;
+        }
+    }
+    // After a failure, the rest of what the client sends is read and dropped until it closes or time runs out.
+}
+
+void Session::on_control() {
+    switch (reader_.control_opcode()) {
+        case Opcode::ping:
+            if (phase_ == Phase::open)
+                enqueue(std::make_shared<const std::string>(encode_frame(Opcode::pong, reader_.control_payload())));
+            break;
+        case Opcode::close:
+            peer_closed_ = true;
+            if (phase_ == Phase::open) {
+                // Answer with the same code; the handshake is complete once the answer is written.
+                const std::uint16_t code = reader_.close_code_received();
+                begin_close(code, "");
+            } else if (writing_.empty() && queue_.empty()) {
+                close();  // our close frame went out first: both sides are done
+            }
+            break;
+        default: break;  // pong: heard_ is enough
+    }
+}
+
+void Session::enqueue(std::shared_ptr<const std::string> frame) {
+    if (phase_ == Phase::closed) return;
+    queued_bytes_ += frame->size();
+    if (queued_bytes_ > hub_.options().max_queued_bytes) {
+        log_info("dropping a watcher of " + invoice_.hex() + " that is not reading (" +
+                 std::to_string(queued_bytes_) + " bytes queued)");
+        return close();
+    }
+    queue_.push_back(std::move(frame));
+    flush();
+}
+
+void Session::flush() {
+    if (phase_ == Phase::closed || !writing_.empty() || queue_.empty()) return;
+    writing_.swap(queue_);
+    std::vector<asio::const_buffer> buffers;
+    buffers.reserve(writing_.size());
+    for (const auto& frame : writing_) buffers.emplace_back(asio::buffer(*frame));
+    write_stalled_ = false;
+    asio::async_write(socket_, buffers, [self = shared_from_this()](const asio::error_code& ec, std::size_t) {
+        for (const auto& frame : self->writing_) self->queued_bytes_ -= frame->size();
+        self->writing_.clear();
+        if (ec) return self->close();
+        if (!self->queue_.empty()) return self->flush();
+        if (self->phase_ == Phase::closing) {
+            if (self->peer_closed_) return self->close();
+            // Our close frame is out: say so at the TCP level too, and wait for the peer's close or end.
+            asio::error_code ignored;
+            self->socket_.shutdown(asio::ip::tcp::socket::shutdown_send, ignored);
+        }
+    });
+}
+
+void Session::begin_close(std::uint16_t code, std::string_view reason) {
+    if (phase_ != Phase::open) return;
+    phase_ = Phase::closing;
+    enqueue(std::make_shared<const std::string>(code == 1005 ? encode_frame(Opcode::close, "")
+                                                             : encode_close(code, reason)));
+    if (phase_ == Phase::closing) arm_timer(hub_.options().close_timeout);
+}
+
+void Session::arm_timer(std::chrono::milliseconds after) {
+    timer_.expires_after(after);
+    timer_.async_wait([self = shared_from_this()](const asio::error_code& ec) {
+        if (ec || self->timer_.expiry() > std::chrono::steady_clock::now()) return;
+        self->on_tick();
+    });
+}
+
+void Session::on_tick() {
+    if (phase_ == Phase::closing) return close();  // the peer did not finish the close handshake in time
+    if (phase_ != Phase::open) return;
+    if (!writing_.empty()) {
+        if (write_stalled_) {
+            log_info("dropping a watcher of " + invoice_.hex() + " whose writes stopped progressing");
+            return close();
+        }
+        write_stalled_ = true;
+    }
+    if (!heard_) {
+        log_debug("dropping a watcher of " + invoice_.hex() + " that did not answer a ping");
+        return close();
+    }
+    heard_ = false;
+    static const auto ping = std::make_shared<const std::string>(encode_frame(Opcode::ping, ""));
+    enqueue(ping);
+    arm_timer(hub_.options().ping_interval);
+}
+
+void Session::stop_gracefully() { begin_close(close_code::going_away, "the server is shutting down"); }
+
+void Session::close() {
+    if (phase_ == Phase::closed) return;
+    phase_ = Phase::closed;
+    queue_.clear();  // writing_ stays until its write's handler runs: the socket may still read from it
+    timer_.cancel();
+    asio::error_code ignored;
+    socket_.shutdown(asio::ip::tcp::socket::shutdown_both, ignored);
+    socket_.close(ignored);
+}
+
+}  // namespace jppd::ws
