@@ -73,7 +73,7 @@ background:rgba(29,78,216,.1);color:var(--open)}
 text-decoration:none;border:1px solid var(--line);background:transparent;color:var(--ink);cursor:pointer}
 .button.primary{background:var(--accent);border-color:var(--accent);color:#fff}
 .paid .actions,.expired .actions{display:none}
-dl{margin:0;display:grid;grid-template-columns:auto 1fr;gap:6px 14px;font-size:14px}
+dl{margin:20px 0 0;display:grid;grid-template-columns:auto 1fr;gap:6px 14px;font-size:14px}
 dt{color:var(--muted)}
 dd{margin:0;overflow-wrap:anywhere;font-family:ui-monospace,SFMono-Regular,Menlo,Consolas,monospace;font-size:13px}
 .outputs{margin:16px 0 0;padding:0;list-style:none;border-top:1px solid var(--line)}
