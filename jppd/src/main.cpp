@@ -151,6 +151,7 @@ int main(int argc, char** argv) {
     api.watchers = &watchers;
     jppd::api::Routes routes(api);
     jppd::http::Server server(server_options, routes);
+    watchers.deliver_on(server.io().get_executor());
     std::string error;
     if (!server.listen(error)) {
         jppd::log_error("cannot listen on " + error);

@@ -73,9 +73,20 @@ void Hub::publish(const jpp::Event& event) {
             if (auto s = w.weak.lock()) targets.push_back(std::move(s));
     }
     const auto frame = encode(event);
-    for (const auto& session : targets) session->deliver(event.type, frame);
+    const std::size_t n = targets.size();
+    if (!io_ || n < 64) {
+        for (const auto& session : targets) session->deliver(event.type, frame);
+    } else {
+        auto shared = std::make_shared<const std::vector<std::shared_ptr<Session>>>(std::move(targets));
+        const std::size_t batch = std::max<std::size_t>(64, (n + 7) / 8);
+        for (std::size_t begin = 0; begin < n; begin += batch) {
+            asio::post(*io_, [shared, frame, type = event.type, begin, end = std::min(n, begin + batch)] {
+                for (std::size_t i = begin; i < end; ++i) (*shared)[i]->deliver(type, frame);
+            });
+        }
+    }
     log_info(std::string(jpp::event_type_name(event.type)) + " for " + event.invoice.id.hex() + " sent to " +
-             std::to_string(targets.size()) + " watcher(s)");
+             std::to_string(n) + " watcher(s)");
 }
 
 }  // namespace jppd::ws

@@ -42,7 +42,7 @@ void Session::start() {
 }
 
 void Session::deliver(jpp::EventType type, std::shared_ptr<const std::string> frame) {
-    asio::post(socket_.get_executor(), [self = shared_from_this(), type, frame = std::move(frame)]() mutable {
+    asio::dispatch(socket_.get_executor(), [self = shared_from_this(), type, frame = std::move(frame)]() mutable {
         self->send_event(type, std::move(frame));
     });
 }
@@ -135,19 +135,43 @@ void Session::flush() {
     std::vector<asio::const_buffer> buffers;
     buffers.reserve(writing_.size());
     for (const auto& frame : writing_) buffers.emplace_back(asio::buffer(*frame));
-    write_stalled_ = false;
-    asio::async_write(socket_, buffers, [self = shared_from_this()](const asio::error_code& ec, std::size_t) {
-        for (const auto& frame : self->writing_) self->queued_bytes_ -= frame->size();
-        self->writing_.clear();
-        if (ec) return self->close();
-        if (!self->queue_.empty()) return self->flush();
-        if (self->phase_ == Phase::closing) {
-            if (self->peer_closed_) return self->close();
-            // Our close frame is out: say so at the TCP level too, and wait for the peer's close or end.
-            asio::error_code ignored;
-            self->socket_.shutdown(asio::ip::tcp::socket::shutdown_send, ignored);
+    // Usually the socket takes the whole message at once: write it now, which spares each watcher of a payment
+    // an asynchronous operation and its completion. What does not fit goes out when the socket can take it.
+    asio::error_code ec;
+    std::size_t sent = socket_.write_some(buffers, ec);
+    if (ec == asio::error::would_block || ec == asio::error::try_again) {
+        ec = {};
+        sent = 0;
+    }
+    if (ec) return close();
+    if (sent == asio::buffer_size(buffers)) return wrote();
+    std::vector<asio::const_buffer> rest;
+    for (const auto& b : buffers) {
+        if (sent >= b.size()) {
+            sent -= b.size();
+            continue;
         }
+        rest.push_back(b + sent);
+        sent = 0;
+    }
+    write_stalled_ = false;
+    asio::async_write(socket_, rest, [self = shared_from_this()](const asio::error_code& e, std::size_t) {
+        if (e) return self->close();
+        self->wrote();
     });
+}
+
+void Session::wrote() {
+    for (const auto& frame : writing_) queued_bytes_ -= frame->size();
+    writing_.clear();
+    write_stalled_ = false;
+    if (!queue_.empty()) return flush();
+    if (phase_ == Phase::closing) {
+        if (peer_closed_) return close();
+        // Our close frame is out: say so at the TCP level too, and wait for the peer's close or end.
+        asio::error_code ignored;
+        socket_.shutdown(asio::ip::tcp::socket::shutdown_send, ignored);
+    }
 }
 
 void Session::begin_close(std::uint16_t code, std::string_view reason) {

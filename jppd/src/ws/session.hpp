@@ -33,7 +33,8 @@ public:
 
     const jpp::InvoiceId& invoice() const noexcept { return invoice_; }
 
-    // From any thread: queue an event's frame (each event type is sent at most once per session).
+    // From any thread: queue an event's frame (each event type is sent at most once per session). On an I/O
+    // thread, and with the session idle, this runs at once rather than being posted.
     void deliver(jpp::EventType type, std::shared_ptr<const std::string> frame);
 
 private:
@@ -50,6 +51,7 @@ private:
     void on_control();
     void enqueue(std::shared_ptr<const std::string> frame);
     void flush();
+    void wrote();  // the frames in writing_ are out
     void begin_close(std::uint16_t code, std::string_view reason);
     void arm_timer(std::chrono::milliseconds after);
     void on_tick();

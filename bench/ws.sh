@@ -1,0 +1,76 @@
+#!/usr/bin/env bash
+# WebSocket fan-out: jppd beside a minimal Node ws broadcast server, measured by the same client.
+# For N watchers of one invoice: the time from sending the pay request (for jppd: verification and the committed
+# write included) or the publish request (Node) until the last watcher has the message, p50 and p99 over rounds;
+# and the server's resident memory per idle connection with 10,000 open.
+# usage: bench/ws.sh [ROUNDS_SCALE]      (builds into build-bench/, Release; installs Node's ws into bench/)
+set -euo pipefail
+cd "$(dirname "$0")/.."
+source scripts/deps.sh
+install_packages "${BUILD_PACKAGES[@]}"
+install_node
+scale=${1:-1}
+ulimit -n "$(ulimit -Hn)"
+
+cmake -S . -B build-bench -G Ninja -DCMAKE_BUILD_TYPE=Release -DJPP_BUILD_TESTS=OFF -DJPP_BUILD_EXAMPLES=OFF > /dev/null
+cmake --build build-bench --target jppd jpp_bench_ws_fanout > /dev/null
+npm ci --prefix bench --no-audit --no-fund --loglevel=error > /dev/null
+
+work=$(mktemp -d)
+pids=()
+cleanup() { for p in "${pids[@]}"; do kill "$p" 2> /dev/null || true; done; wait 2> /dev/null || true; rm -rf "$work"; }
+trap cleanup EXIT
+free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
+wait_port() { for _ in $(seq 100); do (echo > "/dev/tcp/127.0.0.1/$1") 2> /dev/null && return 0; sleep 0.1; done; return 1; }
+client=build-bench/bench/jpp_bench_ws_fanout
+sizes=(1 100 1000 10000)
+rounds=($((30 * scale)) $((20 * scale)) $((10 * scale)) $((5 * scale)))
+
+# measure TARGET PORT PID: memory at 10,000 idle watchers first (a fresh process), then each N.
+measure() {
+  "$client" --target "$1" --port "$2" --pid "$3" --watchers 10000 --rounds 1 --memory --calibrate | grep -v RESULT
+  for i in "${!sizes[@]}"; do
+    "$client" --target "$1" --port "$2" --pid "$3" --watchers "${sizes[$i]}" --rounds "${rounds[$i]}"
+  done
+}
+
+port=$(free_port)
+build-bench/jppd/jppd --dev-mode --listen "127.0.0.1:$port" --db "$work/jppd.sqlite3" --log-level warn \
+  --max-connections 30000 --max-websockets 25000 --ws-ping-interval 3600 2> "$work/jppd.log" &
+pids+=($!)
+wait_port "$port"
+measure jppd "$port" "${pids[-1]}" > "$work/jppd.txt"
+
+port=$(free_port)
+node bench/ws_broadcast_server.js "$port" &
+pids+=($!)
+wait_port "$port"
+measure node "$port" "${pids[-1]}" > "$work/node.txt"
+
+echo "== WebSocket fan-out ($(nproc) cores; time from the trigger request to the last watcher's receipt)"
+python3 - "$work/jppd.txt" "$work/node.txt" << 'PY'
+import sys
+def load(path):
+    rows, memory, pay = {}, None, 0.0
+    for line in open(path):
+        f = line.split()
+        if f[0] == "RESULT":
+            rows[int(f[2])] = (float(f[3]), float(f[4]), float(f[5]), int(f[6]))
+        elif f[0] == "MEMORY":
+            memory = float(f[3])
+        elif f[0] == "CALIBRATION":
+            pay = float(f[2])
+    return rows, memory, pay
+ours, our_mem, pay = load(sys.argv[1])
+theirs, their_mem, _ = load(sys.argv[2])
+print(f"{'watchers':>9} {'rounds':>6} | {'jppd p50':>9} {'p99':>8} {'from commit':>12} | {'Node ws p50':>11} {'p99':>8} | "
+      f"{'Node/jppd p50':>13}")
+for n in sorted(ours):
+    a, b = ours[n], theirs[n]
+    print(f"{n:>9} {a[3]:>6} | {a[0]:>7.2f}ms {a[1]:>6.2f}ms {a[0] - pay:>10.2f}ms | {b[0]:>9.2f}ms {b[1]:>6.2f}ms | "
+          f"{b[0] / a[0]:>12.2f}x")
+print(f"jppd's times include the pay request itself: {pay:.2f} ms (median) with nobody watching, which 'from commit' "
+      f"subtracts. The ratio does not.")
+print(f"resident memory per idle connection at 10,000: jppd {our_mem / 1024:.2f} KiB, Node ws {their_mem / 1024:.2f} KiB "
+      f"({their_mem / our_mem:.1f}x less)")
+PY
