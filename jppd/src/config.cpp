@@ -32,6 +32,10 @@ ENDPOINTS
   POST /jpp/invoices/<id>/verify     {"raw_tx_hex": ...}: would it pay?
   POST /jpp/invoices/<id>/pay        {"raw_tx_hex": ...}: broadcast and record
   GET  /healthz                      200 when the database and the node answer
+  GET, POST /jpp/i/bitpay/<id>/      BitPay's JSON Payment Protocol (v2 and v1)
+  GET, POST /jpp/i/<id>/             BIP70 (application/bitcoincash-*)
+  GET  /ws/jpp/invoice/<id>/         WebSocket: told of the payment
+  Every invoice URL answers every protocol, chosen by Accept and Content-Type.
 
 SIGNALS
   SIGINT, SIGTERM  stop accepting, finish requests in flight (up to
@@ -142,6 +146,15 @@ int parse_command_line(int argc, char** argv, DaemonConfig& c) {
                    "Seconds between pings; a watcher silent for a whole interval after a ping is dropped")
         ->envname("JPPD_WS_PING_INTERVAL")->capture_default_str()->check(CLI::Range(1u, 3600u))->group(ws);
 
+    const std::string wallets = "Wallet protocols";
+    app.add_option("--signing-key", c.signing_key,
+                   "File holding a secp256k1 key (WIF or 64 hex digits) that signs every JSON Payment Protocol "
+                   "answer, as bitcore-based wallets require; keep it readable by jppd alone")
+        ->envname("JPPD_SIGNING_KEY")->group(wallets);
+    app.add_flag("--print-identity", c.print_identity,
+                 "Print the signing key's identity (x-identity) and public key, for wallet operators, and exit")
+        ->group(wallets);
+
     app.add_option("--log-level", c.log_level, "error, warn, info (one line per request) or debug")
         ->envname("JPPD_LOG_LEVEL")->capture_default_str()
         ->check(CLI::IsMember({"error", "warn", "info", "debug"}))->group("Logging");
@@ -150,6 +163,13 @@ int parse_command_line(int argc, char** argv, DaemonConfig& c) {
         app.parse(argc, argv);
     } catch (const CLI::ParseError& e) {
         return app.exit(e);
+    }
+    if (c.print_identity) {
+        if (c.signing_key.empty()) {
+            std::fprintf(stderr, "jppd: --print-identity needs --signing-key FILE\n");
+            return 2;
+        }
+        return -1;
     }
     if (!c.node_rpc_cookie.empty() && (!c.node_rpc_user.empty() || !c.node_rpc_password.empty())) {
         std::fprintf(stderr, "jppd: give either --node-rpc-cookie or --node-rpc-user/--node-rpc-password\n");

@@ -41,6 +41,10 @@ struct DaemonConfig {
     std::size_t ws_send_queue_bytes = 256 * 1024;
     unsigned ws_ping_interval = 30;  // seconds
 
+    // Wallet protocols
+    std::string signing_key;      // file with the key that signs JSON Payment Protocol answers
+    bool print_identity = false;  // print the key's identity and exit
+
     std::string log_level = "info";
 };
 

@@ -5,6 +5,10 @@
 #include <jpp/sqlite_store.hpp>
 
 #include <sys/resource.h>
+#include <sys/stat.h>
+
+#include <cstdio>
+#include <optional>
 
 #include <condition_variable>
 #include <memory>
@@ -16,6 +20,7 @@
 #include "config.hpp"
 #include "http/server.hpp"
 #include "log.hpp"
+#include "paypro/response_signer.hpp"
 #include "ws/hub.hpp"
 
 namespace {
@@ -77,6 +82,13 @@ void raise_descriptor_limit(std::size_t max_connections) {
                        "limit (" + std::to_string(limit.rlim_cur) + ") allows: raise it (ulimit -n, LimitNOFILE)");
 }
 
+// The signing key is the server's identity to wallets: say so when others on the machine can read it.
+void warn_if_readable_by_others(const std::string& path) {
+    struct stat st{};
+    if (stat(path.c_str(), &st) == 0 && (st.st_mode & (S_IRWXG | S_IRWXO)) != 0)
+        jppd::log_warn("the signing key file " + path + " is readable by other users: chmod 600 it");
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -97,6 +109,24 @@ int main(int argc, char** argv) {
     server_options.idle_timeout = std::chrono::seconds(config.idle_timeout);
     server_options.request_timeout = std::chrono::seconds(config.request_timeout);
     server_options.shutdown_timeout = std::chrono::seconds(config.shutdown_timeout);
+
+    std::optional<jppd::paypro::ResponseSigner> signer;
+    if (!config.signing_key.empty()) {
+        auto loaded = jppd::paypro::ResponseSigner::load(config.signing_key);
+        if (!loaded) {
+            jppd::log_error(loaded.error().message);
+            return 1;
+        }
+        signer.emplace(std::move(*loaded));
+        warn_if_readable_by_others(config.signing_key);
+    }
+    if (config.print_identity) {
+        std::printf("x-identity: %s\npublic key: %s\n", signer->identity().c_str(), signer->public_key_hex().c_str());
+        std::printf("bitcore-wallet-client trusted key entry:\n  \"%s\": { \"owner\": \"...\", \"networks\": [\"main\"], "
+                    "\"domains\": [\"<your payment host>\"], \"publicKey\": \"%s\" }\n",
+                    signer->identity().c_str(), signer->public_key_hex().c_str());
+        return 0;
+    }
 
     raise_descriptor_limit(config.max_connections);
 
@@ -149,6 +179,7 @@ int main(int argc, char** argv) {
     hub_options.ping_interval = std::chrono::seconds(config.ws_ping_interval);
     jppd::ws::Hub watchers(hub_options, service, events, [&api] { return api.json_context(); });
     api.watchers = &watchers;
+    if (signer) api.signer = &*signer;
     jppd::api::Routes routes(api);
     jppd::http::Server server(server_options, routes);
     watchers.deliver_on(server.io().get_executor());

@@ -93,11 +93,28 @@ std::array<std::uint8_t, 33> PrivateKey::public_key() const {
 
 Hash160 PrivateKey::public_key_hash() const { return hash160(public_key()); }
 
-Bytes PrivateKey::sign_ecdsa(const Hash256& digest) const {
+namespace {
+
+secp256k1_ecdsa_signature sign_digest(const std::array<std::uint8_t, 32>& secret, const Hash256& digest) {
     secp256k1_ecdsa_signature signature;
-    // Default nonce function: RFC 6979, so signatures are deterministic and reproducible in tests.
-    if (secp256k1_ecdsa_sign(context(), &signature, digest.data(), secret_.data(), nullptr, nullptr) != 1)
+    // Default nonce function: RFC 6979, so signatures are deterministic and reproducible in tests; libsecp256k1
+    // always produces low-S.
+    if (secp256k1_ecdsa_sign(context(), &signature, digest.data(), secret.data(), nullptr, nullptr) != 1)
         throw std::logic_error("ECDSA signing failed with a verified key");
+    return signature;
+}
+
+}  // namespace
+
+std::array<std::uint8_t, 64> PrivateKey::sign_compact(const Hash256& digest) const {
+    const secp256k1_ecdsa_signature signature = sign_digest(secret_, digest);
+    std::array<std::uint8_t, 64> out;
+    secp256k1_ecdsa_signature_serialize_compact(context(), out.data(), &signature);
+    return out;
+}
+
+Bytes PrivateKey::sign_ecdsa(const Hash256& digest) const {
+    const secp256k1_ecdsa_signature signature = sign_digest(secret_, digest);
     std::array<unsigned char, 72> der;
     std::size_t length = der.size();
     secp256k1_ecdsa_signature_serialize_der(context(), der.data(), &length, &signature);

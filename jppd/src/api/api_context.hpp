@@ -12,6 +12,9 @@
 namespace jppd::ws {
 class Hub;
 }
+namespace jppd::paypro {
+class ResponseSigner;
+}
 
 namespace jppd::api {
 
@@ -24,6 +27,7 @@ struct ApiContext {
     bool dev_mode = false;   // payments are recorded without being broadcast
     jpp::JsonLimits json_limits;
     ws::Hub* watchers = nullptr;  // the WebSocket watchers of invoices; none: the endpoint answers 404
+    const paypro::ResponseSigner* signer = nullptr;  // signs JSON Payment Protocol answers; none: unsigned
 
     jpp::JsonContext json_context() const { return {public_url, clock.now()}; }
 };

@@ -3,6 +3,8 @@
 #include "api/errors.hpp"
 #include "api/invoice_page.hpp"
 #include "http/accept.hpp"
+#include "paypro/bip70.hpp"
+#include "paypro/bitpay.hpp"
 
 namespace jppd::api {
 
@@ -30,15 +32,32 @@ http::Response create_invoice(const ApiContext& api, const http::Request& reques
 }
 
 http::Response get_invoice(const ApiContext& api, const jpp::InvoiceId& id, const http::Request& request) {
-    // JSON for programs (curl and fetch() send */*), the page for browsers (they ask for text/html first).
-    static const std::vector<std::string_view> offered{"application/json", "text/html"};
+    // JSON for programs (curl and fetch() send */*), the page for browsers (they ask for text/html first), and
+    // each wallet protocol's first answer for the wallets that ask for it.
+    static const std::vector<std::string_view> offered{"application/json", "text/html", paypro::payment_options_type,
+                                                       paypro::payment_request_type, paypro::bip70_request_type};
     const auto chosen = http::negotiate(request.header("accept"), offered);
     if (!chosen) return not_acceptable(offered);
-    auto invoice = api.service.get(id);
-    if (!invoice) return error_response(invoice.error());
-    http::Response r = *chosen == 1 ? invoice_page(api, *invoice) : invoice_response(api, *invoice, 200);
+    http::Response r;
+    switch (*chosen) {
+        case 2: r = paypro::bitpay_get(api, id, paypro::BitpayVersion::v2, api.public_url + request.path); break;
+        case 3: r = paypro::bitpay_get(api, id, paypro::BitpayVersion::v1, api.public_url + request.path); break;
+        case 4: r = paypro::bip70_payment_request(api, id, api.public_url + request.path); break;
+        default: {
+            auto invoice = api.service.get(id);
+            if (!invoice) return error_response(invoice.error());
+            r = *chosen == 1 ? invoice_page(api, *invoice) : invoice_response(api, *invoice, 200);
+        }
+    }
     r.with_header("Vary", "Accept");
     return r;
+}
+
+http::Response post_to_invoice(const ApiContext& api, const jpp::InvoiceId& id, const http::Request& request) {
+    const std::string type = request.media_type();
+    if (paypro::is_bitpay_post(type)) return paypro::bitpay_post(api, id, request, api.public_url + request.path);
+    if (type == paypro::bip70_payment_type) return paypro::bip70_payment(api, id, request);
+    return paypro::unsupported_payment_type(request);
 }
 
 http::Response verify_payment(const ApiContext& api, const jpp::InvoiceId& id, const http::Request& request) {

@@ -44,6 +44,14 @@ Match match(std::string_view path) {
         auto id = jpp::InvoiceId::parse(s[3]);
         return id ? Match{Endpoint::watch, *id} : Match{Endpoint::bad_invoice_id, {}};
     }
+    // The wallet protocols' URLs, as Watchtower names them: jpp/i/bitpay/{id}/ (BitPay) and jpp/i/{id}/ (BIP70).
+    // Each invoice URL speaks every protocol, so a wallet may take any of them.
+    if (s.size() >= 3 && s[0] == "jpp" && s[1] == "i") {
+        const bool bitpay = s.size() == 4 && s[2] == "bitpay";
+        if (s.size() != 3 && !bitpay) return {};
+        auto id = jpp::InvoiceId::parse(s.back());
+        return id ? Match{Endpoint::invoice, *id} : Match{Endpoint::bad_invoice_id, {}};
+    }
     if (s.size() < 2 || s[0] != "jpp" || s[1] != "invoices") return {};
     if (s.size() == 2) return {Endpoint::invoices, {}};
     if (s.size() > 4) return {};
@@ -57,8 +65,8 @@ Match match(std::string_view path) {
 
 std::string_view allowed_methods(Endpoint e) {
     switch (e) {
-        case Endpoint::health:
-        case Endpoint::invoice: return "GET, HEAD, OPTIONS";
+        case Endpoint::health: return "GET, HEAD, OPTIONS";
+        case Endpoint::invoice: return "GET, HEAD, POST, OPTIONS";
         case Endpoint::watch: return "GET";
         case Endpoint::invoices:
         case Endpoint::verify:
@@ -69,7 +77,8 @@ std::string_view allowed_methods(Endpoint e) {
 
 bool method_allowed(Endpoint e, std::string_view method) {
     if (e == Endpoint::watch) return method == "GET";
-    if (e == Endpoint::health || e == Endpoint::invoice) return method == "GET" || method == "HEAD";
+    if (e == Endpoint::health) return method == "GET" || method == "HEAD";
+    if (e == Endpoint::invoice) return method == "GET" || method == "HEAD" || method == "POST";
     return method == "POST";
 }
 
@@ -123,7 +132,8 @@ http::Response route(ApiContext& api, const http::Request& request) {
     switch (m.endpoint) {
         case Endpoint::health: return health(api);
         case Endpoint::invoices: return create_invoice(api, request);
-        case Endpoint::invoice: return get_invoice(api, m.id, request);
+        case Endpoint::invoice:
+            return request.method == "POST" ? post_to_invoice(api, m.id, request) : get_invoice(api, m.id, request);
         case Endpoint::watch: return watch(api, m.id, request);
         case Endpoint::verify: return verify_payment(api, m.id, request);
         case Endpoint::pay: return pay_invoice(api, m.id, request);
@@ -137,8 +147,8 @@ bool Routes::may_block(const http::Request& request) const {
     // Reading an invoice is a quick indexed read (WAL readers never wait for writers); everything else may wait
     // on a disk sync or the node.
     const Endpoint e = match(request.path).endpoint;
-    return !(e == Endpoint::invoice || e == Endpoint::watch || e == Endpoint::none || e == Endpoint::bad_invoice_id ||
-             request.method == "OPTIONS");
+    return !((e == Endpoint::invoice && request.method != "POST") || e == Endpoint::watch || e == Endpoint::none ||
+             e == Endpoint::bad_invoice_id || request.method == "OPTIONS");
 }
 
 http::Response Routes::handle(const http::Request& request) {

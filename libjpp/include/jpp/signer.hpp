@@ -39,6 +39,8 @@ public:
 
     // Deterministic (RFC 6979) low-S ECDSA signature of a 32-byte digest, DER encoded.
     Bytes sign_ecdsa(const Hash256& digest) const;
+    // The same signature as r || s, 32 big-endian bytes each (the JSON Payment Protocol's form).
+    std::array<std::uint8_t, 64> sign_compact(const Hash256& digest) const;
 
 private:
     explicit PrivateKey(const std::array<std::uint8_t, 32>& secret) : secret_(secret) {}

@@ -1,0 +1,146 @@
+#include "paypro/bip70.hpp"
+
+#include <jpp/address.hpp>
+#include <jpp/bytes.hpp>
+#include <jpp/transaction.hpp>
+
+#include "http/accept.hpp"
+#include "paymentrequest.pb.h"
+#include "ws/utf8.hpp"
+
+namespace jppd::paypro {
+
+namespace {
+
+using jpp::Errc;
+
+// One standard transaction and what surrounds it; BIP70 itself asks servers to refuse Payments above 50,000
+// bytes, which would refuse standard transactions that are larger.
+constexpr std::size_t max_payment_bytes = jpp::max_standard_transaction_size + 16 * 1024;
+
+http::Response text(int status, std::string body) {
+    http::Response r;
+    r.status = status;
+    r.content_type = "text/plain; charset=utf-8";
+    r.body = std::move(body);
+    if (status == 503) r.with_header("Retry-After", "5");
+    return r;
+}
+
+// Short texts: Electron Cash puts them in a dialog or a toast.
+http::Response error_text(const jpp::Error& error) {
+    switch (error.code) {
+        case Errc::invoice_not_found: return text(404, "Invoice not found");
+        case Errc::invoice_expired: return text(400, "Invoice has expired");
+        case Errc::invoice_already_paid: return text(400, "Invoice already paid");
+        case Errc::broadcast_rejected: return text(400, "Transaction rejected by the network: " + error.message);
+        case Errc::chain_unavailable:
+        case Errc::store_failure: return text(503, "The payment server cannot reach the network right now; try again shortly");
+        default: break;
+    }
+    if ((error.code >= Errc::truncated && error.code <= Errc::invalid_token_prefix) ||
+        (error.code >= Errc::tx_undersize && error.code <= Errc::tx_bad_coinbase))
+        return text(400, "Unable to parse the transaction: " + error.message);
+    return text(error.code == Errc::invalid_argument ? 500 : 400, error.message);
+}
+
+std::string_view bip70_network(jpp::Network network) {
+    // BIP70 knows "main" and "test"; regtest wallets run with their test settings.
+    return network == jpp::Network::main ? "main" : "test";
+}
+
+bool is_utf8(std::string_view s) {
+    ws::Utf8Validator v;
+    return v.feed(reinterpret_cast<const std::uint8_t*>(s.data()), s.size()) && v.complete();
+}
+
+// The payer's memo, cut to what the service stores, on a character boundary; dropped if it is not UTF-8.
+std::string payer_memo(const std::string& memo, std::size_t limit) {
+    if (!is_utf8(memo)) return "";
+    if (memo.size() <= limit) return memo;
+    std::size_t n = limit;
+    while (n > 0 && (static_cast<unsigned char>(memo[n]) & 0xC0) == 0x80) --n;
+    return memo.substr(0, n);
+}
+
+}  // namespace
+
+http::Response bip70_payment_request(const api::ApiContext& api, const jpp::InvoiceId& id,
+                                     const std::string& payment_url) {
+    auto invoice = api.service.get(id);
+    if (!invoice) return error_text(invoice.error());
+    switch (invoice->status_at(api.clock.now())) {
+        case jpp::InvoiceStatus::paid: return text(400, "Invoice already paid");
+        case jpp::InvoiceStatus::expired: return text(400, "Invoice has expired");
+        case jpp::InvoiceStatus::open: break;
+    }
+    for (const auto& o : invoice->outputs)
+        if (o.token)
+            return text(406, "This invoice asks for CashTokens, which BIP70 cannot express: pay it through the JSON "
+                             "Payment Protocol (Accept: application/payment-options)");
+
+    payments::PaymentDetails details;
+    details.set_network(std::string(bip70_network(invoice->network)));
+    for (const auto& o : invoice->outputs) {
+        payments::Output* out = details.add_outputs();
+        // Written even when zero: some wallets treat a missing amount as an error.
+        out->set_amount(static_cast<std::uint64_t>(o.amount));
+        out->set_script(o.locking_bytecode.data(), o.locking_bytecode.size());
+    }
+    details.set_time(static_cast<std::uint64_t>(invoice->time.time_since_epoch().count()));
+    details.set_expires(static_cast<std::uint64_t>(invoice->expires.time_since_epoch().count()));
+    details.set_memo(invoice->memo.empty() ? "Payment request for invoice " + invoice->id.hex() : invoice->memo);
+    details.set_payment_url(payment_url);
+    // Present and non-empty: Bitcoin.com-era wallets cannot pay a request without it. The invoice is known by its
+    // URL; this only lets a wallet's records name it.
+    details.set_merchant_data(invoice->id.hex());
+
+    payments::PaymentRequest request;
+    // Written explicitly, though they are the defaults: clients built on bitcore reject requests without them.
+    request.set_payment_details_version(1);
+    request.set_pki_type("none");
+    request.set_serialized_payment_details(details.SerializeAsString());
+
+    http::Response r;
+    r.content_type = std::string(bip70_request_type);  // exactly this: Electron Cash compares the whole header
+    r.body = request.SerializeAsString();
+    return r;
+}
+
+http::Response bip70_payment(const api::ApiContext& api, const jpp::InvoiceId& id, const http::Request& request) {
+    static const std::vector<std::string_view> acknowledgement{bip70_ack_type};
+    if (!http::negotiate(request.header("accept"), acknowledgement))
+        return text(406, "This server answers a Payment with " + std::string(bip70_ack_type));
+    if (request.body.size() > max_payment_bytes) return text(400, "Payment too large");
+
+    payments::Payment payment;
+    if (!payment.ParseFromString(request.body)) return text(400, "Unable to parse payment");
+    if (payment.transactions_size() != 1) return text(400, "Request must include exactly one (1) transaction");
+
+    jpp::PayRequest pay;
+    const std::string& raw = payment.transactions(0);
+    pay.raw_tx_hex = jpp::to_hex(jpp::ByteView(reinterpret_cast<const std::uint8_t*>(raw.data()), raw.size()));
+    pay.memo = payer_memo(payment.memo(), api.service.config().max_memo_bytes);
+    for (const auto& refund : payment.refund_to()) {
+        // Kept when the script is an address; a refund to anything else could not be paid by us anyway.
+        const auto* script = reinterpret_cast<const std::uint8_t*>(refund.script().data());
+        auto address = jpp::address_from_locking_bytecode(jpp::ByteView(script, refund.script().size()),
+                                                           api.service.config().network);
+        if (!address || refund.amount() > static_cast<std::uint64_t>(jpp::max_money)) continue;
+        pay.refund_to.push_back({static_cast<std::int64_t>(refund.amount()), jpp::encode_cashaddr(*address)});
+    }
+
+    auto paid = api.service.pay(id, pay);
+    if (!paid) return error_text(paid.error());
+
+    payments::PaymentACK ack;
+    *ack.mutable_payment() = payment;  // the Payment as received: wallets read the transaction back from it
+    ack.set_memo(api.dev_mode ? "Payment recorded (development server: not broadcast)"
+                              : "Payment received. Thank you.");
+    http::Response r;
+    r.content_type = std::string(bip70_ack_type);
+    r.body = ack.SerializeAsString();
+    return r;
+}
+
+}  // namespace jppd::paypro
