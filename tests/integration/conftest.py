@@ -54,8 +54,8 @@ def wallet(*args):
     return subprocess.run([WALLET, *args], check=True, capture_output=True, text=True).stdout.strip()
 
 
-def address_of(wif, network="regtest"):
-    return wallet("address", wif, network)
+def address_of(wif, network="regtest", token_aware=False):
+    return wallet("address", wif, network, *(["token"] if token_aware else []))
 
 
 def sign(wif, coins, outputs, network="regtest"):

@@ -37,17 +37,19 @@ http::Response get_invoice(const ApiContext& api, const jpp::InvoiceId& id, cons
     static const std::vector<std::string_view> offered{"application/json", "text/html", paypro::payment_options_type,
                                                        paypro::payment_request_type, paypro::bip70_request_type};
     const auto chosen = http::negotiate(request.header("accept"), offered);
-    if (!chosen) return not_acceptable(offered);
     http::Response r;
-    switch (*chosen) {
+    switch (chosen.value_or(offered.size())) {
         case 2: r = paypro::bitpay_get(api, id, paypro::BitpayVersion::v2, api.public_url + request.path); break;
         case 3: r = paypro::bitpay_get(api, id, paypro::BitpayVersion::v1, api.public_url + request.path); break;
         case 4: r = paypro::bip70_payment_request(api, id, api.public_url + request.path); break;
-        default: {
+        case 0:
+        case 1: {
             auto invoice = api.service.get(id);
             if (!invoice) return error_response(invoice.error());
             r = *chosen == 1 ? invoice_page(api, *invoice) : invoice_response(api, *invoice, 200);
+            break;
         }
+        default: r = not_acceptable(offered);
     }
     r.with_header("Vary", "Accept");
     return r;

@@ -113,6 +113,9 @@ http::Response bip70_payment(const api::ApiContext& api, const jpp::InvoiceId& i
         return text(406, "This server answers a Payment with " + std::string(bip70_ack_type));
     if (request.body.size() > max_payment_bytes) return text(400, "Payment too large");
 
+    // An unknown invoice is named first, whatever else is wrong with the request.
+    if (auto invoice = api.service.get(id); !invoice) return error_text(invoice.error());
+
     payments::Payment payment;
     if (!payment.ParseFromString(request.body)) return text(400, "Unable to parse payment");
     if (payment.transactions_size() != 1) return text(400, "Request must include exactly one (1) transaction");

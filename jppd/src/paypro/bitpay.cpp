@@ -411,9 +411,12 @@ http::Response bitpay_post(const api::ApiContext& api, const jpp::InvoiceId& id,
     if (unparsable) return failure_response(version, *unparsable);
     if (auto wrong = check_currency(doc)) return failure_response(version, *wrong);
 
+    // An unknown invoice is named first, whatever else is wrong with the request.
+    auto invoice = api.service.get(id);
+    if (!invoice) return failure_response(version, failure_from(invoice.error()));
+
     if (type == "application/payment-request") {
         // Choosing the payment option; asked again before each later step by some wallets, so it is repeatable.
-        auto invoice = api.service.get(id);
         if (auto closed = check_open(api, invoice)) return failure_response(version, *closed);
         return success(api, v2_payment_request(*invoice, payment_url));
     }
