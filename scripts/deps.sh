@@ -12,14 +12,15 @@ install_packages() {
   DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends "${missing[@]}" > /dev/null
 }
 
-# What building libjpp needs on Debian 12.
+# What building libjpp and jppd needs on Debian 12 (protobuf for jppd's BIP70).
 BUILD_PACKAGES=(g++ cmake ninja-build pkg-config libssl-dev libsecp256k1-dev rapidjson-dev libsqlitecpp-dev
   libsqlite3-dev libcli11-dev doctest-dev libasio-dev libhttp-parser-dev libqrencode-dev
   libprotobuf-dev protobuf-compiler)
 # What the tests need on top: clang's libFuzzer and sanitizer runtimes, Python's test runner and installer for
 # the bindings and jppd's integration tests, curl for the README's example, websocket-client, headless Chromium (with
-# a font) and zbar (to read the invoice page's QR code back) for the WebSocket and browser tests, Node.js (below)
-# for the libauth cross-checks, the bcash regtest node and the Node ws client.
+# a font) and zbar (to read the invoice page's QR code back) for the WebSocket and browser tests, python3-protobuf
+# (with protoc) to decode BIP70 independently, and Node.js (below) for the libauth cross-checks, the bcash regtest
+# node, the Node ws client and bitcore-wallet-client.
 TEST_PACKAGES=(clang libclang-rt-14-dev python3 python3-pytest python3-setuptools python3-pip curl python3-websocket
   chromium fonts-dejavu-core zbar-tools python3-protobuf)
 
