@@ -239,6 +239,19 @@ def test_bitpay_responses_carry_every_field_with_its_type(jppd):
     for key in ("paymentId", "memo", "paymentUrl", "time", "expires", "network"):
         assert isinstance(v1[key], str)
 
+    # A CashTokens output: the token-aware address, with its prefix, and the token as Paytaca reads it.
+    token_address = address_of(MERCHANT_WIF, token_aware=True)
+    assert token_address.startswith("bchreg:z")
+    pid = jppd.create_invoice([{"address": token_address, "amount": 1000,
+                                "token": {"category": "ab" * 32, "amount": 7,
+                                          "nft": {"capability": "mutable", "commitment": "c0de"}}}])["payment_id"]
+    r = jppd.request("POST", f"/jpp/i/bitpay/{pid}/", json.dumps({"chain": "BCH"}),
+                     {"Content-Type": "application/payment-request"})
+    assert r.status == 200, r
+    assert r.json()["instructions"][0]["outputs"] == [
+        {"amount": 1000, "address": token_address,
+         "token": {"category": "ab" * 32, "amount": 7, "nft": {"capability": "mutable", "commitment": "c0de"}}}]
+
 
 def test_bitpay_verification_echoes_the_request_exactly(jppd, funds):
     pid = invoice(jppd)["payment_id"]
