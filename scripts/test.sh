@@ -9,6 +9,8 @@ source scripts/deps.sh
 install_packages "${BUILD_PACKAGES[@]}" "${TEST_PACKAGES[@]}"
 install_node
 npm ci --prefix tests/oracle --no-audit --no-fund --loglevel=error
+# (tests/integration's lock file leaves out cbor-extract's optional per-platform builds, which bitcore-wallet-client
+# pulls in deep down and never needs, and which the registry does not always carry: npm ci would refuse otherwise.)
 npm ci --prefix tests/integration --no-audit --no-fund --loglevel=error
 
 echo "== build and test (RelWithDebInfo, -Werror)"
