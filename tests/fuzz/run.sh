@@ -9,7 +9,8 @@ CC=clang CXX=clang++ cmake -S . -B "$build" -G Ninja -DCMAKE_BUILD_TYPE=RelWithD
   -DJPP_BUILD_TESTS=OFF -DJPP_BUILD_BENCH=OFF -DJPP_BUILD_EXAMPLES=OFF > /dev/null
 cmake --build "$build" > /dev/null
 status=0
-for target in transaction token_prefix cashaddr base58; do
+export UBSAN_OPTIONS="suppressions=$PWD/tests/fuzz/ubsan.supp:halt_on_error=1:print_stacktrace=1"
+for target in transaction token_prefix cashaddr base58 json_bodies http_request ws_frames wallet_protocols; do
   corpus="$build/corpus/$target"
   log="$build/fuzz_$target.log"
   mkdir -p "$corpus"

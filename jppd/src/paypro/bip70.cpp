@@ -117,7 +117,9 @@ http::Response bip70_payment(const api::ApiContext& api, const jpp::InvoiceId& i
     if (auto invoice = api.service.get(id); !invoice) return error_text(invoice.error());
 
     payments::Payment payment;
-    if (!payment.ParseFromString(request.body)) return text(400, "Unable to parse payment");
+    // The partial parse and the check of required fields apart: ParseFromString would log every malformed body.
+    if (!payment.ParsePartialFromString(request.body) || !payment.IsInitialized())
+        return text(400, "Unable to parse payment");
     if (payment.transactions_size() != 1) return text(400, "Request must include exactly one (1) transaction");
 
     jpp::PayRequest pay;
