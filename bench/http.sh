@@ -4,6 +4,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 source scripts/deps.sh
+source bench/common.sh
 install_packages "${BUILD_PACKAGES[@]}" wrk nginx-light curl
 seconds=${1:-10}
 connections=${2:-64}
@@ -17,8 +18,6 @@ chmod 755 "$work"
 pids=()
 cleanup() { for p in "${pids[@]}"; do kill "$p" 2> /dev/null || true; done; wait 2> /dev/null || true; rm -rf "$work"; }
 trap cleanup EXIT
-free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
-wait_port() { for _ in $(seq 100); do (echo > "/dev/tcp/127.0.0.1/$1") 2> /dev/null && return 0; sleep 0.1; done; return 1; }
 
 # rps LABEL URL [LUA]: runs wrk and prints its requests/s
 rps() {
@@ -81,3 +80,5 @@ printf "%-52s %12.0f %10s\n" "jppd GET /jpp/invoices/{id}/" "$get_rps" "$(ratio 
 printf "%-52s %12.0f %10s\n" "jppd GET, one log line per request (--log-level info)" "$logged_rps" "$(ratio "$logged_rps" "$nginx_rps")"
 printf "%-52s %12.0f %10s\n" "jppd POST /jpp/invoices/ (SQLite synchronous=FULL)" "$post_rps" "$(ratio "$post_rps" "$nginx_rps")"
 echo "goal: GET at least 0.50 of nginx"
+row HTTP "GET an invoice (requests/s)" "$get_rps" "nginx, static file of the same bytes" "$nginx_rps" "req/s" higher
+row HTTP "POST create invoice, synchronous=FULL (requests/s)" "$post_rps" "nginx, static file of the same bytes" "$nginx_rps" "req/s" higher

@@ -7,6 +7,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 source scripts/deps.sh
+source bench/common.sh
 install_packages "${BUILD_PACKAGES[@]}"
 install_node
 scale=${1:-1}
@@ -20,8 +21,6 @@ work=$(mktemp -d)
 pids=()
 cleanup() { for p in "${pids[@]}"; do kill "$p" 2> /dev/null || true; done; wait 2> /dev/null || true; rm -rf "$work"; }
 trap cleanup EXIT
-free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
-wait_port() { for _ in $(seq 100); do (echo > "/dev/tcp/127.0.0.1/$1") 2> /dev/null && return 0; sleep 0.1; done; return 1; }
 client=build-bench/bench/jpp_bench_ws_fanout
 sizes=(1 100 1000 10000)
 rounds=($((30 * scale)) $((20 * scale)) $((10 * scale)) $((5 * scale)))
@@ -49,6 +48,7 @@ measure node "$port" "${pids[-1]}" > "$work/node.txt"
 
 echo "== WebSocket fan-out ($(nproc) cores; time from the trigger request to the last watcher's receipt)"
 python3 - "$work/jppd.txt" "$work/node.txt" << 'PY'
+import os
 import sys
 def load(path):
     rows, memory, pay = {}, None, 0.0
@@ -73,4 +73,11 @@ print(f"jppd's times include the pay request itself: {pay:.2f} ms (median) with 
       f"subtracts. The ratio does not.")
 print(f"resident memory per idle connection at 10,000: jppd {our_mem / 1024:.2f} KiB, Node ws {their_mem / 1024:.2f} KiB "
       f"({their_mem / our_mem:.1f}x less)")
+if os.environ.get("BENCH_ROWS"):
+    with open(os.environ["BENCH_ROWS"], "a") as out:
+        for n in sorted(ours):
+            out.write(f"WebSocket\tpayment to the last of {n:,} watchers, p50 (ms)\t{ours[n][0]:.2f}\t"
+                      f"Node ws broadcast server\t{theirs[n][0]:.2f}\tms\tlower\n")
+        out.write(f"WebSocket\tmemory per idle connection at 10,000 (KiB)\t{our_mem / 1024:.2f}\t"
+                  f"Node ws broadcast server\t{their_mem / 1024:.2f}\tKiB\tlower\n")
 PY

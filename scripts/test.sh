@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # Installs what is missing (apt-get, npm), builds everything with warnings as errors, and runs every test:
 # unit and vector tests, the libauth cross-checks, the install test, jppd's integration tests (with a bcash regtest
-# node) and the README's run command, the same suite under AddressSanitizer + UndefinedBehaviorSanitizer, and a
-# short run of each fuzzer.
+# node) and the README's run command, the same suite under AddressSanitizer + UndefinedBehaviorSanitizer, the
+# concurrency tests under ThreadSanitizer, and a short run of each fuzzer.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 source scripts/deps.sh
@@ -23,6 +23,20 @@ cmake -S . -B build/asan -G Ninja -DCMAKE_BUILD_TYPE=Debug -DJPP_WARNINGS_AS_ERR
   -DJPP_SANITIZE=address,undefined -DJPP_BUILD_BENCH=OFF > /dev/null
 cmake --build build/asan
 ctest --test-dir build/asan --output-on-failure
+
+echo "== the concurrency tests under ThreadSanitizer"
+cmake -S . -B build/tsan -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo -DJPP_WARNINGS_AS_ERRORS=ON -DJPP_SANITIZE=thread \
+  -DJPP_BUILD_BENCH=OFF -DJPP_BUILD_EXAMPLES=OFF > /dev/null
+cmake --build build/tsan --target jpp_unit_tests jppd_unit_tests jppd jpp_test_wallet
+export TSAN_OPTIONS="halt_on_error=1 second_deadlock_stack=1"
+build/tsan/tests/jpp_unit_tests
+build/tsan/tests/jppd_unit_tests
+# The daemon's threads under load: the HTTP server, WebSocket fan-out, payments with a node, the fault tests. A race
+# report stops jppd with a non-zero status, which the tests check on every stop.
+JPPD_BIN=build/tsan/jppd/jppd JPP_TEST_WALLET=build/tsan/tests/jpp_test_wallet /usr/bin/python3 -m pytest -q \
+  -p no:cacheprovider tests/integration/test_http_api.py tests/integration/test_websocket.py \
+  tests/integration/test_node_payments.py tests/integration/test_wallet_protocols.py tests/integration/test_faults.py
+unset TSAN_OPTIONS
 
 echo "== fuzzers, ${JPP_FUZZ_SECONDS:-15}s each"
 tests/fuzz/run.sh "${JPP_FUZZ_SECONDS:-15}" build/fuzz
