@@ -28,6 +28,6 @@ echo "$service"
 build-bench/bench/jpp_bench_service --seconds "$seconds" --normal | head -n 4
 floor=$(figure "disk commit floor" /s <<< "$service")
 row SQLite "create invoice, synchronous=FULL (/s)" "$(figure "create invoice" /s <<< "$service")" \
-  "the disk's commit floor (4 KiB + fdatasync)" "$floor" /s higher
+  "the disk's commit floor (4 KiB rewritten + fdatasync)" "$floor" /s higher
 row SQLite "pay invoice: decode, verify, record (/s)" "$(figure "pay invoice" /s <<< "$service")" \
-  "the disk's commit floor (4 KiB + fdatasync)" "$floor" /s higher
+  "the disk's commit floor (4 KiB rewritten + fdatasync)" "$floor" /s higher
