@@ -10,7 +10,8 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     const std::string_view body(reinterpret_cast<const char*>(data), size);
     const jpp::JsonLimits limits{4096, 16};
     if (auto create = jpp::parse_create_invoice(body, limits)) {
-        auto invoice = jpp::build_invoice(*create, jpp::ServiceConfig{}, jpp::Timestamp(std::chrono::seconds(1700000000)));
+        const jpp::Timestamp now(std::chrono::seconds(1700000000));
+        auto invoice = jpp::build_invoice(*create, jpp::ServiceConfig{}, now);
         if (invoice) {
             if (invoice->outputs.empty() || invoice->total_amount() <= 0) std::abort();
             // What was built is shown as JSON without trouble.

@@ -35,7 +35,8 @@ http::Response error_text(const jpp::Error& error) {
         case Errc::invoice_already_paid: return text(400, "Invoice already paid");
         case Errc::broadcast_rejected: return text(400, "Transaction rejected by the network: " + error.message);
         case Errc::chain_unavailable:
-        case Errc::store_failure: return text(503, "The payment server cannot reach the network right now; try again shortly");
+            return text(503, "The payment server cannot reach the network; try again shortly");
+        case Errc::store_failure: return text(503, "The payment server cannot record payments now; try again shortly");
         default: break;
     }
     if ((error.code >= Errc::truncated && error.code <= Errc::invalid_token_prefix) ||

@@ -38,7 +38,8 @@ constexpr std::string_view wrong_address_text =
     "The transaction you sent does not have any output to the bitcoin address on the invoice";
 constexpr std::string_view broadcast_text = "Error broadcasting payment to network";
 constexpr std::string_view content_type_text = "Unsupported Content-Type for payment";
-constexpr std::string_view unavailable_text = "The payment server cannot reach the network right now; try again shortly";
+constexpr std::string_view no_network_text = "The payment server cannot reach the network; try again shortly";
+constexpr std::string_view no_store_text = "The payment server cannot record payments now; try again shortly";
 
 // A body holds one transaction of at most the standard size, as hex, plus a little JSON around it.
 constexpr std::size_t max_body_bytes = 2 * jpp::max_standard_transaction_size + 16 * 1024;
@@ -125,8 +126,8 @@ Failure failure_from(const jpp::Error& error, const jpp::Invoice* invoice = null
         case Errc::payment_fee_too_low:
             return {400, code, "Transaction fee is below the current minimum threshold: " + error.message, ""};
         case Errc::broadcast_rejected: return {500, code, std::string(broadcast_text), error.message};
-        case Errc::chain_unavailable:
-        case Errc::store_failure: return {503, code, std::string(unavailable_text), error.message};
+        case Errc::chain_unavailable: return {503, code, std::string(no_network_text), error.message};
+        case Errc::store_failure: return {503, code, std::string(no_store_text), error.message};
         default:
             if (is_decode_error(error.code)) return {400, code, std::string(bad_tx_text), error.message};
             break;
@@ -178,7 +179,8 @@ void fee_rate(Writer& w, double rate) {
 std::string output_address(const jpp::Invoice& invoice, const jpp::InvoiceOutput& output) {
     // Prefixed CashAddr, token-aware (z.../r...) when the output carries tokens; never legacy, which
     // bitcore-lib-cash rejects.
-    auto address = jpp::address_from_locking_bytecode(output.locking_bytecode, invoice.network, output.token.has_value());
+    auto address =
+        jpp::address_from_locking_bytecode(output.locking_bytecode, invoice.network, output.token.has_value());
     return address ? jpp::encode_cashaddr(*address) : output.address;
 }
 
@@ -342,7 +344,8 @@ std::optional<Failure> check_currency(const rapidjson::Value& body) {
         const auto m = body.FindMember(name);
         if (m == body.MemberEnd() || m->value.IsNull()) continue;
         if (!m->value.IsString())
-            return Failure{400, "json_invalid", std::string(unparsable_text), std::string(name) + ": expected a string"};
+            return Failure{400, "json_invalid", std::string(unparsable_text),
+                           std::string(name) + ": expected a string"};
         std::string value(m->value.GetString(), m->value.GetStringLength());
         for (auto& c : value) c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
         if (value != "BCH")
@@ -437,8 +440,9 @@ http::Response bitpay_post(const api::ApiContext& api, const jpp::InvoiceId& id,
         pay.raw_tx_hex = hex;
         auto paid = api.service.pay(id, pay);
         if (!paid) return failure_response(version, payment_failure(api, id, paid.error(), hex));
-        return success(api, echo(doc, api.dev_mode ? "Transaction received and recorded (development server: not broadcast)"
-                                                   : "Transaction received and broadcast. The invoice is paid."));
+        return success(api, echo(doc, api.dev_mode
+                                          ? "Transaction received and recorded (development server: not broadcast)"
+                                          : "Transaction received and broadcast. The invoice is paid."));
     }
 
     // Verification: the transaction may be unsigned or signed (Electron Cash sends the signed one); it is
