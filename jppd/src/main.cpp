@@ -7,12 +7,11 @@
 #include <sys/resource.h>
 #include <sys/stat.h>
 
-#include <cstdio>
-#include <optional>
-
 #include <condition_variable>
+#include <cstdio>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <thread>
 
 #include "api/routes.hpp"

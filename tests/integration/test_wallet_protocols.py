@@ -83,6 +83,22 @@ def jppd(node, workdir):
     assert d.stop() == 0, d.log_text()
 
 
+def test_print_identity_names_the_signing_key(workdir):
+    key = workdir / "identity.key"
+    key.write_text("KzMFjMC2MPadjvX5Cd7b8AKKjjpBSoRKUTpoAtN6B3J9ezWYyXS6\n")  # the same key, as WIF
+    key.chmod(0o600)
+    from conftest import JPPD
+    out = subprocess.run([JPPD, "--signing-key", str(key), "--print-identity"], capture_output=True, text=True)
+    assert out.returncode == 0, out.stderr
+    assert f"x-identity: {IDENTITY}" in out.stdout and f"public key: {PUBLIC_KEY}" in out.stdout
+    assert "readable by other users" not in out.stderr
+    key.chmod(0o644)
+    out = subprocess.run([JPPD, "--signing-key", str(key), "--print-identity"], capture_output=True, text=True)
+    assert "readable by other users" in out.stderr
+    out = subprocess.run([JPPD, "--print-identity"], capture_output=True, text=True)
+    assert out.returncode == 2 and "--signing-key" in out.stderr
+
+
 def script_of(node, address):
     return bytes.fromhex(node.rpc("validateaddress", address)["scriptPubKey"])
 
