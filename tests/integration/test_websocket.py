@@ -414,9 +414,21 @@ def test_watcher_limit_and_shutdown(workdir):
             watch(d, pid)
         assert e.value.status_code == 503
         b.close()
-        wait_for(lambda: _can_watch(d, pid), 5, "a slot to free up")
+        # The slot frees once the server has finished b's close handshake; until then a new watcher gets 503.
+        watchers = []
+
+        def slot_taken():
+            raw = RawWs(d, pid)
+            if raw.status == 101:
+                watchers.append(raw)
+                return True
+            assert raw.status == 503
+            raw.close()
+            return False
+
+        wait_for(slot_taken, 10, "a slot to free up")
+        raw = watchers[0]
         # SIGTERM: watchers are told the server is going away (1001), and jppd exits cleanly.
-        raw = RawWs(d, pid)
         d.proc.send_signal(signal.SIGTERM)
         assert raw.read_until_close() == 1001
         raw.send(8, struct.pack("!H", 1001))
@@ -426,14 +438,6 @@ def test_watcher_limit_and_shutdown(workdir):
                 a.recv()
     finally:
         assert d.stop() == 0, d.log_text()
-
-
-def _can_watch(d, pid):
-    try:
-        watch(d, pid).close()
-        return True
-    except websocket.WebSocketBadStatusException:
-        return False
 
 
 # ----------------------------------------------------------------------------------------------------------------
