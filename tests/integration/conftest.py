@@ -62,6 +62,20 @@ def sign(wif, coins, outputs, network="regtest"):
     return wallet("sign", wif, network, json.dumps(coins), json.dumps(outputs))
 
 
+FEE = 1000  # sat, well above 1 sat/byte for a one-input transaction
+
+
+def pay_tx(coin, outputs):
+    """A transaction signed by the payer, spending `coin` to `outputs` with the rest (less FEE) back to the payer."""
+    change = coin["value"] - sum(o["amount"] for o in outputs) - FEE
+    return sign(PAYER_WIF, [coin], outputs + [{"address": address_of(PAYER_WIF), "amount": change}])
+
+
+def txid_of(raw_hex):
+    import hashlib
+    return hashlib.sha256(hashlib.sha256(bytes.fromhex(raw_hex)).digest()).digest()[::-1].hex()
+
+
 class Reply:
     def __init__(self, status, headers, body):
         self.status = status
@@ -277,3 +291,18 @@ def workdir():
 def require_node():
     assert BCASH.exists(), "bcash is not installed: run npm ci --prefix tests/integration"
     assert shutil.which("node"), "node (Node.js) is not installed"
+
+
+@pytest.fixture(scope="module")
+def node(workdir):
+    """A fresh regtest node for each test module that asks for one."""
+    require_node()
+    n = Node(workdir).start()
+    yield n
+    n.stop()
+
+
+def node_args(rpc_url, timeout=5):
+    """jppd's flags for a regtest node at `rpc_url`."""
+    return ["--network", "regtest", "--node-rpc", rpc_url, "--node-rpc-user", "x", "--node-rpc-password",
+            Node.API_KEY, "--node-rpc-timeout", str(timeout)]

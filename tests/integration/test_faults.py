@@ -18,20 +18,10 @@ import time
 import pytest
 import websocket
 
-from conftest import (MERCHANT_WIF, PAYER_WIF, Daemon, Funds, Node, address_of, free_port, require_node, sign,
-                      wait_for)
+from conftest import (MERCHANT_WIF, PAYER_WIF, Daemon, Funds, address_of, node_args, pay_tx, sign, txid_of, wait_for)
 
-FEE = 1000
 MERCHANT = address_of(MERCHANT_WIF)
 PAYER = address_of(PAYER_WIF)
-
-
-@pytest.fixture(scope="module")
-def node(workdir):
-    require_node()
-    n = Node(workdir).start()
-    yield n
-    n.stop()
 
 
 @pytest.fixture(scope="module")
@@ -39,19 +29,8 @@ def funds(node):
     return Funds(node, count=40)
 
 
-def pay_tx(coin, amount):
-    change = coin["value"] - amount - FEE
-    return sign(PAYER_WIF, [coin], [{"address": MERCHANT, "amount": amount}, {"address": PAYER, "amount": change}])
-
-
-def txid_of(raw_hex):
-    import hashlib
-    return hashlib.sha256(hashlib.sha256(bytes.fromhex(raw_hex)).digest()).digest()[::-1].hex()
-
-
-def node_args(rpc_url, timeout=5):
-    return ["--network", "regtest", "--node-rpc", rpc_url, "--node-rpc-user", "x", "--node-rpc-password",
-            Node.API_KEY, "--node-rpc-timeout", str(timeout)]
+def pay_merchant(coin, amount):
+    return pay_tx(coin, [{"address": MERCHANT, "amount": amount}])
 
 
 def told_on_connect(jppd, pid):
@@ -70,7 +49,7 @@ def told_on_connect(jppd, pid):
 def test_sigkill_mid_stream_loses_and_doubles_nothing(tmp_path, node, funds):
     jppd = Daemon(tmp_path, node_args(node.rpc_url)).start()
     invoices = [jppd.create_invoice([{"address": MERCHANT, "amount": 20_000 + i}])["payment_id"] for i in range(24)]
-    txs = {pid: pay_tx(funds.coin(), 20_000 + i) for i, pid in enumerate(invoices)}
+    txs = {pid: pay_merchant(funds.coin(), 20_000 + i) for i, pid in enumerate(invoices)}
 
     acknowledged, unknown = {}, []
     lock = threading.Lock()
@@ -190,7 +169,7 @@ def test_node_down_then_back_then_slow(tmp_path, node, funds):
     jppd = Daemon(tmp_path, node_args(proxy.url, timeout=1)).start()
     try:
         pid = jppd.create_invoice([{"address": MERCHANT, "amount": 30_000}])["payment_id"]
-        raw = pay_tx(funds.coin(), 30_000)
+        raw = pay_merchant(funds.coin(), 30_000)
 
         proxy.mode = "down"
         r = jppd.request("POST", f"/jpp/invoices/{pid}/pay", {"raw_tx_hex": raw})
@@ -208,7 +187,7 @@ def test_node_down_then_back_then_slow(tmp_path, node, funds):
         # Slow: the node takes the transaction but answers after jppd's deadline. Nothing is recorded; the
         # wallet's retry with the same transaction finds it already known to the node and records it once.
         pid = jppd.create_invoice([{"address": MERCHANT, "amount": 31_000}])["payment_id"]
-        raw = pay_tx(funds.coin(), 31_000)
+        raw = pay_merchant(funds.coin(), 31_000)
         proxy.delay = 2.5
         r = jppd.request("POST", f"/jpp/invoices/{pid}/pay", {"raw_tx_hex": raw})
         assert r.status == 503, r

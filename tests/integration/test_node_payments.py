@@ -3,18 +3,8 @@ import time
 
 import pytest
 
-from conftest import (MERCHANT_WIF, PAYER_WIF, Daemon, Funds, Node, RpcError, address_of, require_node, sign, wait_for)
-
-FEE = 1000  # sat, well above 1 sat/byte for a one-input transaction
-
-
-@pytest.fixture(scope="module")
-def node(workdir):
-    require_node()
-    n = Node(workdir).start()
-    yield n
-    n.stop()
-
+from conftest import (MERCHANT_WIF, PAYER_WIF, FEE, Daemon, Funds, Node, address_of, node_args, pay_tx, require_node,
+                      sign, txid_of, wait_for)
 
 @pytest.fixture(scope="module")
 def funds(node):
@@ -23,26 +13,13 @@ def funds(node):
 
 @pytest.fixture(scope="module")
 def jppd(node, workdir):
-    d = Daemon(workdir,
-               ["--network", "regtest", "--node-rpc", node.rpc_url, "--node-rpc-user", "x",
-                "--node-rpc-password", Node.API_KEY, "--node-rpc-timeout", "5"]).start()
+    d = Daemon(workdir, node_args(node.rpc_url)).start()
     yield d
     assert d.stop() == 0
 
 
 MERCHANT = address_of(MERCHANT_WIF)
 PAYER = address_of(PAYER_WIF)
-
-
-def pay_tx(coin, outputs):
-    """Signs a transaction spending `coin` to `outputs`, with the rest (less the fee) back to the payer."""
-    change = coin["value"] - sum(o["amount"] for o in outputs) - FEE
-    return sign(PAYER_WIF, [coin], outputs + [{"address": PAYER, "amount": change}])
-
-
-def txid_of(raw_hex):
-    import hashlib
-    return hashlib.sha256(hashlib.sha256(bytes.fromhex(raw_hex)).digest()).digest()[::-1].hex()
 
 
 def test_pay_end_to_end(jppd, node, funds):

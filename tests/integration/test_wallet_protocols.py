@@ -10,10 +10,8 @@ import time
 import pytest
 import websocket
 
-from conftest import (HERE, MERCHANT_WIF, PAYER_WIF, Daemon, Funds, Node, address_of, require_node, sign,
-                      wait_for)
+from conftest import (HERE, MERCHANT_WIF, PAYER_WIF, Daemon, Funds, address_of, node_args, pay_tx, txid_of)
 
-FEE = 1000
 MERCHANT = address_of(MERCHANT_WIF)
 PAYER = address_of(PAYER_WIF)
 # Electron Cash's test key, so the identity is known: 17azqT8T16coRmWKYFj3UjzJuxiYrYFRBR.
@@ -60,14 +58,6 @@ def pb(workdir):
 
 
 @pytest.fixture(scope="module")
-def node(workdir):
-    require_node()
-    n = Node(workdir).start()
-    yield n
-    n.stop()
-
-
-@pytest.fixture(scope="module")
 def funds(node):
     return Funds(node, count=16)
 
@@ -77,8 +67,7 @@ def jppd(node, workdir):
     key = workdir / "signing.key"
     key.write_text(SIGNING_KEY + "\n")
     key.chmod(0o600)
-    d = Daemon(workdir, ["--network", "regtest", "--node-rpc", node.rpc_url, "--node-rpc-user", "x",
-                         "--node-rpc-password", Node.API_KEY, "--signing-key", str(key)]).start()
+    d = Daemon(workdir, node_args(node.rpc_url) + ["--signing-key", str(key)]).start()
     yield d
     assert d.stop() == 0, d.log_text()
 
@@ -101,15 +90,6 @@ def test_print_identity_names_the_signing_key(workdir):
 
 def script_of(node, address):
     return bytes.fromhex(node.rpc("validateaddress", address)["scriptPubKey"])
-
-
-def txid_of(raw_hex):
-    return hashlib.sha256(hashlib.sha256(bytes.fromhex(raw_hex)).digest()).digest()[::-1].hex()
-
-
-def pay_tx(coin, outputs):
-    change = coin["value"] - sum(o["amount"] for o in outputs) - FEE
-    return sign(PAYER_WIF, [coin], outputs + [{"address": PAYER, "amount": change}])
 
 
 def unsigned(raw_hex):

@@ -235,6 +235,16 @@ void write_header(Writer& w, const jpp::Invoice& invoice, const std::string& pay
     string(w, invoice.id.hex());
 }
 
+// BCH on the invoice's network: "main", "test" or "regtest", the names bitcore maps to its own.
+void write_chain(Writer& w, const jpp::Invoice& invoice) {
+    key(w, "chain");
+    string(w, "BCH");
+    key(w, "currency");
+    string(w, "BCH");
+    key(w, "network");
+    string(w, jpp::network_name(invoice.network));
+}
+
 std::string payment_options(const jpp::Invoice& invoice, const std::string& payment_url) {
     rapidjson::StringBuffer out;
     Writer w(out);
@@ -243,12 +253,7 @@ std::string payment_options(const jpp::Invoice& invoice, const std::string& paym
     key(w, "paymentOptions");
     w.StartArray();
     w.StartObject();
-    key(w, "chain");
-    string(w, "BCH");
-    key(w, "currency");
-    string(w, "BCH");
-    key(w, "network");
-    string(w, jpp::network_name(invoice.network));
+    write_chain(w, invoice);
     key(w, "estimatedAmount");
     w.Int64(invoice.total_amount());
     key(w, "requiredFeeRate");
@@ -270,12 +275,7 @@ std::string v2_payment_request(const jpp::Invoice& invoice, const std::string& p
     Writer w(out);
     w.StartObject();
     write_header(w, invoice, payment_url);
-    key(w, "chain");
-    string(w, "BCH");
-    key(w, "currency");
-    string(w, "BCH");
-    key(w, "network");
-    string(w, jpp::network_name(invoice.network));
+    write_chain(w, invoice);
     // One instruction holding every output: what the spec, Edge and Paytaca read (bitcore pays outputs[0] of each
     // instruction, so only single-output invoices suit it).
     key(w, "instructions");
