@@ -181,7 +181,6 @@ int main(int argc, char** argv) {
     if (signer) api.signer = &*signer;
     jppd::api::Routes routes(api);
     jppd::http::Server server(server_options, routes);
-    watchers.deliver_on(server.io().get_executor());
     std::string error;
     if (!server.listen(error)) {
         jppd::log_error("cannot listen on " + error);

@@ -14,12 +14,15 @@ Server::Server(ServerOptions options, Handler& handler)
     : options_(std::move(options)),
       handler_(handler),
       control_(asio::make_strand(io_)),
-      work_(asio::make_work_guard(io_)),
       workers_(options_.worker_threads == 0 ? 1 : options_.worker_threads),
       acceptor_(control_),
       shutdown_deadline_(control_),
       accept_retry_(control_),
-      signals_(control_, SIGINT, SIGTERM) {}
+      signals_(control_, SIGINT, SIGTERM) {
+    for (unsigned i = 1; i < options_.io_threads; ++i) more_io_.push_back(std::make_unique<asio::io_context>(1));
+    work_.push_back(asio::make_work_guard(io_));
+    for (auto& io : more_io_) work_.push_back(asio::make_work_guard(*io));
+}
 
 Server::~Server() {
     workers_.join();
@@ -52,7 +55,7 @@ void Server::run() {
     signals_.async_wait([this](const asio::error_code& ec, int signal) { on_signal(ec, signal); });
     accept();
     std::vector<std::thread> threads;
-    for (unsigned i = 1; i < options_.io_threads; ++i) threads.emplace_back([this] { io_.run(); });
+    for (auto& io : more_io_) threads.emplace_back([&io = *io] { io.run(); });
     io_.run();
     for (auto& t : threads) t.join();
     workers_.join();  // handlers still running (a slow node call) finish before the store closes
@@ -72,7 +75,8 @@ void Server::on_signal(const asio::error_code& ec, int signal) {
 }
 
 void Server::accept() {
-    acceptor_.async_accept(asio::make_strand(io_), [this](const asio::error_code& ec, asio::ip::tcp::socket socket) {
+    acceptor_.async_accept(asio::make_strand(next_io()), [this](const asio::error_code& ec,
+                                                                 asio::ip::tcp::socket socket) {
         if (stopping_ || !acceptor_.is_open()) return;
         if (ec) {
             // Out of descriptors, typically: the listening socket stays readable, so retrying at once would spin.
@@ -110,7 +114,8 @@ void Server::linger_and_close(asio::ip::tcp::socket socket) {
         asio::steady_timer timer;
         std::array<char, 512> sink{};
     };
-    auto l = std::make_shared<Lingering>(Lingering{std::move(socket), asio::steady_timer(io_), {}});
+    asio::steady_timer timer(socket.get_executor());
+    auto l = std::make_shared<Lingering>(Lingering{std::move(socket), std::move(timer), {}});
     l->timer.expires_after(std::chrono::seconds(1));
     l->timer.async_wait([l](const asio::error_code&) {
         asio::error_code ignored;
@@ -174,8 +179,18 @@ void Server::shutdown() {
 void Server::force_stop() {
     stopping_ = true;
     for (auto& c : live_connections()) asio::post(c->executor(), [c] { c->close(); });
-    work_.reset();
+    stop_io();
+}
+
+void Server::stop_io() {
+    for (auto& w : work_) w.reset();
     io_.stop();
+    for (auto& io : more_io_) io->stop();
+}
+
+asio::io_context& Server::next_io() {
+    const unsigned n = next_io_.fetch_add(1, std::memory_order_relaxed) % (static_cast<unsigned>(more_io_.size()) + 1);
+    return n == 0 ? io_ : *more_io_[n - 1];
 }
 
 void Server::remove(Stream* stream) {
@@ -189,8 +204,7 @@ void Server::finish_if_drained() {
     shutdown_deadline_.cancel();
     // Nothing is left to finish: stop the I/O threads outright rather than waiting for every last operation
     // (a re-armed signal wait, a lingering rejected socket) to end.
-    work_.reset();
-    io_.stop();
+    stop_io();
 }
 
 }  // namespace jppd::http

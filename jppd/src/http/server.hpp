@@ -1,5 +1,8 @@
 // The HTTP/1.1 server: an acceptor, a fixed pool of I/O threads, a worker pool for blocking handlers, and the
 // connections, each bounded in size and in time. Asio standalone.
+//
+// Each I/O thread runs an io_context of its own, and accepted connections are dealt out to them in turn: threads
+// sharing one io_context spend much of their time waking each other up on its scheduler's lock.
 #pragma once
 
 #include <asio.hpp>
@@ -57,7 +60,6 @@ public:
 
     // Open connections: HTTP ones and those upgraded to WebSockets.
     std::size_t connection_count() const;
-    asio::io_context& io() { return io_; }
 
 private:
     friend class Connection;
@@ -70,6 +72,8 @@ private:
     void force_stop();
     void remove(Stream* stream);
     void finish_if_drained();
+    void stop_io();
+    asio::io_context& next_io();  // where the next connection lives
     std::vector<std::shared_ptr<Stream>> live_connections();
 
     ServerOptions options_;
@@ -80,10 +84,14 @@ private:
     std::unordered_map<Stream*, std::weak_ptr<Stream>> connections_;
     bool destroying_ = false;  // under mutex_: connections removed now must not post to io_
     std::atomic<bool> stopping_{false};
+    // io_ is the first I/O thread's, and also runs the acceptor, the signals and the shutdown; the other I/O threads
+    // run one each of more_io_.
     asio::io_context io_;
+    std::vector<std::unique_ptr<asio::io_context>> more_io_;
+    std::atomic<unsigned> next_io_{0};
     // The server's own state changes (signals, shutdown, its timers) run on this strand, never concurrently.
     asio::strand<asio::io_context::executor_type> control_;
-    asio::executor_work_guard<asio::io_context::executor_type> work_;
+    std::vector<asio::executor_work_guard<asio::io_context::executor_type>> work_;
     asio::thread_pool workers_;
     asio::ip::tcp::acceptor acceptor_;
     asio::steady_timer shutdown_deadline_;

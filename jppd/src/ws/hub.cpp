@@ -74,16 +74,17 @@ void Hub::publish(const jpp::Event& event) {
     }
     const auto frame = encode(event);
     const std::size_t n = targets.size();
-    if (!io_ || n < 64) {
-        for (const auto& session : targets) session->deliver(event.type, frame);
-    } else {
-        auto shared = std::make_shared<const std::vector<std::shared_ptr<Session>>>(std::move(targets));
-        const std::size_t batch = std::max<std::size_t>(64, (n + 7) / 8);
-        for (std::size_t begin = 0; begin < n; begin += batch) {
-            asio::post(*io_, [shared, frame, type = event.type, begin, end = std::min(n, begin + batch)] {
-                for (std::size_t i = begin; i < end; ++i) (*shared)[i]->deliver(type, frame);
-            });
-        }
+    // One hand-off per I/O thread rather than one per watcher: each thread gets the list of its own watchers and
+    // enters their strands directly, so a payment wakes each thread once.
+    std::map<asio::execution_context*, std::vector<std::shared_ptr<Session>>> by_thread;
+    for (auto& session : targets)
+        by_thread[&asio::query(session->executor(), asio::execution::context)].push_back(std::move(session));
+    for (auto& [context, sessions] : by_thread) {
+        // Every socket lives on one of the server's io_contexts.
+        auto& io = static_cast<asio::io_context&>(*context);
+        asio::post(io, [sessions = std::move(sessions), frame, type = event.type] {
+            for (const auto& session : sessions) session->deliver(type, frame);
+        });
     }
     log_info(std::string(jpp::event_type_name(event.type)) + " for " + event.invoice.id.hex() + " sent to " +
              std::to_string(n) + " watcher(s)");

@@ -7,7 +7,6 @@
 #include <jpp/json.hpp>
 #include <jpp/service.hpp>
 
-#include <asio/io_context.hpp>
 #include <asio/ip/tcp.hpp>
 
 #include <atomic>
@@ -17,7 +16,6 @@
 #include <map>
 #include <memory>
 #include <mutex>
-#include <optional>
 #include <string>
 #include <vector>
 
@@ -57,10 +55,6 @@ public:
 
     const HubOptions& options() const noexcept { return options_; }
 
-    // The I/O threads the watchers run on. Events are then handed to them in a few batches, each entering its
-    // watchers' strands directly, rather than with one cross-thread wake-up per watcher. Set before serving.
-    void deliver_on(asio::io_context::executor_type io) { io_ = io; }
-
 private:
     friend class Session;
     // A session's start and end. join is false when the watcher limit is reached.
@@ -76,7 +70,6 @@ private:
     jpp::InvoiceService& service_;
     jpp::EventBus& events_;
     std::function<jpp::JsonContext()> json_context_;
-    std::optional<asio::io_context::executor_type> io_;
     std::atomic<std::size_t> sessions_{0};
     std::mutex mutex_;
     struct Watcher {
