@@ -85,9 +85,10 @@ private:
     bool destroying_ = false;  // under mutex_: connections removed now must not post to io_
     std::atomic<bool> stopping_{false};
     // io_ is the first I/O thread's, and also runs the acceptor, the signals and the shutdown; the other I/O threads
-    // run one each of more_io_.
-    asio::io_context io_;
+    // run one each of more_io_. Those are declared first, so destroyed last: io_'s pending accept holds a socket
+    // that may belong to one of them.
     std::vector<std::unique_ptr<asio::io_context>> more_io_;
+    asio::io_context io_;
     std::atomic<unsigned> next_io_{0};
     // The server's own state changes (signals, shutdown, its timers) run on this strand, never concurrently.
     asio::strand<asio::io_context::executor_type> control_;
