@@ -242,6 +242,13 @@ Result<TokenData> parse_token(const rapidjson::Value& v, const std::string& path
 
 }  // namespace
 
+std::string token_to_json(const TokenData& token) {
+    rapidjson::StringBuffer out;
+    JsonWriter w(out);
+    write_token(w, token);
+    return out.GetString();
+}
+
 std::string payment_url(const JsonContext& context, const InvoiceId& id) {
     return trimmed_base(context.public_url) + "/jpp/invoices/" + id.hex() + "/";
 }

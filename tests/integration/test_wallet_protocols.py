@@ -2,6 +2,7 @@
 v1) driven by bitcore-wallet-client itself, BIP70 decoded and built with Debian's protoc and python3-protobuf from
 the canonical schema, the error texts wallets show, and the content negotiation of the invoice URLs."""
 import hashlib
+import http.client
 import importlib.util
 import json
 import subprocess
@@ -383,7 +384,6 @@ def test_bip70_payment_request_field_by_field(jppd, node, pb):
 
 
 def jppd_raw_body(jppd, path, accept):
-    import http.client
     conn = http.client.HTTPConnection("127.0.0.1", jppd.port, timeout=10)
     try:
         conn.request("GET", path, headers={"Accept": accept})
@@ -395,7 +395,6 @@ def jppd_raw_body(jppd, path, accept):
 
 
 def post_payment(jppd, path, body, accept=BIP70_ACK, content_type=BIP70_PAYMENT):
-    import http.client
     conn = http.client.HTTPConnection("127.0.0.1", jppd.port, timeout=30)
     try:
         headers = {"Content-Type": content_type}

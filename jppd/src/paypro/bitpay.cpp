@@ -135,14 +135,6 @@ Failure failure_from(const jpp::Error& error, const jpp::Invoice* invoice = null
     return {api::http_status(error.code), code, error.message, ""};
 }
 
-// A verification or payment that failed; an unpaid output is looked at against the invoice.
-Failure payment_failure(const api::ApiContext& api, const jpp::InvoiceId& id, const jpp::Error& error,
-                        std::string_view tx_hex) {
-    if (error.code != Errc::payment_output_missing) return failure_from(error);
-    auto invoice = api.service.get(id);
-    return failure_from(error, invoice ? &*invoice : nullptr, tx_hex);
-}
-
 // The invoice, if it still takes payments.
 std::optional<Failure> check_open(const api::ApiContext& api, const jpp::Result<jpp::Invoice>& invoice) {
     if (!invoice) return failure_from(invoice.error());
@@ -199,22 +191,8 @@ void write_outputs(Writer& w, const jpp::Invoice& invoice) {
         if (o.token) {
             // Paytaca's extension for CashTokens, also in Watchtower's invoices.
             key(w, "token");
-            w.StartObject();
-            key(w, "category");
-            string(w, jpp::to_display_hex(o.token->category));
-            key(w, "amount");
-            if (o.token->amount <= (std::int64_t{1} << 53) - 1) w.Int64(o.token->amount);
-            else string(w, std::to_string(o.token->amount));
-            if (o.token->nft) {
-                key(w, "nft");
-                w.StartObject();
-                key(w, "capability");
-                string(w, jpp::nft_capability_name(o.token->nft->capability));
-                key(w, "commitment");
-                string(w, jpp::to_hex(o.token->nft->commitment));
-                w.EndObject();
-            }
-            w.EndObject();
+            const std::string token = jpp::token_to_json(*o.token);
+            w.RawValue(token.data(), token.size(), rapidjson::kObjectType);
         }
         w.EndObject();
     }
@@ -439,7 +417,7 @@ http::Response bitpay_post(const api::ApiContext& api, const jpp::InvoiceId& id,
         jpp::PayRequest pay;
         pay.raw_tx_hex = hex;
         auto paid = api.service.pay(id, pay);
-        if (!paid) return failure_response(version, payment_failure(api, id, paid.error(), hex));
+        if (!paid) return failure_response(version, failure_from(paid.error(), &*invoice, hex));
         return success(api, echo(doc, api.dev_mode
                                           ? "Transaction received and recorded (development server: not broadcast)"
                                           : "Transaction received and broadcast. The invoice is paid."));
@@ -448,7 +426,7 @@ http::Response bitpay_post(const api::ApiContext& api, const jpp::InvoiceId& id,
     // Verification: the transaction may be unsigned or signed (Electron Cash sends the signed one); it is
     // checked, never broadcast.
     auto verdict = api.service.verify(id, hex);
-    if (!verdict) return failure_response(version, payment_failure(api, id, verdict.error(), hex));
+    if (!verdict) return failure_response(version, failure_from(verdict.error(), &*invoice, hex));
     return success(api, echo(doc, "Payment appears valid"));
 }
 

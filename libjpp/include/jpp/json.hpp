@@ -23,6 +23,9 @@ std::string payment_url(const JsonContext& context, const InvoiceId& id);  // <b
 std::string payment_uri(const JsonContext& context, const InvoiceId& id);  // bitcoincash:?r=<base>/jpp/i/bitpay/<id>/
 
 std::string invoice_to_json(const Invoice& invoice, const JsonContext& context);
+// {"category","amount","nft"?:{"capability","commitment"}}: a token as every JSON shape here writes it (an amount
+// beyond 2^53 - 1 as a decimal string, which JavaScript clients would otherwise round). ASCII only.
+std::string token_to_json(const TokenData& token);
 // {"type":"payment_received","invoice":{...},"txid":...,"paid_at":...,"memo":...} (memo falls back to the
 // invoice's), or {"type":"invoice_expired","invoice":{...}}.
 std::string event_to_json(const Event& event, const JsonContext& context);
