@@ -101,6 +101,13 @@ int parse_command_line(int argc, char** argv, DaemonConfig& c) {
     app.add_option("--fee-rate", c.fee_rate,
                    "Fee rate (sat/byte) invoices require unless the create request names one")
         ->envname("JPPD_FEE_RATE")->capture_default_str()->check(CLI::Range(0.0, 1000.0))->group(pay);
+    app.add_option("--retain-expired-days", c.retain_expired_days,
+                   "Days an invoice that expired unpaid is kept before it is deleted (0: kept forever); paid "
+                   "invoices are always kept")
+        ->envname("JPPD_RETAIN_EXPIRED_DAYS")->capture_default_str()->check(CLI::Range(0u, 36500u))->group(pay);
+    app.add_option("--max-input-lookups", c.max_input_lookups,
+                   "Inputs a payment may have; each is one question to the node (more: 400 payment_too_many_inputs)")
+        ->envname("JPPD_MAX_INPUT_LOOKUPS")->capture_default_str()->check(CLI::Range(1u, 100000u))->group(pay);
 
     const std::string node = "Node";
     app.add_option("--node-rpc", c.node_rpc, "JSON-RPC URL of a BCH node (http://127.0.0.1:8332/)")

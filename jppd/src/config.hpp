@@ -18,6 +18,8 @@ struct DaemonConfig {
     std::string db = "jppd.sqlite3";
     unsigned invoice_lifetime = 30 * 60;  // seconds
     double fee_rate = 1.0;                // sat/byte, what invoices require unless the request says otherwise
+    unsigned retain_expired_days = 30;    // unpaid expired invoices are deleted this long after expiry; 0: kept
+    unsigned max_input_lookups = 700;     // inputs a payment may have: each is one question to the node
 
     // The node
     std::string node_rpc;

@@ -1,5 +1,5 @@
 // jppd: the daemon. Reads its configuration, opens the store, connects the chain backend, serves HTTP until
-// SIGINT / SIGTERM, and announces expired invoices in the background.
+// SIGINT / SIGTERM, and does its housekeeping in the background (housekeeping.hpp).
 #include <jpp/events.hpp>
 #include <jpp/service.hpp>
 #include <jpp/sqlite_store.hpp>
@@ -7,16 +7,14 @@
 #include <sys/resource.h>
 #include <sys/stat.h>
 
-#include <condition_variable>
 #include <cstdio>
 #include <memory>
-#include <mutex>
 #include <optional>
-#include <thread>
 
 #include "api/routes.hpp"
 #include "chain/node_chain.hpp"
 #include "config.hpp"
+#include "housekeeping.hpp"
 #include "http/server.hpp"
 #include "log.hpp"
 #include "paypro/response_signer.hpp"
@@ -33,38 +31,6 @@ bool chain_matches(jpp::Network network, const std::string& chain) {
     }
     return false;
 }
-
-// Announces invoice_expired for invoices that expired unpaid, every few seconds, until stopped.
-class ExpirySweeper {
-public:
-    explicit ExpirySweeper(jpp::InvoiceService& service) : thread_([this, &service] { run(service); }) {}
-    ~ExpirySweeper() {
-        {
-            std::lock_guard lock(mutex_);
-            stop_ = true;
-        }
-        wake_.notify_one();
-        thread_.join();
-    }
-
-private:
-    void run(jpp::InvoiceService& service) {
-        std::unique_lock lock(mutex_);
-        while (!wake_.wait_for(lock, std::chrono::seconds(2), [this] { return stop_; })) {
-            lock.unlock();
-            if (auto n = service.announce_expired(); !n)
-                jppd::log_warn("expiry sweep failed: " + n.error().describe());
-            else if (*n > 0)
-                jppd::log_debug("announced " + std::to_string(*n) + " expired invoice(s)");
-            lock.lock();
-        }
-    }
-
-    std::mutex mutex_;
-    std::condition_variable wake_;
-    bool stop_ = false;
-    std::thread thread_;  // last: started once the rest is ready
-};
 
 // Every connection is a descriptor: raise the soft limit to the hard one, and say if the configured connection
 // limit still does not fit.
@@ -165,6 +131,7 @@ int main(int argc, char** argv) {
     service_config.network = network;
     service_config.invoice_lifetime = std::chrono::seconds(config.invoice_lifetime);
     service_config.default_fee_per_byte = config.fee_rate;
+    service_config.max_input_lookups = config.max_input_lookups;
     jpp::SystemClock clock;
     jpp::InProcessEventBus events;
     jpp::InvoiceService service(**store, *chain, events, clock, service_config);
@@ -205,7 +172,9 @@ int main(int argc, char** argv) {
             jppd::log_warn("listening on all interfaces without --public-url: payment URLs will say " + bound);
 
     {
-        ExpirySweeper sweeper(service);
+        jppd::HousekeepingOptions chores;
+        chores.retain_expired = std::chrono::hours(24) * config.retain_expired_days;
+        jppd::Housekeeping housekeeping(service, clock, chores);
         server.run();
     }
     jppd::log_info("stopped: every request answered, database closed");

@@ -25,7 +25,7 @@ Status OfflineChain::broadcast(ByteView raw_transaction, const TxId& txid) {
         return failure_;
     }
     for (const TxId& known : broadcasts_)
-        if (known == txid) return {};  // a node that already has it says so; that is success
+        if (known == txid) return make_error(Errc::tx_already_known, "txn-already-known");
     auto tx = decode_transaction(raw_transaction);
     if (!tx) return make_error(Errc::broadcast_rejected, "TX decode failed: " + tx.error().message);
     // Like a node's mempool: an outpoint spent by an earlier broadcast cannot be spent again.

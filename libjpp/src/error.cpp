@@ -45,6 +45,10 @@ std::string_view errc_name(Errc code) noexcept {
     case Errc::chain_unavailable: return "chain_unavailable";
     case Errc::store_failure: return "store_failure";
     case Errc::json_invalid: return "json_invalid";
+    case Errc::tx_already_known: return "tx_already_known";
+    case Errc::payment_tx_not_new: return "payment_tx_not_new";
+    case Errc::payment_in_progress: return "payment_in_progress";
+    case Errc::payment_too_many_inputs: return "payment_too_many_inputs";
     }
     return "unknown";
 }

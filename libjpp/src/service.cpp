@@ -39,6 +39,9 @@ Result<Invoice> build_invoice(const CreateInvoiceRequest& request, const Service
     if (lifetime.count() <= 0 || lifetime > config.max_invoice_lifetime)
         return field_error("expires_in", "must be between 1 and " +
                                              std::to_string(config.max_invoice_lifetime.count()) + " seconds");
+    // The expiry (plus the second create() may add) must be a time the clock can hold.
+    if (now.time_since_epoch().count() > Timestamp::max().time_since_epoch().count() - lifetime.count() - 1)
+        return make_error(Errc::invalid_argument, "the clock reads a time too far in the future for an invoice");
 
     Invoice invoice;
     invoice.id = InvoiceId::generate();
@@ -87,8 +90,12 @@ Result<Invoice> build_invoice(const CreateInvoiceRequest& request, const Service
 }
 
 Result<Invoice> InvoiceService::create(const CreateInvoiceRequest& request) {
-    auto invoice = build_invoice(request, config_, clock_.now());
+    const auto exact = clock_.exact_now();
+    const Timestamp now = std::chrono::floor<std::chrono::seconds>(exact);
+    auto invoice = build_invoice(request, config_, now);
     if (!invoice) return invoice;
+    // Times are whole seconds: an invoice made at 10.8 s with a lifetime of 1 s expires at 12, not at 11.
+    if (exact > now) invoice->expires += std::chrono::seconds(1);
     if (Status s = store_.insert(*invoice); !s) return store_error(s.error());
     return invoice;
 }
@@ -112,34 +119,97 @@ Result<Transaction> InvoiceService::decode_payment(std::string_view raw_tx_hex, 
     return tx;
 }
 
+// Cheap checks first (they need nothing but the bytes), then the questions to the chain. An error from the chain
+// is an error for the payment: only coins the chain does not know skip the input checks, and the verdict says so.
 Result<Verdict> InvoiceService::check(const Invoice& invoice, const Transaction& tx, std::size_t size) {
-    auto spent = chain_.spent_outputs(tx);
-    const std::vector<Output>* coins = spent.ok() && spent->has_value() ? &**spent : nullptr;
-    Verdict verdict = verify_payment(invoice, tx, size, coins, config_.verify);
+    Verdict cheap = verify_payment(invoice, tx, size, nullptr, config_.verify);
+    if (!cheap.ok()) return make_error(cheap.code, cheap.message);
+    if (config_.max_input_lookups > 0 && tx.inputs.size() > config_.max_input_lookups)
+        return make_error(Errc::payment_too_many_inputs,
+                          "the transaction has " + std::to_string(tx.inputs.size()) + " inputs; this server checks "
+                          "at most " + std::to_string(config_.max_input_lookups));
+    Result<std::optional<std::vector<Output>>> spent = std::optional<std::vector<Output>>{};
+    try {
+        spent = chain_.spent_outputs(tx);
+    } catch (const std::exception& e) {
+        return make_error(Errc::chain_unavailable, std::string("the chain backend failed: ") + e.what());
+    } catch (...) {
+        return make_error(Errc::chain_unavailable, "the chain backend failed");
+    }
+    if (!spent) {
+        Error error = std::move(spent).error();
+        if (error.code != Errc::chain_unavailable)
+            error = make_error(Errc::chain_unavailable, "the spent outputs could not be looked up: " + error.message);
+        return error;
+    }
+    if (!spent->has_value()) return cheap;  // unknown coins: inputs not checked, as the message says
+    if ((*spent)->size() != tx.inputs.size())
+        return make_error(Errc::chain_unavailable, "the chain backend answered " + std::to_string((*spent)->size()) +
+                                                       " spent outputs for " + std::to_string(tx.inputs.size()) +
+                                                       " inputs");
+    Verdict verdict = verify_payment(invoice, tx, size, &**spent, config_.verify);
     if (!verdict.ok()) return make_error(verdict.code, verdict.message);
-    if (!spent.ok()) verdict.message += " (the node could not be asked: " + spent.error().message + ")";
     return verdict;
+}
+
+Result<std::optional<BroadcastIntent>> InvoiceService::open_intent_of(const InvoiceId& id) {
+    auto intent = store_.find_intent(id);
+    if (!intent) return store_error(intent.error());
+    return intent;
 }
 
 Result<Verdict> InvoiceService::verify(const InvoiceId& id, std::string_view raw_tx_hex) {
     auto invoice = get(id);
     if (!invoice) return std::move(invoice).error();
-    if (invoice->payment)
-        return make_error(Errc::invoice_already_paid, "invoice " + id.hex() + " is already paid by " +
-                                                          invoice->payment->txid.hex());
-    if (clock_.now() >= invoice->expires)
-        return make_error(Errc::invoice_expired, "invoice expired at " + to_rfc3339(invoice->expires));
     Bytes raw;
     auto tx = decode_payment(raw_tx_hex, raw);
     if (!tx) return std::move(tx).error();
-    return check(*invoice, *tx, raw.size());
+    const TxId txid = transaction_id(raw);
+    // What pay() would answer: the paying transaction (or the one being broadcast) again is fine.
+    if (invoice->payment) {
+        if (invoice->payment->txid != txid)
+            return make_error(Errc::invoice_already_paid, "invoice " + id.hex() + " is already paid by " +
+                                                              invoice->payment->txid.hex());
+        Verdict paid = verify_payment(*invoice, *tx, raw.size(), nullptr, config_.verify);
+        paid.message = "this transaction paid the invoice";
+        return paid;
+    }
+    auto intent = open_intent_of(id);
+    if (!intent) return std::move(intent).error();
+    const bool retry = intent->has_value() && (*intent)->txid == txid;
+    if (!retry && clock_.now() >= invoice->expires)
+        return make_error(Errc::invoice_expired, "invoice expired at " + to_rfc3339(invoice->expires));
+    if (retry) {
+        Verdict pending = verify_payment(*invoice, *tx, raw.size(), nullptr, config_.verify);
+        pending.message = "this transaction is being broadcast for the invoice";
+        return pending;
+    }
+    auto verdict = check(*invoice, *tx, raw.size());
+    if (!verdict) return verdict;
+    auto other = store_.find_by_txid(txid);
+    if (!other) return store_error(other.error());
+    if (other->has_value())
+        return make_error(Errc::payment_tx_used, "transaction " + txid.hex() + " already paid another invoice");
+    return verdict;
 }
+
+// What a payment ends with: the paid invoice, and whether this call recorded it (and so announces it).
+struct InvoiceService::Settled {
+    Invoice invoice;
+    bool recorded = false;
+};
 
 Result<Invoice> InvoiceService::pay(const InvoiceId& id, const PayRequest& request) {
     if (request.memo.size() > config_.max_memo_bytes)
         return field_error("memo", "longer than " + std::to_string(config_.max_memo_bytes) + " bytes");
+    if (request.refund_to.size() > config_.max_refund_outputs)
+        return field_error("refund_to", std::to_string(request.refund_to.size()) + " outputs exceed the limit of " +
+                                            std::to_string(config_.max_refund_outputs));
     for (std::size_t i = 0; i < request.refund_to.size(); ++i) {
         const std::string field = "refund_to[" + std::to_string(i) + "]";
+        if (request.refund_to[i].address.size() > config_.max_refund_address_bytes)
+            return field_error(field + ".address", "longer than " + std::to_string(config_.max_refund_address_bytes) +
+                                                       " bytes");
         if (auto a = decode_address(request.refund_to[i].address, config_.network); !a)
             return field_error(field + ".address", a.error().message);
         if (request.refund_to[i].amount < 0 || request.refund_to[i].amount > max_money)
@@ -148,58 +218,160 @@ Result<Invoice> InvoiceService::pay(const InvoiceId& id, const PayRequest& reque
     Bytes raw;
     auto tx = decode_payment(request.raw_tx_hex, raw);
     if (!tx) return std::move(tx).error();
-    const TxId txid = transaction_id(raw);
 
+    auto settled = settle(id, *tx, std::move(raw), request);  // holds the invoice's lock while it runs
+    if (!settled) return std::move(settled).error();
+    if (settled->recorded) announce(Event{EventType::payment_received, settled->invoice});
+    return std::move(settled->invoice);
+}
+
+Result<InvoiceService::Settled> InvoiceService::settle(const InvoiceId& id, const Transaction& tx, Bytes raw,
+                                                        const PayRequest& request) {
+    const TxId txid = transaction_id(raw);
     std::lock_guard serialize(pay_lock(id));
     auto invoice = get(id);
     if (!invoice) return std::move(invoice).error();
     // A payment is final: the same transaction again is a retry and succeeds, even after expiry; another fails.
     if (invoice->payment) {
-        if (invoice->payment->txid == txid) return invoice;
+        if (invoice->payment->txid == txid) return Settled{std::move(*invoice), false};
         return make_error(Errc::invoice_already_paid, "invoice " + id.hex() + " is already paid by " +
                                                           invoice->payment->txid.hex());
     }
+    auto open = open_intent_of(id);
+    if (!open) return std::move(open).error();
+    if (open->has_value()) {
+        // This server began to broadcast a transaction for the invoice and does not know how that ended.
+        if ((*open)->txid == txid) return broadcast_and_record(std::move(*invoice), **open, true);
+        return make_error(Errc::payment_in_progress,
+                          "another transaction for this invoice is being broadcast; retry in a minute");
+    }
     if (clock_.now() >= invoice->expires)
         return make_error(Errc::invoice_expired, "invoice expired at " + to_rfc3339(invoice->expires));
-    auto verdict = check(*invoice, *tx, raw.size());
+    auto verdict = check(*invoice, tx, raw.size());
     if (!verdict) return std::move(verdict).error();
 
-    auto other = store_.find_by_txid(txid);
-    if (!other) return store_error(other.error());
-    if (other->has_value())
-        return make_error(Errc::payment_tx_used, "transaction " + txid.hex() + " already paid invoice " +
-                                                     (*other)->id.hex());
+    BroadcastIntent intent{id, txid, std::move(raw), request.memo, request.refund_to, clock_.now()};
+    auto opened = store_.open_intent(intent);
+    if (!opened) return store_error(opened.error());
+    switch (*opened) {
+        case IntentOutcome::opened: return broadcast_and_record(std::move(*invoice), intent, false);
+        case IntentOutcome::already_open: return broadcast_and_record(std::move(*invoice), intent, true);
+        case IntentOutcome::invoice_busy:
+            return make_error(Errc::payment_in_progress,
+                              "another transaction for this invoice is being broadcast; retry in a minute");
+        case IntentOutcome::tx_used_elsewhere:
+            return make_error(Errc::payment_tx_used, "transaction " + txid.hex() + " already paid another invoice");
+        case IntentOutcome::invoice_paid: {
+            auto now_paid = get(id);  // another process recorded a payment since the read above
+            if (!now_paid) return std::move(now_paid).error();
+            if (now_paid->payment && now_paid->payment->txid == txid) return Settled{std::move(*now_paid), false};
+            return make_error(Errc::invoice_already_paid, "invoice " + id.hex() + " was paid by another transaction");
+        }
+        case IntentOutcome::expiry_announced:
+            return make_error(Errc::invoice_expired, "invoice expired at " + to_rfc3339(invoice->expires));
+        case IntentOutcome::not_found: return make_error(Errc::invoice_not_found, "no invoice " + id.hex());
+    }
+    return make_error(Errc::store_failure, "unknown intent outcome");
+}
 
-    if (Status s = chain_.broadcast(raw, txid); !s) return s.error();
-
-    Payment payment;
-    payment.txid = txid;
-    payment.memo = request.memo;
-    payment.paid_at = clock_.now();
-    payment.refund_to = request.refund_to;
-    payment.raw_transaction = std::move(raw);
-    auto outcome = store_.record_payment(id, payment);
-    if (!outcome) return store_error(outcome.error());
-    switch (*outcome) {
-    case RecordOutcome::recorded: break;
-    case RecordOutcome::already_paid_same_tx: return get(id);  // another process won with this transaction
-    case RecordOutcome::already_paid_other_tx:
-        return make_error(Errc::invoice_already_paid, "invoice " + id.hex() + " was paid by another transaction");
-    case RecordOutcome::tx_used_elsewhere:
-        return make_error(Errc::payment_tx_used, "transaction " + txid.hex() + " already paid another invoice");
-    case RecordOutcome::not_found: return make_error(Errc::invoice_not_found, "no invoice " + id.hex());
+Result<InvoiceService::Settled> InvoiceService::broadcast_and_record(Invoice invoice, const BroadcastIntent& intent,
+                                                                      bool intent_existed) {
+    Status sent;
+    try {
+        sent = chain_.broadcast(intent.raw_transaction, intent.txid);
+    } catch (const std::exception& e) {
+        sent = make_error(Errc::chain_unavailable, std::string("the chain backend failed: ") + e.what());
+    } catch (...) {
+        sent = make_error(Errc::chain_unavailable, "the chain backend failed");
+    }
+    if (!sent && !(sent.error().code == Errc::tx_already_known && intent_existed)) {
+        const Errc code = sent.error().code;
+        // The outcome is known and nothing went out for this invoice: forget the intent. Otherwise (a timeout, an
+        // unreachable node) the node may have it: the intent stays for a retry or the reconciliation.
+        if (code == Errc::tx_already_known || code == Errc::broadcast_rejected)
+            (void)store_.close_intent(intent.invoice_id, intent.txid);  // if this fails, reconciliation closes it
+        if (code == Errc::tx_already_known)
+            return make_error(Errc::payment_tx_not_new,
+                              "transaction " + intent.txid.hex() + " was already on the network before it was sent "
+                              "here; a payment must be sent to this server first, which broadcasts it");
+        if (code == Errc::broadcast_rejected || code == Errc::chain_unavailable) return sent.error();
+        return make_error(Errc::chain_unavailable, "the chain backend failed: " + sent.error().message);
     }
 
-    invoice->payment = std::move(payment);
-    events_.publish(Event{EventType::payment_received, *invoice});
-    return invoice;
+    Payment payment;
+    payment.txid = intent.txid;
+    payment.memo = intent.memo;
+    payment.paid_at = clock_.now();
+    payment.refund_to = intent.refund_to;
+    payment.raw_transaction = intent.raw_transaction;
+    auto outcome = store_.record_payment(invoice.id, payment);
+    if (!outcome) return store_error(outcome.error());
+    switch (*outcome) {
+        case RecordOutcome::recorded: invoice.payment = std::move(payment); return Settled{std::move(invoice), true};
+        case RecordOutcome::already_paid_same_tx: {  // another process won with this transaction
+            auto paid = get(invoice.id);
+            if (!paid) return std::move(paid).error();
+            return Settled{std::move(*paid), false};
+        }
+        case RecordOutcome::already_paid_other_tx:
+            return make_error(Errc::invoice_already_paid, "invoice " + invoice.id.hex() +
+                                                              " was paid by another transaction");
+        case RecordOutcome::tx_used_elsewhere:
+            return make_error(Errc::payment_tx_used,
+                              "transaction " + intent.txid.hex() + " already paid another invoice");
+        case RecordOutcome::not_found: return make_error(Errc::invoice_not_found, "no invoice " + invoice.id.hex());
+    }
+    return make_error(Errc::store_failure, "unknown record outcome");
+}
+
+void InvoiceService::announce(Event event) noexcept {
+    // The payment is recorded whatever a subscriber does; the bus reports its own subscribers' failures.
+    try {
+        events_.publish(event);
+    } catch (...) {
+    }
 }
 
 Result<std::size_t> InvoiceService::announce_expired(std::size_t limit) {
     auto expired = store_.claim_expired(clock_.now(), limit);
     if (!expired) return store_error(expired.error());
-    for (Invoice& invoice : *expired) events_.publish(Event{EventType::invoice_expired, std::move(invoice)});
+    for (Invoice& invoice : *expired) announce(Event{EventType::invoice_expired, std::move(invoice)});
     return expired->size();
+}
+
+Result<std::size_t> InvoiceService::reconcile_intents(bool everything, std::size_t limit) {
+    const Timestamp now = clock_.now();
+    const Timestamp before =
+        everything ? Timestamp::max() : (now.time_since_epoch() > config_.intent_grace ? now - config_.intent_grace
+                                                                                         : Timestamp{});
+    auto intents = store_.open_intents(before, limit);
+    if (!intents) return store_error(intents.error());
+    std::size_t recorded = 0;
+    for (const BroadcastIntent& intent : *intents) {
+        Result<Settled> settled = make_error(Errc::store_failure, "not settled");
+        {
+            std::lock_guard serialize(pay_lock(intent.invoice_id));
+            auto current = open_intent_of(intent.invoice_id);
+            if (!current) return std::move(current).error();
+            if (!current->has_value() || (*current)->txid != intent.txid) continue;  // settled meanwhile
+            auto invoice = get(intent.invoice_id);
+            if (!invoice) return std::move(invoice).error();
+            settled = broadcast_and_record(std::move(*invoice), intent, true);
+        }
+        if (settled && settled->recorded) {
+            ++recorded;
+            announce(Event{EventType::payment_received, settled->invoice});
+        } else if (!settled && settled.error().code == Errc::store_failure) {
+            return std::move(settled).error();
+        }
+    }
+    return recorded;
+}
+
+Result<std::size_t> InvoiceService::purge_expired(Timestamp before, std::size_t limit) {
+    auto purged = store_.purge_expired(before, limit);
+    if (!purged) return store_error(purged.error());
+    return purged;
 }
 
 }  // namespace jpp

@@ -1,11 +1,16 @@
 #include "jpp/sqlite_store.hpp"
 
 #include <SQLiteCpp/SQLiteCpp.h>
+#include <fcntl.h>
 #include <sqlite3.h>
+#include <sys/file.h>
+#include <unistd.h>
 
 #include <algorithm>
 #include <array>
+#include <cerrno>
 #include <climits>
+#include <cstring>
 #include <cstdint>
 #include <mutex>
 #include <stdexcept>
@@ -21,7 +26,7 @@ namespace {
 // applied; open() applies the missing ones in one transaction. To change the schema, append migration N+1 here
 // and raise SqliteStore::schema_version to match; never edit a migration that has shipped, since databases in
 // the field already ran it.
-constexpr std::array<const char*, 1> migrations = {
+constexpr std::array<const char*, 2> migrations = {
     // 1: invoices and their outputs; at most one payment per invoice (payments.invoice_id is the key), at most
     // one invoice per transaction (payments.txid is UNIQUE). Those two constraints are what makes a payment
     // exactly-once, whatever the callers race. Lookups by id use the primary keys, lookups by txid the UNIQUE
@@ -82,6 +87,84 @@ constexpr std::array<const char*, 1> migrations = {
     CREATE TRIGGER payments_unmark_paid AFTER DELETE ON payments BEGIN
         UPDATE invoices SET paid = 0 WHERE id = OLD.invoice_id;
     END;
+    )sql",
+
+    // 2: broadcast intents, and invoices, outputs and payments in rowid tables. A WITHOUT ROWID table keeps at
+    // most about 1,000 bytes of a row on its page and moves the rest to an overflow page of its own, so every
+    // output with a long description and every payment of a transaction above 1 KB cost a whole 4 KiB page; a
+    // rowid table keeps rows of up to about 4 KB on shared pages. Runs with foreign keys off (see migrate()), as
+    // SQLite's procedure for rebuilding a table asks.
+    R"sql(
+    CREATE TABLE invoices_v2 (
+        id BLOB NOT NULL UNIQUE CHECK (length(id) = 16),
+        network TEXT NOT NULL,
+        currency TEXT NOT NULL,
+        required_fee_per_byte REAL NOT NULL,
+        memo TEXT NOT NULL,
+        time INTEGER NOT NULL,
+        expires INTEGER NOT NULL,
+        merchant_data TEXT NOT NULL,
+        expiry_announced INTEGER NOT NULL DEFAULT 0 CHECK (expiry_announced IN (0, 1)),
+        paid INTEGER NOT NULL DEFAULT 0 CHECK (paid IN (0, 1))
+    );
+    INSERT INTO invoices_v2 (id, network, currency, required_fee_per_byte, memo, time, expires, merchant_data,
+                             expiry_announced, paid)
+        SELECT id, network, currency, required_fee_per_byte, memo, time, expires, merchant_data, expiry_announced,
+               paid FROM invoices;
+
+    CREATE TABLE invoice_outputs_v2 (
+        invoice_id BLOB NOT NULL REFERENCES invoices (id) ON DELETE CASCADE,
+        position INTEGER NOT NULL,
+        amount INTEGER NOT NULL,
+        address TEXT NOT NULL,
+        locking_bytecode BLOB NOT NULL,
+        description TEXT NOT NULL,
+        token_category BLOB CHECK (token_category IS NULL OR length(token_category) = 32),
+        token_amount INTEGER,
+        nft_capability INTEGER CHECK (nft_capability IS NULL OR nft_capability IN (0, 1, 2)),
+        nft_commitment BLOB,
+        UNIQUE (invoice_id, position),
+        CHECK ((token_category IS NULL) = (token_amount IS NULL)),
+        CHECK (nft_capability IS NULL OR token_category IS NOT NULL),
+        CHECK ((nft_capability IS NULL) = (nft_commitment IS NULL))
+    );
+    INSERT INTO invoice_outputs_v2 SELECT * FROM invoice_outputs;
+
+    CREATE TABLE payments_v2 (
+        invoice_id BLOB NOT NULL UNIQUE REFERENCES invoices (id) ON DELETE CASCADE,
+        txid BLOB NOT NULL UNIQUE CHECK (length(txid) = 32),
+        memo TEXT NOT NULL,
+        paid_at INTEGER NOT NULL,
+        raw_transaction BLOB NOT NULL
+    );
+    INSERT INTO payments_v2 SELECT * FROM payments;
+
+    DROP TABLE payments;
+    DROP TABLE invoice_outputs;
+    DROP TABLE invoices;
+    ALTER TABLE invoices_v2 RENAME TO invoices;
+    ALTER TABLE invoice_outputs_v2 RENAME TO invoice_outputs;
+    ALTER TABLE payments_v2 RENAME TO payments;
+
+    CREATE INDEX invoices_awaiting_expiry ON invoices (expires) WHERE expiry_announced = 0 AND paid = 0;
+    -- What the retention policy deletes: unpaid invoices whose expiry was announced.
+    CREATE INDEX invoices_abandoned ON invoices (expires) WHERE expiry_announced = 1 AND paid = 0;
+    CREATE TRIGGER payments_mark_paid AFTER INSERT ON payments BEGIN
+        UPDATE invoices SET paid = 1 WHERE id = NEW.invoice_id;
+    END;
+    CREATE TRIGGER payments_unmark_paid AFTER DELETE ON payments BEGIN
+        UPDATE invoices SET paid = 0 WHERE id = OLD.invoice_id;
+    END;
+
+    -- At most one open intent per invoice and per transaction. refund_to holds "amount address" lines.
+    CREATE TABLE broadcast_intents (
+        invoice_id BLOB NOT NULL UNIQUE REFERENCES invoices (id) ON DELETE CASCADE,
+        txid BLOB NOT NULL UNIQUE CHECK (length(txid) = 32),
+        raw_transaction BLOB NOT NULL,
+        memo TEXT NOT NULL,
+        refund_to TEXT NOT NULL,
+        created INTEGER NOT NULL
+    );
     )sql",
 };
 static_assert(migrations.size() == SqliteStore::schema_version, "one migration per schema version");
@@ -328,6 +411,84 @@ bool invoice_exists(Connection& c, const InvoiceId& id) {
     return q->executeStep();
 }
 
+// ---- Broadcast intents
+
+std::string refund_text(const std::vector<RefundOutput>& refund_to) {
+    std::string text;
+    for (const RefundOutput& r : refund_to) text += std::to_string(r.amount) + " " + r.address + "\n";
+    return text;
+}
+
+std::vector<RefundOutput> refund_from_text(std::string_view text) {
+    std::vector<RefundOutput> out;
+    while (!text.empty()) {
+        const auto end = text.find('\n');
+        const auto space = text.find(' ');
+        if (end == std::string_view::npos || space == std::string_view::npos || space > end)
+            corrupt("broadcast_intents.refund_to");
+        RefundOutput r;
+        try {
+            std::size_t used = 0;
+            r.amount = std::stoll(std::string(text.substr(0, space)), &used);
+            if (used != space) corrupt("broadcast_intents.refund_to");
+        } catch (const std::logic_error&) {
+            corrupt("broadcast_intents.refund_to");
+        }
+        r.address = std::string(text.substr(space + 1, end - space - 1));
+        out.push_back(std::move(r));
+        text.remove_prefix(end + 1);
+    }
+    return out;
+}
+
+BroadcastIntent intent_from_row(SQLite::Statement& q) {
+    BroadcastIntent intent;
+    intent.invoice_id.bytes = get_fixed_blob<16>(q.getColumn(0), "broadcast_intents.invoice_id");
+    intent.txid.bytes = get_fixed_blob<32>(q.getColumn(1), "broadcast_intents.txid");
+    intent.raw_transaction = get_blob(q.getColumn(2));
+    intent.memo = q.getColumn(3).getString();
+    intent.refund_to = refund_from_text(q.getColumn(4).getString());
+    intent.created = from_seconds(q.getColumn(5).getInt64());
+    return intent;
+}
+
+std::optional<BroadcastIntent> intent_of(Connection& c, const InvoiceId& id) {
+    Query q(c, "SELECT invoice_id, txid, raw_transaction, memo, refund_to, created FROM broadcast_intents "
+               "WHERE invoice_id = ?");
+    bind_blob(*q, 1, id.bytes);
+    if (!q->executeStep()) return std::nullopt;
+    return intent_from_row(*q);
+}
+
+bool tx_has_intent(Connection& c, const TxId& txid) {
+    Query q(c, "SELECT 1 FROM broadcast_intents WHERE txid = ?");
+    bind_blob(*q, 1, txid.bytes);
+    return q->executeStep();
+}
+
+void delete_intent(Connection& c, const InvoiceId& id) {
+    Query q(c, "DELETE FROM broadcast_intents WHERE invoice_id = ?");
+    bind_blob(*q, 1, id.bytes);
+    q->exec();
+}
+
+// What writing this intent would do now; `opened` means nothing stands in the way.
+IntentOutcome classify_intent(Connection& c, const BroadcastIntent& intent) {
+    bool announced = false;
+    {
+        Query q(c, "SELECT paid, expiry_announced FROM invoices WHERE id = ?");
+        bind_blob(*q, 1, intent.invoice_id.bytes);
+        if (!q->executeStep()) return IntentOutcome::not_found;
+        if (q->getColumn(0).getInt() != 0) return IntentOutcome::invoice_paid;
+        announced = q->getColumn(1).getInt() != 0;
+    }
+    if (const auto open = intent_of(c, intent.invoice_id))
+        return open->txid == intent.txid ? IntentOutcome::already_open : IntentOutcome::invoice_busy;
+    if (announced) return IntentOutcome::expiry_announced;
+    if (invoice_paid_by(c, intent.txid) || tx_has_intent(c, intent.txid)) return IntentOutcome::tx_used_elsewhere;
+    return IntentOutcome::opened;
+}
+
 // What recording `txid` for invoice `id` would do now; `recorded` means nothing stands in the way.
 RecordOutcome classify_payment(Connection& c, const InvoiceId& id, const TxId& txid) {
     if (!invoice_exists(c, id)) return RecordOutcome::not_found;
@@ -371,7 +532,41 @@ Status guarded_status(std::string_view operation, F&& body) noexcept {
 
 }  // namespace
 
+// The file's single-process claim: an exclusive flock() on the database file itself, held by a descriptor of the
+// store's own for its whole life. flock() locks are separate from the POSIX locks SQLite takes, so the two never
+// interfere; the kernel drops the claim when the process dies, however it dies. Opening here also creates a new
+// file readable by its owner alone (0600): it holds what merchants and payers wrote.
+class FileClaim {
+public:
+    FileClaim() = default;
+    FileClaim(const FileClaim&) = delete;
+    FileClaim& operator=(const FileClaim&) = delete;
+    ~FileClaim() {
+        if (fd_ >= 0) ::close(fd_);
+    }
+
+    // False when the file cannot be opened at all (SQLite then says why); throws when another holds it.
+    bool take(const std::string& path, bool exclusive) {
+        fd_ = ::open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+        if (fd_ < 0) fd_ = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);  // a read-only file: SQLite refuses it later
+        if (fd_ < 0) return false;
+        if (exclusive && ::flock(fd_, LOCK_EX | LOCK_NB) != 0) {
+            const int error = errno;
+            throw std::runtime_error(
+                error == EWOULDBLOCK
+                    ? "the database is in use by another process (or another store in this one); SQLite is the "
+                      "single-instance store: run several instances on PostgreSQL"
+                    : std::string("cannot lock the database file: ") + std::strerror(error));
+        }
+        return true;
+    }
+
+private:
+    int fd_ = -1;
+};
+
 struct SqliteStore::Impl {
+    FileClaim claim;  // first: released last, after every connection has closed
     std::string path;
     SqliteOptions options;
     std::mutex mutex;
@@ -434,12 +629,21 @@ struct SqliteStore::Impl {
 
         // IMMEDIATE: several processes may open a new file at once; one migrates, the others wait and then see
         // the version it wrote. All missing migrations apply in one transaction: all of them or none.
+        // Foreign keys off while tables are rebuilt (dropping a parent table would otherwise cascade); the check
+        // before the commit proves the rebuilt tables consistent. The pragma is a no-op inside a transaction.
+        db.exec("PRAGMA foreign_keys = OFF");
+        struct KeysBackOn {
+            SQLite::Database& db;
+            ~KeysBackOn() { db.exec("PRAGMA foreign_keys = ON"); }
+        } keys_back_on{db};
         SQLite::Transaction tx(db, SQLite::TransactionBehavior::IMMEDIATE);
         const int version = db.execAndGet("PRAGMA user_version").getInt();
         refuse_newer(version);
         if (version < 0) throw std::runtime_error("database schema version " + std::to_string(version) + " is invalid");
         if (version == known) return;  // the destructor ends the read-only transaction
         for (int v = version; v < known; ++v) db.exec(migrations[static_cast<std::size_t>(v)]);
+        SQLite::Statement violations(db, "PRAGMA foreign_key_check");
+        if (violations.executeStep()) throw std::runtime_error("migration left rows without their parent");
         db.exec("PRAGMA user_version = " + std::to_string(known));
         tx.commit();
     }
@@ -456,7 +660,9 @@ Result<std::unique_ptr<SqliteStore>> SqliteStore::open(const std::string& path, 
         auto impl = std::make_unique<Impl>();
         impl->path = path;
         impl->options = options;
+        const bool claimed = impl->claim.take(path, options.exclusive);
         auto connection = std::make_unique<Connection>(path, options);
+        if (!claimed) impl->claim.take(path, options.exclusive);  // SQLite could open what open(2) could not
         impl->migrate(connection->db());
         impl->idle.push_back(std::move(connection));
         return std::unique_ptr<SqliteStore>(new SqliteStore(std::move(impl)));
@@ -506,6 +712,7 @@ Result<RecordOutcome> SqliteStore::record_payment(const InvoiceId& id, const Pay
             const RecordOutcome outcome = classify_payment(c, id, payment.txid);
             if (outcome != RecordOutcome::recorded) return outcome;  // the destructor ends the transaction
             insert_payment_rows(c, id, payment);
+            delete_intent(c, id);
             tx.commit();
             return RecordOutcome::recorded;
         } catch (const SQLite::Exception& e) {
@@ -520,6 +727,84 @@ Result<RecordOutcome> SqliteStore::record_payment(const InvoiceId& id, const Pay
     });
 }
 
+Result<IntentOutcome> SqliteStore::open_intent(const BroadcastIntent& intent) {
+    return guarded<IntentOutcome>("open broadcast intent", [&] {
+        Impl::Lease lease(*impl_);
+        Connection& c = lease.connection();
+        try {
+            SQLite::Transaction tx(c.db(), SQLite::TransactionBehavior::IMMEDIATE);
+            const IntentOutcome outcome = classify_intent(c, intent);
+            if (outcome != IntentOutcome::opened) return outcome;
+            Query q(c, "INSERT INTO broadcast_intents (invoice_id, txid, raw_transaction, memo, refund_to, created) "
+                       "VALUES (?, ?, ?, ?, ?, ?)");
+            bind_blob(*q, 1, intent.invoice_id.bytes);
+            bind_blob(*q, 2, intent.txid.bytes);
+            bind_blob(*q, 3, intent.raw_transaction);
+            q->bind(4, intent.memo);
+            q->bind(5, refund_text(intent.refund_to));
+            q->bind(6, to_seconds(intent.created));
+            q->exec();
+            tx.commit();
+            return IntentOutcome::opened;
+        } catch (const SQLite::Exception& e) {
+            if (!is_constraint_violation(e)) throw;  // as in record_payment: someone else got there
+            SQLite::Transaction tx(c.db());
+            const IntentOutcome outcome = classify_intent(c, intent);
+            if (outcome == IntentOutcome::opened) throw;
+            return outcome;
+        }
+    });
+}
+
+Result<std::optional<BroadcastIntent>> SqliteStore::find_intent(const InvoiceId& id) {
+    return guarded<std::optional<BroadcastIntent>>("find broadcast intent", [&] {
+        Impl::Lease lease(*impl_);
+        return intent_of(lease.connection(), id);
+    });
+}
+
+Status SqliteStore::close_intent(const InvoiceId& id, const TxId& txid) {
+    return guarded_status("close broadcast intent", [&] {
+        Impl::Lease lease(*impl_);
+        Query q(lease.connection(), "DELETE FROM broadcast_intents WHERE invoice_id = ? AND txid = ?");
+        bind_blob(*q, 1, id.bytes);
+        bind_blob(*q, 2, txid.bytes);
+        q->exec();
+    });
+}
+
+Result<std::vector<BroadcastIntent>> SqliteStore::open_intents(Timestamp before, std::size_t limit) {
+    return guarded<std::vector<BroadcastIntent>>("list broadcast intents", [&] {
+        Impl::Lease lease(*impl_);
+        Query q(lease.connection(), "SELECT invoice_id, txid, raw_transaction, memo, refund_to, created FROM "
+                                    "broadcast_intents WHERE created <= ? ORDER BY created, rowid LIMIT ?");
+        q->bind(1, to_seconds(before));
+        q->bind(2, static_cast<std::int64_t>(std::min<std::size_t>(limit, INT64_MAX)));
+        std::vector<BroadcastIntent> intents;
+        while (q->executeStep()) intents.push_back(intent_from_row(*q));
+        return intents;
+    });
+}
+
+Result<std::size_t> SqliteStore::purge_expired(Timestamp before, std::size_t limit) {
+    return guarded<std::size_t>("purge expired invoices", [&] {
+        Impl::Lease lease(*impl_);
+        Connection& c = lease.connection();
+        SQLite::Transaction tx(c.db(), SQLite::TransactionBehavior::IMMEDIATE);
+        int deleted = 0;
+        {
+            Query q(c, "DELETE FROM invoices WHERE id IN (SELECT id FROM invoices WHERE expiry_announced = 1 AND "
+                       "paid = 0 AND expires < ? AND NOT EXISTS (SELECT 1 FROM broadcast_intents WHERE invoice_id = "
+                       "invoices.id) ORDER BY expires LIMIT ?)");
+            q->bind(1, to_seconds(before));
+            q->bind(2, static_cast<std::int64_t>(std::min<std::size_t>(limit, INT64_MAX)));
+            deleted = q->exec();
+        }
+        tx.commit();
+        return static_cast<std::size_t>(deleted);
+    });
+}
+
 Result<std::vector<Invoice>> SqliteStore::claim_expired(Timestamp now, std::size_t limit) {
     return guarded<std::vector<Invoice>>("claim expired invoices", [&] {
         Impl::Lease lease(*impl_);
@@ -529,7 +814,8 @@ Result<std::vector<Invoice>> SqliteStore::claim_expired(Timestamp now, std::size
         SQLite::Transaction tx(c.db(), SQLite::TransactionBehavior::IMMEDIATE);
         std::vector<InvoiceId> ids;
         {
-            Query q(c, "SELECT id FROM invoices WHERE expiry_announced = 0 AND paid = 0 AND expires <= ? "
+            Query q(c, "SELECT id FROM invoices WHERE expiry_announced = 0 AND paid = 0 AND expires <= ? AND NOT "
+                       "EXISTS (SELECT 1 FROM broadcast_intents WHERE invoice_id = invoices.id) "
                        "ORDER BY expires, id LIMIT ?");
             q->bind(1, to_seconds(now));
             q->bind(2, static_cast<std::int64_t>(std::min<std::size_t>(limit, INT64_MAX)));

@@ -4,78 +4,13 @@
 #include <filesystem>
 #include <thread>
 
-#include "jpp/service.hpp"
-#include "jpp/signer.hpp"
-#include "jpp/sqlite_store.hpp"
+#include "service_fixture.hpp"
 
 using namespace jpp;
 using namespace std::chrono;
+using namespace jpp::testing;
 
 namespace {
-
-const char* merchant = "bitcoincash:qpm2qsznhks23z7629mms6s4cwef74vcwvy22gdx6a";
-
-// A service over a fresh SQLite file, the offline chain, the in-process bus and a clock the test moves.
-struct Fixture {
-    std::filesystem::path path;
-    std::unique_ptr<SqliteStore> store;
-    OfflineChain chain;
-    InProcessEventBus bus;
-    ManualClock clock{Timestamp(seconds(1'800'000'000))};
-    std::unique_ptr<InvoiceService> service;
-    std::vector<Event> events;
-    std::mutex events_mutex;
-    PrivateKey key = *PrivateKey::from_wif("KwDiBf89QgGbjEhKnhXJuH7LrciVrZi3qYjgd9M7rFU73sVHnoWn");  // the secret 1
-    std::uint8_t next_coin = 1;
-
-    Fixture() {
-        path = std::filesystem::temp_directory_path() /
-               ("jpp-service-" + InvoiceId::generate().hex() + ".sqlite");
-        auto opened = SqliteStore::open(path.string());
-        REQUIRE(opened.ok());
-        store = std::move(*opened);
-        service = std::make_unique<InvoiceService>(*store, chain, bus, clock);
-        bus.subscribe_all([this](const Event& e) {
-            std::lock_guard lock(events_mutex);
-            events.push_back(e);
-        });
-    }
-    ~Fixture() {
-        service.reset();
-        store.reset();
-        for (const char* suffix : {"", "-wal", "-shm"}) std::filesystem::remove(path.string() + suffix);
-    }
-
-    Invoice create(std::int64_t amount = 10000, std::string memo = "Test invoice") {
-        CreateInvoiceRequest request;
-        request.outputs.push_back(OutputRequest{amount, merchant, "", std::nullopt});
-        request.memo = std::move(memo);
-        auto invoice = service->create(request);
-        REQUIRE_MESSAGE(invoice.ok(), invoice.error().message);
-        return *invoice;
-    }
-
-    // A signed transaction paying `outputs` from a fresh coin the chain knows, with a 1 sat/byte fee or more.
-    std::string pay_tx(const std::vector<Output>& outputs, std::int64_t fee = 400) {
-        Coin coin;
-        coin.outpoint.txid.bytes.fill(next_coin++);
-        std::int64_t total = fee;
-        for (const Output& o : outputs) total += o.value;
-        const Hash160 hash = key.public_key_hash();
-        const Bytes pkh(hash.begin(), hash.end());
-        coin.output = Output{total, locking_bytecode(Address{Network::main, AddressKind::p2pkh, pkh, false}), std::nullopt};
-        chain.add_coin(coin.outpoint, coin.output);
-        auto tx = build_p2pkh_transaction(key, {&coin, 1}, outputs);
-        REQUIRE(tx.ok());
-        return to_hex(encode_transaction(*tx));
-    }
-
-    std::string paying(const Invoice& invoice, std::int64_t fee = 400) {
-        std::vector<Output> outputs;
-        for (const InvoiceOutput& o : invoice.outputs) outputs.push_back(Output{o.amount, o.locking_bytecode, o.token});
-        return pay_tx(outputs, fee);
-    }
-};
 
 CreateInvoiceRequest one_output(std::int64_t amount, std::string address) {
     CreateInvoiceRequest request;
@@ -185,7 +120,11 @@ TEST_CASE("verify then pay: broadcast, recorded once, published after commit") {
     // Another transaction: refused.
     auto other = f.service->pay(invoice.id, PayRequest{f.paying(invoice), "", {}});
     CHECK(other.error().code == Errc::invoice_already_paid);
-    CHECK(f.service->verify(invoice.id, hex).error().code == Errc::invoice_already_paid);
+    // Verifying answers as paying does: the paying transaction again is fine, another one is refused.
+    auto reverify = f.service->verify(invoice.id, hex);
+    REQUIRE_MESSAGE(reverify.ok(), reverify.error().message);
+    CHECK(reverify->message == "this transaction paid the invoice");
+    CHECK(f.service->verify(invoice.id, f.paying(invoice)).error().code == Errc::invoice_already_paid);
 }
 
 TEST_CASE("pay refuses underpayment, expiry, bad hex; a failed broadcast records nothing") {
@@ -199,9 +138,10 @@ TEST_CASE("pay refuses underpayment, expiry, bad hex; a failed broadcast records
     CHECK(f.service->pay(invoice.id, PayRequest{"0100", "", {}}).error().code == Errc::truncated);
 
     const std::string hex = f.paying(invoice);
-    f.chain.fail_next_broadcasts(1, make_error(Errc::chain_unavailable, "node unreachable"));
-    CHECK(f.service->pay(invoice.id, PayRequest{hex, "", {}}).error().code == Errc::chain_unavailable);
+    f.chain.fail_next_broadcasts(1, make_error(Errc::broadcast_rejected, "the node rejected the transaction"));
+    CHECK(f.service->pay(invoice.id, PayRequest{hex, "", {}}).error().code == Errc::broadcast_rejected);
     CHECK_FALSE(f.service->get(invoice.id)->payment.has_value());
+    CHECK_FALSE(f.store->find_intent(invoice.id)->has_value());  // refused for good: nothing is pending
     CHECK(f.events.empty());
 
     f.clock.advance(minutes(30));

@@ -347,6 +347,7 @@ TEST_CASE("the file is WAL at the current schema version; connections run FULL, 
     CHECK(settings->busy_timeout == milliseconds(5000));
     CHECK(settings->schema_version == SqliteStore::schema_version);
 
+    store.reset();  // one store per file
     auto relaxed = tmp.open(SqliteOptions{milliseconds(250), false});
     auto relaxed_settings = relaxed->settings();
     REQUIRE(relaxed_settings.ok());
@@ -355,6 +356,8 @@ TEST_CASE("the file is WAL at the current schema version; connections run FULL, 
     CHECK(relaxed_settings->foreign_keys);
 
     // A connection opened by another thread gets the same settings.
+    relaxed.reset();
+    store = tmp.open();
     Result<SqliteSettings> other = make_error(Errc::store_failure, "not run");
     std::thread([&] { other = store->settings(); }).join();
     REQUIRE(other.ok());
@@ -373,7 +376,7 @@ TEST_CASE("a database from a newer program is refused and left untouched") {
     auto refused = SqliteStore::open(tmp.path);
     REQUIRE_FALSE(refused.ok());
     CHECK(refused.error().code == Errc::store_failure);
-    CHECK(mentions(refused.error(), "schema version 99 is newer than this program's 1"));
+    CHECK(mentions(refused.error(), "schema version 99 is newer than this program's " + std::to_string(SqliteStore::schema_version)));
     CHECK(mentions(refused.error(), tmp.path));
     SQLite::Database db(tmp.path, SQLite::OPEN_READONLY);
     CHECK(db.execAndGet("PRAGMA user_version").getInt() == 99);
@@ -599,7 +602,9 @@ TEST_CASE("processes racing on one file: exactly one payment, intact database") 
         REQUIRE(pid >= 0);
         if (pid == 0) {
             close(go[1]);
-            auto store = SqliteStore::open(tmp.path);
+            SqliteOptions shared;
+            shared.exclusive = false;  // the constraints alone decide, as they must whatever the callers do
+            auto store = SqliteStore::open(tmp.path, shared);
             if (!store) _exit(3);
             char byte;
             (void)!read(go[0], &byte, 1);  // returns at EOF, when the parent closes its end: all start together

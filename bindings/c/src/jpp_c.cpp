@@ -129,7 +129,7 @@ public:
 
 private:
     static bool known(int status) {
-        return status > 0 && status <= static_cast<int>(jpp::Errc::json_invalid);
+        return status > 0 && status <= static_cast<int>(jpp::errc_last);
     }
     jpp_chain_callbacks callbacks_{};
 };
@@ -183,13 +183,13 @@ const char* jpp_version(void) { return "0.1.0"; }
 int jpp_version_number(void) { return JPP_VERSION_NUMBER; }
 
 const char* jpp_error_name(int status) {
-    if (status < 0 || status > static_cast<int>(jpp::Errc::json_invalid)) return "unknown";
+    if (status < 0 || status > static_cast<int>(jpp::errc_last)) return "unknown";
     return jpp::errc_name(static_cast<jpp::Errc>(status)).data();  // names are string literals
 }
 
 int jpp_error_code(const char* name) {
     if (!name) return -1;
-    for (int c = 0; c <= static_cast<int>(jpp::Errc::json_invalid); ++c)
+    for (int c = 0; c <= static_cast<int>(jpp::errc_last); ++c)
         if (jpp::errc_name(static_cast<jpp::Errc>(c)) == name) return c;
     return -1;
 }

@@ -17,7 +17,7 @@ std::string quoted(std::string_view s) { return "\"" + std::string(s) + "\""; }
 
 jpp::Error unavailable(std::string message) { return jpp::make_error(jpp::Errc::chain_unavailable, std::move(message)); }
 
-// The node's own words for "I have this one already": success for a broadcast.
+// The node's own words for "I have this one already" (in its mempool or a block).
 bool already_known(const RpcReply& reply) {
     if (reply.error_code == -27) return true;  // RPC_VERIFY_ALREADY_IN_CHAIN
     const std::string& m = reply.error_message;
@@ -54,10 +54,12 @@ std::optional<jpp::TokenData> token_from_json(const rapidjson::Value& v, bool& o
 }  // namespace
 
 jpp::Status NodeChain::broadcast(jpp::ByteView raw_transaction, const jpp::TxId& txid) {
-    auto reply = client_.call("sendrawtransaction", "[" + quoted(jpp::to_hex(raw_transaction)) + "]");
+    auto reply = client_.call("sendrawtransaction", "[" + quoted(jpp::to_hex(raw_transaction)) + "]", false);
     if (!reply) return std::move(reply).error();
     if (reply->is_error) {
-        if (already_known(*reply)) return {};
+        if (already_known(*reply))
+            return jpp::make_error(jpp::Errc::tx_already_known, "the node already has the transaction: " +
+                                                                    reply->error_message);
         return jpp::make_error(jpp::Errc::broadcast_rejected, "the node rejected the transaction: " +
                                                                   reply->error_message);
     }

@@ -3,6 +3,7 @@
 #pragma once
 
 #include <chrono>
+#include <memory>
 #include <string>
 #include <string_view>
 
@@ -33,16 +34,27 @@ public:
 
     // `params` is a JSON array as text ("[\"00ab...\"]"). Errc::chain_unavailable when the node cannot be
     // reached, does not answer in time, refuses the credentials or answers something that is not JSON-RPC.
-    jpp::Result<RpcReply> call(std::string_view method, std::string_view params) const;
+    // Calls share a few keep-alive connections. A call that is `idempotent` (a question) is sent again on a new
+    // connection when a kept one turns out closed by the node; one that is not (sendrawtransaction) always gets a
+    // new connection of its own, so that it is sent at most once.
+    jpp::Result<RpcReply> call(std::string_view method, std::string_view params, bool idempotent = true) const;
 
     const std::string& url() const noexcept { return options_.url; }
 
+    // Connections kept open between calls, at most this many.
+    static constexpr std::size_t max_idle_connections = 4;
+
 private:
-    explicit NodeRpcClient(NodeRpcOptions options) : options_(std::move(options)) {}
+    struct Channel;
+    struct Pool;
+    explicit NodeRpcClient(NodeRpcOptions options);
     jpp::Result<std::string> authorization() const;
+    std::unique_ptr<Channel> lease(bool reuse) const;
+    void give_back(std::unique_ptr<Channel> channel) const;
 
     NodeRpcOptions options_;
     std::string host_, port_, path_;
+    std::shared_ptr<Pool> pool_;
 };
 
 }  // namespace jppd::chain

@@ -17,12 +17,17 @@ class ChainBackend {
 public:
     virtual ~ChainBackend() = default;
 
-    // Hands the transaction to the network. A node that already has it counts as success.
-    // Errors: Errc::broadcast_rejected (with the node's reason), Errc::chain_unavailable.
+    // Hands the transaction to the network. Errors: Errc::tx_already_known when the node already holds it (in its
+    // mempool or a block): never report that as success, since only the service knows whether this server sent
+    // it before (a transaction broadcast by someone else must not settle an invoice); Errc::broadcast_rejected
+    // (with the node's reason) when the node refused it; Errc::chain_unavailable when it could not be asked, or
+    // the outcome is unknown (a timeout after sending). May throw: the service turns it into chain_unavailable.
     virtual Status broadcast(ByteView raw_transaction, const TxId& txid) = 0;
 
-    // The outputs the transaction's inputs spend, in input order, or nullopt when the backend cannot tell
-    // (no such coins known, or no index to look them up). Errc::chain_unavailable when it could not ask.
+    // The outputs the transaction's inputs spend, in input order, or nullopt when the backend does not know
+    // them (no such coins, or no index to look them up): then the fee is not checked, and the verdict says so.
+    // Any error (Errc::chain_unavailable when it could not ask, an answer it could not read) fails the payment:
+    // the checks never fail open.
     virtual Result<std::optional<std::vector<Output>>> spent_outputs(const Transaction& tx) = 0;
 
     // For health checks: can the backend be reached now?
@@ -30,7 +35,8 @@ public:
 };
 
 // Everything in memory, thread-safe: coins a test declares, a record of what was broadcast, and a mempool's
-// refusal to spend one outpoint twice. Broadcast outputs become coins, so chains of payments work.
+// refusal to spend one outpoint twice. Broadcast outputs become coins, so chains of payments work; a transaction
+// broadcast twice is answered tx_already_known, as a node does.
 // `fail_next_broadcasts` makes the next broadcasts fail with the given error, for fault tests.
 class OfflineChain final : public ChainBackend {
 public:

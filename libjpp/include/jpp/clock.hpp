@@ -20,12 +20,17 @@ Result<Timestamp> parse_rfc3339(std::string_view text);
 class Clock {
 public:
     virtual ~Clock() = default;
+    // Whole seconds, rounded down: what the core stores and compares.
     virtual Timestamp now() const = 0;
+    // The same instant with the clock's full precision: an invoice's expiry is rounded up from it, so that an
+    // invoice never expires before the lifetime it was given.
+    virtual std::chrono::system_clock::time_point exact_now() const { return now(); }
 };
 
 class SystemClock final : public Clock {
 public:
     Timestamp now() const override;
+    std::chrono::system_clock::time_point exact_now() const override;
 };
 
 // A clock that only moves when told to; safe to read and set from several threads.

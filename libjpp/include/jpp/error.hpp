@@ -58,7 +58,15 @@ enum class Errc : int {
     chain_unavailable,        // the node could not be reached or timed out
     store_failure,            // the database failed (full disk, I/O error, busy beyond the timeout)
     json_invalid,             // malformed JSON or a field of the wrong type
+    // Added later; values above are stable, new ones go at the end.
+    tx_already_known,         // a chain backend's answer: the node already holds this transaction
+    payment_tx_not_new,       // the node had the transaction before this server broadcast it for this invoice
+    payment_in_progress,      // another transaction for this invoice is being broadcast; its outcome is pending
+    payment_too_many_inputs,  // more inputs than the server will look up to check the fee
 };
+
+// The highest code: every value from ok to this one has a name.
+inline constexpr Errc errc_last = Errc::payment_too_many_inputs;
 
 // The stable lower_snake_case name of a code, as used in JSON error bodies ("truncated", "tx_dust_output" ...).
 std::string_view errc_name(Errc code) noexcept;

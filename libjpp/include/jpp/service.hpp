@@ -27,6 +27,13 @@ struct ServiceConfig {
     std::size_t max_memo_bytes = 1000;
     std::size_t max_description_bytes = 1000;
     std::size_t max_merchant_data_bytes = 16 * 1024;
+    std::size_t max_refund_outputs = 16;
+    std::size_t max_refund_address_bytes = 128;
+    // A transaction with more inputs than this is refused before any lookup (payment_too_many_inputs): each
+    // input is one question to the node. A standard transaction of ordinary inputs has fewer than 700.
+    std::size_t max_input_lookups = 700;
+    // reconcile_intents() leaves intents younger than this alone: their payment may still be under way.
+    std::chrono::seconds intent_grace{60};
     VerifyOptions verify;
 };
 
@@ -52,7 +59,8 @@ struct PayRequest {
 };
 
 // Validates a request and builds the open invoice it describes (a fresh id, times from `now`), storing nothing:
-// what create() does before it stores, for hosts that check invoices or verify payments without a store.
+// what create() does before it stores, for hosts that check invoices or verify payments without a store. `now`
+// is taken as exact: the invoice expires no sooner than `lifetime` after it.
 Result<Invoice> build_invoice(const CreateInvoiceRequest& request, const ServiceConfig& config, Timestamp now);
 
 class InvoiceService {
@@ -65,22 +73,46 @@ public:
     Result<Invoice> create(const CreateInvoiceRequest& request);
     Result<Invoice> get(const InvoiceId& id);
 
-    // Decodes and verifies without broadcasting or recording. The verdict's error is the Result's error.
+    // Decodes and verifies without broadcasting or recording, with the checks pay() makes before it broadcasts:
+    // the transaction that already paid the invoice (or is being broadcast for it) verifies again, as a retry of
+    // pay() succeeds; a transaction that settled another invoice is refused (payment_tx_used, never naming it).
+    // The verdict's error is the Result's error.
     Result<Verdict> verify(const InvoiceId& id, std::string_view raw_tx_hex);
 
-    // In order: the invoice exists; is not expired; the transaction verifies; a retry with the transaction that
-    // already paid it succeeds again; another transaction is refused; broadcast (nothing is recorded if it
-    // fails); record exactly once; only then publish payment_received. Returns the paid invoice.
+    // In order: the request's own limits; the invoice exists; a retry with the transaction that paid it, or that
+    // this server already began to broadcast for it, succeeds again, even after expiry; another transaction for a
+    // paid invoice is refused; not expired; cheap checks (decoding, consensus, standardness, outputs) before any
+    // question to the chain (spent outputs, fee); the transaction paid no other invoice; a durable broadcast
+    // intent is written; broadcast, where the node's "already known" counts only if that intent existed before
+    // this call (otherwise payment_tx_not_new: the transaction reached the network another way); record exactly
+    // once; then, with no lock held, publish payment_received. A refused broadcast records nothing; a broadcast
+    // whose outcome is unknown, or whose record failed, leaves the intent open for a retry or for
+    // reconcile_intents(). Returns the paid invoice.
     Result<Invoice> pay(const InvoiceId& id, const PayRequest& request);
 
-    // Announces invoice_expired for invoices that expired unpaid and were not announced yet; returns how many.
+    // Announces invoice_expired for invoices that expired unpaid, were not announced yet and have no broadcast
+    // under way; returns how many. An announced invoice takes no payment afterwards, whatever the clock says.
     Result<std::size_t> announce_expired(std::size_t limit = 1000);
+
+    // Settles broadcast intents left open (a crash, a lost answer from the node, a failed record) older than
+    // config().intent_grace (all of them with `everything`, for a host that has just started): each transaction
+    // is offered to the chain again; one the node takes or already holds is recorded (and announced), one it
+    // refuses is forgotten, and one it cannot be asked about stays open. Returns how many payments it recorded.
+    Result<std::size_t> reconcile_intents(bool everything = false, std::size_t limit = 100);
+
+    // Deletes up to `limit` unpaid invoices announced as expired before `before` (a retention policy).
+    Result<std::size_t> purge_expired(Timestamp before, std::size_t limit = 1000);
 
     const ServiceConfig& config() const noexcept { return config_; }
 
 private:
+    struct Settled;
     Result<Transaction> decode_payment(std::string_view raw_tx_hex, Bytes& raw) const;
     Result<Verdict> check(const Invoice& invoice, const Transaction& tx, std::size_t size);
+    Result<Settled> settle(const InvoiceId& id, const Transaction& tx, Bytes raw, const PayRequest& request);
+    Result<Settled> broadcast_and_record(Invoice invoice, const BroadcastIntent& intent, bool intent_existed);
+    Result<std::optional<BroadcastIntent>> open_intent_of(const InvoiceId& id);
+    void announce(Event event) noexcept;
 
     std::mutex& pay_lock(const InvoiceId& id);
 
@@ -90,7 +122,8 @@ private:
     const Clock& clock_;
     ServiceConfig config_;
     // Serializes payments of one invoice inside this process, so two concurrent wallets do not both broadcast;
-    // across processes the store's constraints still decide alone.
+    // across processes the store's constraints (one broadcast intent per invoice) decide alone. Never held while
+    // an event is published, so a subscriber may pay from its callback.
     std::array<std::mutex, 64> pay_locks_;
 };
 

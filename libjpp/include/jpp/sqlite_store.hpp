@@ -1,5 +1,7 @@
 // InvoiceStore on a SQLite file (SQLiteCpp): WAL, a busy timeout, foreign keys, versioned schema migrations.
-// Safe to share between threads (one connection per thread) and between processes opening the same file.
+// Safe to share between threads (one connection per thread). One process per file: a second store on the same
+// file, in this process or another, is refused at open, since watchers and the expiry sweep of one process would
+// never hear of what the other did. Several instances share a PostgreSQL store instead.
 #pragma once
 
 #include <chrono>
@@ -14,6 +16,10 @@ struct SqliteOptions {
     std::chrono::milliseconds busy_timeout{5000};
     // FULL: a payment acknowledged to a wallet survives power loss, not only a crash of the process.
     bool synchronous_full = true;
+    // Claim the file for this store alone (see above). Off, several stores may share it and the database's
+    // constraints still keep every payment exactly-once, but events reach only the process that caused them: for
+    // tools that read a live file, and for tests of those constraints.
+    bool exclusive = true;
 };
 
 // What a connection of the store actually runs with, as SQLite itself reports it. Most of these are settings of a
@@ -29,18 +35,23 @@ struct SqliteSettings {
 
 class SqliteStore final : public InvoiceStore {
 public:
-    // Opens (creating if needed) and migrates the database at `path`; ":memory:" is not supported because each
-    // thread opens its own connection.
+    // Opens (creating if needed, mode 0600) and migrates the database at `path`; ":memory:" is not supported
+    // because each thread opens its own connection. A file another store holds is refused (store_failure).
     static Result<std::unique_ptr<SqliteStore>> open(const std::string& path, SqliteOptions options = {});
     ~SqliteStore() override;
 
-    static constexpr int schema_version = 1;
+    static constexpr int schema_version = 2;
 
     Status insert(const Invoice& invoice) override;
     Result<std::optional<Invoice>> find(const InvoiceId& id) override;
     Result<std::optional<Invoice>> find_by_txid(const TxId& txid) override;
     Result<RecordOutcome> record_payment(const InvoiceId& id, const Payment& payment) override;
+    Result<IntentOutcome> open_intent(const BroadcastIntent& intent) override;
+    Result<std::optional<BroadcastIntent>> find_intent(const InvoiceId& id) override;
+    Status close_intent(const InvoiceId& id, const TxId& txid) override;
+    Result<std::vector<BroadcastIntent>> open_intents(Timestamp before, std::size_t limit) override;
     Result<std::vector<Invoice>> claim_expired(Timestamp now, std::size_t limit) override;
+    Result<std::size_t> purge_expired(Timestamp before, std::size_t limit) override;
     Status ping() override;
 
     // The settings of the connection serving the calling thread.
