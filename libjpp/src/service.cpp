@@ -39,8 +39,8 @@ Result<Invoice> build_invoice(const CreateInvoiceRequest& request, const Service
     if (lifetime.count() <= 0 || lifetime > config.max_invoice_lifetime)
         return field_error("expires_in", "must be between 1 and " +
                                              std::to_string(config.max_invoice_lifetime.count()) + " seconds");
-    // The expiry (plus the second create() may add) must be a time the clock can hold.
-    if (now.time_since_epoch().count() > Timestamp::max().time_since_epoch().count() - lifetime.count() - 1)
+    // The expiry must be a time the clock can hold.
+    if (now.time_since_epoch().count() > Timestamp::max().time_since_epoch().count() - lifetime.count())
         return make_error(Errc::invalid_argument, "the clock reads a time too far in the future for an invoice");
 
     Invoice invoice;
@@ -90,12 +90,10 @@ Result<Invoice> build_invoice(const CreateInvoiceRequest& request, const Service
 }
 
 Result<Invoice> InvoiceService::create(const CreateInvoiceRequest& request) {
-    const auto exact = clock_.exact_now();
-    const Timestamp now = std::chrono::floor<std::chrono::seconds>(exact);
-    auto invoice = build_invoice(request, config_, now);
+    // Times are whole seconds, rounded up here: an invoice made at 10.8 s with a lifetime of 1 s is dated 11 and
+    // expires at 12, never at 11, 0.2 s after it was made.
+    auto invoice = build_invoice(request, config_, std::chrono::ceil<std::chrono::seconds>(clock_.exact_now()));
     if (!invoice) return invoice;
-    // Times are whole seconds: an invoice made at 10.8 s with a lifetime of 1 s expires at 12, not at 11.
-    if (exact > now) invoice->expires += std::chrono::seconds(1);
     if (Status s = store_.insert(*invoice); !s) return store_error(s.error());
     return invoice;
 }

@@ -7,11 +7,14 @@ import http.client
 import json
 import os
 import pathlib
+import select
 import shutil
 import signal
 import socket
+import struct
 import subprocess
 import tempfile
+import threading
 import time
 
 import pytest
@@ -90,13 +93,14 @@ class Reply:
 
 
 class Daemon:
-    """jppd as a subprocess on a free loopback port; its log goes to a file the tests can read."""
+    """jppd as a subprocess on a free loopback port, with a database of its own; its log goes to a file the tests
+    can read. start() again after a stop (or a kill) runs it on the same port and database."""
 
     def __init__(self, workdir, args, env=None):
         self.port = free_port()
         self.workdir = pathlib.Path(workdir)
         self.log_path = self.workdir / f"jppd-{self.port}.log"
-        self.db = self.workdir / "jppd.sqlite3"
+        self.db = self.workdir / f"jppd-{self.port}.sqlite3"  # a database per daemon: SQLite serves one process
         self.args = ["--listen", f"127.0.0.1:{self.port}", "--db", str(self.db), *args]
         self.env = {**os.environ, **(env or {})}
         self.proc = None
@@ -258,6 +262,64 @@ class Node:
         if reply.get("error"):
             raise RpcError(reply["error"])
         return reply["result"]
+
+
+class NodeProxy:
+    """A TCP proxy (loopback) in front of the node's RPC port that can refuse connections (the node is down) or hold each
+    answer back for a while (the node is slow)."""
+
+    def __init__(self, target_port):
+        self.target_port = target_port
+        self.mode = "pass"
+        self.delay = 0.0
+        self.accepted = 0  # connections taken
+        self.listener = socket.create_server(("127.0.0.1", 0))
+        self.port = self.listener.getsockname()[1]
+        self.stopped = False
+        threading.Thread(target=self._accept, daemon=True).start()
+
+    @property
+    def url(self):
+        return f"http://127.0.0.1:{self.port}/"
+
+    def _accept(self):
+        while not self.stopped:
+            try:
+                client, _ = self.listener.accept()
+            except OSError:
+                return
+            self.accepted += 1
+            if self.mode == "down":
+                client.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+                client.close()  # a reset, as from a port nobody listens on
+                continue
+            threading.Thread(target=self._relay, args=(client, self.delay), daemon=True).start()
+
+    def _relay(self, client, delay):
+        try:
+            upstream = socket.create_connection(("127.0.0.1", self.target_port))
+        except OSError:
+            client.close()
+            return
+        with client, upstream:
+            sockets = [client, upstream]
+            idle = 0.0
+            while idle < 30 and self.mode != "down":  # going down cuts the connections already relayed too
+                ready, _, _ = select.select(sockets, [], [], 0.1)
+                idle = 0.0 if ready else idle + 0.1
+                for s in ready:
+                    data = s.recv(65536)
+                    if not data:
+                        return
+                    if s is upstream and delay:
+                        time.sleep(delay)
+                    (upstream if s is client else client).sendall(data)
+            if self.mode == "down":
+                client.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+
+    def close(self):
+        self.stopped = True
+        self.listener.close()
 
 
 class RpcError(Exception):

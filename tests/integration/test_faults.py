@@ -7,10 +7,8 @@ import json
 import os
 import pathlib
 import resource
-import select
 import signal
 import socket
-import struct
 import subprocess
 import threading
 import time
@@ -18,7 +16,8 @@ import time
 import pytest
 import websocket
 
-from conftest import (MERCHANT_WIF, PAYER_WIF, Daemon, Funds, address_of, node_args, pay_tx, sign, txid_of, wait_for)
+from conftest import (MERCHANT_WIF, PAYER_WIF, Daemon, Funds, NodeProxy, address_of, node_args, pay_tx, sign, txid_of,
+                      wait_for)
 
 MERCHANT = address_of(MERCHANT_WIF)
 PAYER = address_of(PAYER_WIF)
@@ -109,60 +108,6 @@ def test_sigkill_mid_stream_loses_and_doubles_nothing(tmp_path, node, funds):
 
 
 # --- The node stopping, coming back, answering slowly ---------------------------------------------------------
-
-class NodeProxy:
-    """A TCP proxy in front of the node's RPC port that can refuse connections (the node is down) or hold each
-    answer back for a while (the node is slow)."""
-
-    def __init__(self, target_port):
-        self.target_port = target_port
-        self.mode = "pass"
-        self.delay = 0.0
-        self.listener = socket.create_server(("127.0.0.1", 0))
-        self.port = self.listener.getsockname()[1]
-        self.stopped = False
-        threading.Thread(target=self._accept, daemon=True).start()
-
-    @property
-    def url(self):
-        return f"http://127.0.0.1:{self.port}/"
-
-    def _accept(self):
-        while not self.stopped:
-            try:
-                client, _ = self.listener.accept()
-            except OSError:
-                return
-            if self.mode == "down":
-                client.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
-                client.close()  # a reset, as from a port nobody listens on
-                continue
-            threading.Thread(target=self._relay, args=(client, self.delay), daemon=True).start()
-
-    def _relay(self, client, delay):
-        try:
-            upstream = socket.create_connection(("127.0.0.1", self.target_port))
-        except OSError:
-            client.close()
-            return
-        with client, upstream:
-            sockets = [client, upstream]
-            while True:
-                ready, _, _ = select.select(sockets, [], [], 30)
-                if not ready:
-                    return
-                for s in ready:
-                    data = s.recv(65536)
-                    if not data:
-                        return
-                    if s is upstream and delay:
-                        time.sleep(delay)
-                    (upstream if s is client else client).sendall(data)
-
-    def close(self):
-        self.stopped = True
-        self.listener.close()
-
 
 def test_node_down_then_back_then_slow(tmp_path, node, funds):
     proxy = NodeProxy(node.rpc_port)

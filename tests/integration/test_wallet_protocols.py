@@ -11,7 +11,8 @@ import time
 import pytest
 import websocket
 
-from conftest import (HERE, MERCHANT_WIF, PAYER_WIF, Daemon, Funds, address_of, node_args, pay_tx, txid_of)
+from conftest import (HERE, MERCHANT_WIF, PAYER_WIF, Daemon, Funds, address_of, node_args, pay_tx, txid_of,
+                      wait_for)
 
 MERCHANT = address_of(MERCHANT_WIF)
 PAYER = address_of(PAYER_WIF)
@@ -345,7 +346,7 @@ def test_bitpay_errors_carry_the_texts_wallets_recognise(jppd, node, funds):
 
     # Expired.
     late = invoice(jppd, expires_in=1)["payment_id"]
-    time.sleep(1.2)
+    wait_for(lambda: jppd.invoice(late)["status"] == "expired", 5, "the invoice to expire")
     for content_type in ("application/payment-request", "application/payment-verification", "application/payment"):
         assert_v2_error(bitpay_post(jppd, late, content_type, v2_payment(raw)), 400,
                         "Invoice no longer accepting payments")
@@ -463,7 +464,7 @@ def test_bip70_errors_are_short_plain_text(jppd, node, funds, pb):
     assert (status, body) == (404, b"Invoice not found")
 
     late = jppd.create_invoice([{"address": MERCHANT, "amount": 90_000}], expires_in=1)["payment_id"]
-    time.sleep(1.2)
+    wait_for(lambda: jppd.invoice(late)["status"] == "expired", 5, "the invoice to expire")
     status, _, body = post_payment(jppd, f"/jpp/i/{late}/",
                                    payment_of(pay_tx(coin, [{"address": MERCHANT, "amount": 90_000}])))
     assert (status, body) == (400, b"Invoice has expired")

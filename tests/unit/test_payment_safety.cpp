@@ -290,8 +290,8 @@ TEST_CASE("an invoice never expires before the lifetime asked for") {
     request.lifetime = seconds(1);
     auto invoice = service.create(request);
     REQUIRE(invoice.ok());
-    CHECK(invoice->time == Timestamp(seconds(1'800'000'000)));
-    CHECK(invoice->expires == Timestamp(seconds(1'800'000'002)));  // 10.8 s + 1 s rounds up to 12 s, not 11 s
+    CHECK(invoice->time == Timestamp(seconds(1'800'000'001)));     // 10.8 s is dated 11 s,
+    CHECK(invoice->expires == Timestamp(seconds(1'800'000'002)));  // and expires at 12 s, not at 11 s
 
     // A clock at the end of time: a clear error, no overflow.
     f.clock.set(Timestamp::max());

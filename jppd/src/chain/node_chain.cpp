@@ -54,6 +54,11 @@ std::optional<jpp::TokenData> token_from_json(const rapidjson::Value& v, bool& o
 }  // namespace
 
 jpp::Status NodeChain::broadcast(jpp::ByteView raw_transaction, const jpp::TxId& txid) {
+    // Some nodes (bcash) answer a transaction already in their mempool with success, not "already known": ask
+    // first, so that a transaction that reached the network another way is always reported as such.
+    auto known = node_holds(txid);
+    if (!known) return std::move(known).error();
+    if (*known) return jpp::make_error(jpp::Errc::tx_already_known, "the node already has the transaction");
     auto reply = client_.call("sendrawtransaction", "[" + quoted(jpp::to_hex(raw_transaction)) + "]", false);
     if (!reply) return std::move(reply).error();
     if (reply->is_error) {

@@ -12,8 +12,8 @@ class NodeChain final : public jpp::ChainBackend {
 public:
     explicit NodeChain(NodeRpcClient client) : client_(std::move(client)) {}
 
-    // sendrawtransaction; "already known" / "already in block chain" are Errc::tx_already_known, for the service
-    // to judge. A node that answers success without taking the transaction into its mempool (bcash does this for
+    // sendrawtransaction, unless the node already holds the transaction; that, and the node's "already known" /
+    // "already in block chain", are Errc::tx_already_known, for the service to judge. A node that answers success without taking the transaction into its mempool (bcash does this for
     // double spends and orphans) is caught by asking for the transaction afterwards.
     jpp::Status broadcast(jpp::ByteView raw_transaction, const jpp::TxId& txid) override;
     // gettxout (mempool included) for each input, getrawtransaction for coins it does not know.

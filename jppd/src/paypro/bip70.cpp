@@ -37,6 +37,8 @@ http::Response error_text(const jpp::Error& error) {
         case Errc::chain_unavailable:
             return text(503, "The payment server cannot reach the network; try again shortly");
         case Errc::store_failure: return text(503, "The payment server cannot record payments now; try again shortly");
+        case Errc::payment_in_progress:
+            return text(503, "Another payment for this invoice is being processed; try again shortly");
         default: break;
     }
     if ((error.code >= Errc::truncated && error.code <= Errc::invalid_token_prefix) ||

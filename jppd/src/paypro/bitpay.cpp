@@ -39,6 +39,8 @@ constexpr std::string_view wrong_address_text =
 constexpr std::string_view broadcast_text = "Error broadcasting payment to network";
 constexpr std::string_view content_type_text = "Unsupported Content-Type for payment";
 constexpr std::string_view no_network_text = "The payment server cannot reach the network; try again shortly";
+constexpr std::string_view in_progress_text =
+    "Another payment for this invoice is being processed; try again shortly";
 constexpr std::string_view no_store_text = "The payment server cannot record payments now; try again shortly";
 
 // A body holds one transaction of at most the standard size, as hex, plus a little JSON around it.
@@ -127,6 +129,7 @@ Failure failure_from(const jpp::Error& error, const jpp::Invoice* invoice = null
             return {400, code, "Transaction fee is below the current minimum threshold: " + error.message, ""};
         case Errc::broadcast_rejected: return {500, code, std::string(broadcast_text), error.message};
         case Errc::chain_unavailable: return {503, code, std::string(no_network_text), error.message};
+        case Errc::payment_in_progress: return {503, code, std::string(in_progress_text), ""};
         case Errc::store_failure: return {503, code, std::string(no_store_text), error.message};
         default:
             if (is_decode_error(error.code)) return {400, code, std::string(bad_tx_text), error.message};

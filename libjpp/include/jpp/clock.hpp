@@ -22,7 +22,7 @@ public:
     virtual ~Clock() = default;
     // Whole seconds, rounded down: what the core stores and compares.
     virtual Timestamp now() const = 0;
-    // The same instant with the clock's full precision: an invoice's expiry is rounded up from it, so that an
+    // The same instant with the clock's full precision: an invoice's times are rounded up from it, so that an
     // invoice never expires before the lifetime it was given.
     virtual std::chrono::system_clock::time_point exact_now() const { return now(); }
 };
