@@ -89,14 +89,32 @@ constexpr std::array<const char*, 2> migrations = {
     END;
     )sql",
 
-    // 2: broadcast intents, and invoices, outputs and payments in rowid tables. A WITHOUT ROWID table keeps at
+    // 2: merchants and API keys, invoices owned by a merchant with private metadata; broadcast intents; and
+    // invoices, outputs and payments in rowid tables. A WITHOUT ROWID table keeps at
     // most about 1,000 bytes of a row on its page and moves the rest to an overflow page of its own, so every
     // output with a long description and every payment of a transaction above 1 KB cost a whole 4 KiB page; a
     // rowid table keeps rows of up to about 4 KB on shared pages. Runs with foreign keys off (see migrate()), as
     // SQLite's procedure for rebuilding a table asks.
     R"sql(
+    CREATE TABLE merchants (
+        id INTEGER PRIMARY KEY,
+        name TEXT NOT NULL UNIQUE,
+        created INTEGER NOT NULL
+    );
+    -- Only a hash of each key's secret is kept.
+    CREATE TABLE api_keys (
+        id TEXT PRIMARY KEY,
+        merchant_id INTEGER NOT NULL REFERENCES merchants (id),
+        permissions INTEGER NOT NULL,
+        secret_hash BLOB NOT NULL CHECK (length(secret_hash) = 32),
+        created INTEGER NOT NULL,
+        revoked INTEGER
+    ) WITHOUT ROWID;
+
     CREATE TABLE invoices_v2 (
         id BLOB NOT NULL UNIQUE CHECK (length(id) = 16),
+        merchant_id INTEGER REFERENCES merchants (id),
+        metadata TEXT NOT NULL DEFAULT 'null',
         network TEXT NOT NULL,
         currency TEXT NOT NULL,
         required_fee_per_byte REAL NOT NULL,
@@ -147,6 +165,8 @@ constexpr std::array<const char*, 2> migrations = {
     ALTER TABLE payments_v2 RENAME TO payments;
 
     CREATE INDEX invoices_awaiting_expiry ON invoices (expires) WHERE expiry_announced = 0 AND paid = 0;
+    -- A merchant's invoices, newest first.
+    CREATE INDEX invoices_by_merchant ON invoices (merchant_id, time, id) WHERE merchant_id IS NOT NULL;
     -- What the retention policy deletes: unpaid invoices whose expiry was announced.
     CREATE INDEX invoices_abandoned ON invoices (expires) WHERE expiry_announced = 1 AND paid = 0;
     CREATE TRIGGER payments_mark_paid AFTER INSERT ON payments BEGIN
@@ -272,7 +292,7 @@ using Query = Connection::Query;
 
 void insert_invoice_rows(Connection& c, const Invoice& invoice) {
     Query q(c, "INSERT INTO invoices (id, network, currency, required_fee_per_byte, memo, time, expires, "
-               "merchant_data) VALUES (?, ?, ?, ?, ?, ?, ?, ?)");
+               "merchant_data, merchant_id, metadata) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)");
     bind_blob(*q, 1, invoice.id.bytes);
     q->bind(2, std::string(network_name(invoice.network)));
     q->bind(3, invoice.currency);
@@ -281,6 +301,8 @@ void insert_invoice_rows(Connection& c, const Invoice& invoice) {
     q->bind(6, to_seconds(invoice.time));
     q->bind(7, to_seconds(invoice.expires));
     q->bind(8, invoice.merchant_data);
+    if (invoice.merchant_id) q->bind(9, *invoice.merchant_id);  // else NULL: no owner
+    q->bind(10, invoice.metadata);
     q->exec();
 
     Query out(c, "INSERT INTO invoice_outputs (invoice_id, position, amount, address, locking_bytecode, "
@@ -348,8 +370,8 @@ std::optional<Payment> load_payment(Connection& c, const InvoiceId& id) {
 // The whole invoice: its row, its outputs in order, its payment with refund outputs. Callers hold a transaction
 // so that the four reads see one state.
 std::optional<Invoice> load_invoice(Connection& c, const InvoiceId& id) {
-    Query q(c, "SELECT network, currency, required_fee_per_byte, memo, time, expires, merchant_data "
-               "FROM invoices WHERE id = ?");
+    Query q(c, "SELECT network, currency, required_fee_per_byte, memo, time, expires, merchant_data, merchant_id, "
+               "metadata FROM invoices WHERE id = ?");
     bind_blob(*q, 1, id.bytes);
     if (!q->executeStep()) return std::nullopt;
     Invoice invoice;
@@ -364,6 +386,8 @@ std::optional<Invoice> load_invoice(Connection& c, const InvoiceId& id) {
     invoice.time = from_seconds(q->getColumn(4).getInt64());
     invoice.expires = from_seconds(q->getColumn(5).getInt64());
     invoice.merchant_data = q->getColumn(6).getString();
+    if (!q->getColumn(7).isNull()) invoice.merchant_id = q->getColumn(7).getInt64();
+    invoice.metadata = q->getColumn(8).getString();
 
     Query out(c, "SELECT amount, address, locking_bytecode, description, token_category, token_amount, "
                  "nft_capability, nft_commitment FROM invoice_outputs WHERE invoice_id = ? ORDER BY position");
@@ -833,6 +857,96 @@ Result<std::vector<Invoice>> SqliteStore::claim_expired(Timestamp now, std::size
         }
         tx.commit();
         return claimed;
+    });
+}
+
+// ---- Merchants and keys
+
+namespace {
+
+ApiKey key_from_row(SQLite::Statement& q) {
+    ApiKey key;
+    key.id = q.getColumn(0).getString();
+    key.merchant_id = q.getColumn(1).getInt64();
+    key.permissions = static_cast<std::uint32_t>(q.getColumn(2).getInt64());
+    key.secret_hash = get_fixed_blob<32>(q.getColumn(3), "api_keys.secret_hash");
+    key.created = from_seconds(q.getColumn(4).getInt64());
+    if (!q.getColumn(5).isNull()) key.revoked = from_seconds(q.getColumn(5).getInt64());
+    return key;
+}
+
+}  // namespace
+
+Result<Merchant> SqliteStore::add_merchant(const std::string& name, Timestamp now) {
+    if (Status s = check_merchant_name(name); !s) return s.error();
+    auto added = guarded<std::optional<Merchant>>("add merchant", [&]() -> std::optional<Merchant> {
+        Impl::Lease lease(*impl_);
+        Query q(lease.connection(), "INSERT INTO merchants (name, created) VALUES (?, ?) ON CONFLICT (name) DO NOTHING");
+        q->bind(1, name);
+        q->bind(2, to_seconds(now));
+        if (q->exec() == 0) return std::nullopt;
+        return Merchant{lease.db().getLastInsertRowid(), name, now};
+    });
+    if (!added) return std::move(added).error();
+    if (!*added) return make_error(Errc::invalid_argument, "a merchant named '" + name + "' exists already");
+    return std::move(**added);
+}
+
+Result<std::vector<Merchant>> SqliteStore::merchants() {
+    return guarded<std::vector<Merchant>>("list merchants", [&] {
+        Impl::Lease lease(*impl_);
+        Query q(lease.connection(), "SELECT id, name, created FROM merchants ORDER BY id");
+        std::vector<Merchant> out;
+        while (q->executeStep())
+            out.push_back(Merchant{q->getColumn(0).getInt64(), q->getColumn(1).getString(),
+                                   from_seconds(q->getColumn(2).getInt64())});
+        return out;
+    });
+}
+
+Status SqliteStore::add_api_key(const ApiKey& key) {
+    return guarded_status("add API key", [&] {
+        Impl::Lease lease(*impl_);
+        Query q(lease.connection(), "INSERT INTO api_keys (id, merchant_id, permissions, secret_hash, created) "
+                                    "VALUES (?, ?, ?, ?, ?)");
+        q->bind(1, key.id);
+        q->bind(2, key.merchant_id);
+        q->bind(3, static_cast<std::int64_t>(key.permissions));
+        bind_blob(*q, 4, key.secret_hash);
+        q->bind(5, to_seconds(key.created));
+        q->exec();
+    });
+}
+
+Result<std::optional<ApiKey>> SqliteStore::find_api_key(const std::string& id) {
+    return guarded<std::optional<ApiKey>>("find API key", [&]() -> std::optional<ApiKey> {
+        Impl::Lease lease(*impl_);
+        Query q(lease.connection(), "SELECT id, merchant_id, permissions, secret_hash, created, revoked FROM api_keys "
+                                    "WHERE id = ?");
+        q->bind(1, id);
+        if (!q->executeStep()) return std::nullopt;
+        return key_from_row(*q);
+    });
+}
+
+Result<std::vector<ApiKey>> SqliteStore::api_keys() {
+    return guarded<std::vector<ApiKey>>("list API keys", [&] {
+        Impl::Lease lease(*impl_);
+        Query q(lease.connection(), "SELECT id, merchant_id, permissions, secret_hash, created, revoked FROM api_keys "
+                                    "ORDER BY created, id");
+        std::vector<ApiKey> out;
+        while (q->executeStep()) out.push_back(key_from_row(*q));
+        return out;
+    });
+}
+
+Result<bool> SqliteStore::revoke_api_key(const std::string& id, Timestamp now) {
+    return guarded<bool>("revoke API key", [&] {
+        Impl::Lease lease(*impl_);
+        Query q(lease.connection(), "UPDATE api_keys SET revoked = coalesce(revoked, ?) WHERE id = ?");
+        q->bind(1, to_seconds(now));
+        q->bind(2, id);
+        return q->exec() > 0;
     });
 }
 

@@ -70,6 +70,10 @@ struct Invoice {
     std::string merchant_data = "null";  // any JSON value, kept verbatim as text
     std::vector<InvoiceOutput> outputs;
     std::optional<Payment> payment;
+    // Who made it: a merchant's id (merchant.hpp), or none for an invoice created without a key (open creation).
+    std::optional<std::int64_t> merchant_id;
+    // The merchant's private JSON value (order ids, customer references): never shown to payers.
+    std::string metadata = "null";
 
     // Paid wins over expired: a payment accepted before expiry stays paid forever.
     InvoiceStatus status_at(Timestamp now) const noexcept;

@@ -63,6 +63,9 @@ struct PayRequest {
 // is taken as exact: the invoice expires no sooner than `lifetime` after it.
 Result<Invoice> build_invoice(const CreateInvoiceRequest& request, const ServiceConfig& config, Timestamp now);
 
+// Thread-safe: every method may be called from any thread at once. Events are published on the calling thread
+// after the change is committed and with no lock of the service held, so a subscriber may call the service
+// (even pay the same invoice) from its callback. A host's ChainBackend may throw: that is chain_unavailable.
 class InvoiceService {
 public:
     InvoiceService(InvoiceStore& store, ChainBackend& chain, EventBus& events, const Clock& clock,

@@ -52,6 +52,12 @@ public:
     Result<std::vector<BroadcastIntent>> open_intents(Timestamp before, std::size_t limit) override;
     Result<std::vector<Invoice>> claim_expired(Timestamp now, std::size_t limit) override;
     Result<std::size_t> purge_expired(Timestamp before, std::size_t limit) override;
+    Result<Merchant> add_merchant(const std::string& name, Timestamp now) override;
+    Result<std::vector<Merchant>> merchants() override;
+    Status add_api_key(const ApiKey& key) override;
+    Result<std::optional<ApiKey>> find_api_key(const std::string& id) override;
+    Result<std::vector<ApiKey>> api_keys() override;
+    Result<bool> revoke_api_key(const std::string& id, Timestamp now) override;
     Status ping() override;
 
     // The settings of the connection serving the calling thread.

@@ -8,6 +8,7 @@
 
 #include "jpp/error.hpp"
 #include "jpp/invoice.hpp"
+#include "jpp/merchant.hpp"
 
 namespace jpp {
 
@@ -73,6 +74,15 @@ public:
     // Deletes up to `limit` invoices that expired unpaid before `before`, were announced and have no open intent
     // (a retention policy for abandoned invoices); returns how many.
     virtual Result<std::size_t> purge_expired(Timestamp before, std::size_t limit) = 0;
+
+    // Merchants and their API keys. add_merchant refuses a name in use (invalid_argument).
+    virtual Result<Merchant> add_merchant(const std::string& name, Timestamp now) = 0;
+    virtual Result<std::vector<Merchant>> merchants() = 0;
+    virtual Status add_api_key(const ApiKey& key) = 0;
+    virtual Result<std::optional<ApiKey>> find_api_key(const std::string& id) = 0;
+    virtual Result<std::vector<ApiKey>> api_keys() = 0;
+    // False when there is no such key; revoking a revoked key keeps its first revocation time.
+    virtual Result<bool> revoke_api_key(const std::string& id, Timestamp now) = 0;
 
     // For health checks: is the store usable now?
     virtual Status ping() = 0;
