@@ -42,6 +42,14 @@ SIGNALS
                    --shutdown-timeout), close the database, exit 0.
                    A second signal closes every connection at once.
 
+ADMINISTRATION (on the database --db names, also while jppd runs)
+  jppd merchant add NAME              a merchant, who owns invoices
+  jppd merchant list
+  jppd key create --merchant NAME --permissions invoices:create,invoices:read
+                                      prints the key once; only its hash is kept
+  jppd key list                       ids, merchants, permissions, revocations
+  jppd key revoke ID                  takes effect at once
+
 EXAMPLES
   jppd --dev-mode
   jppd --network main --public-url https://pay.example.com \
@@ -166,11 +174,29 @@ int parse_command_line(int argc, char** argv, DaemonConfig& c) {
         ->envname("JPPD_LOG_LEVEL")->capture_default_str()
         ->check(CLI::IsMember({"error", "warn", "info", "debug"}))->group("Logging");
 
+    // Administration of the database --db names; they work beside a running jppd.
+    auto* merchant = app.add_subcommand("merchant", "Merchants: add NAME, list")->require_subcommand(1);
+    auto* merchant_add = merchant->add_subcommand("add", "Add a merchant");
+    merchant_add->add_option("name", c.admin_name, "lower-case letters, digits, '.', '_', '-'")->required();
+    auto* merchant_list = merchant->add_subcommand("list", "List the merchants");
+    auto* key = app.add_subcommand("key", "API keys: create, list, revoke")->require_subcommand(1);
+    auto* key_create = key->add_subcommand("create", "Create a key for a merchant; it is printed once");
+    key_create->add_option("--merchant", c.admin_merchant, "The merchant's name")->required();
+    key_create->add_option("--permissions", c.admin_permissions,
+                           "invoices:create, invoices:read, webhooks:manage, comma-separated")->required();
+    auto* key_list = key->add_subcommand("list", "List the keys (never their secrets)");
+    auto* key_revoke = key->add_subcommand("revoke", "Revoke a key at once");
+    key_revoke->add_option("id", c.admin_key_id, "The key's id, as 'key list' shows it")->required();
+    for (auto* sub : {merchant, merchant_add, merchant_list, key, key_create, key_list, key_revoke}) sub->fallthrough();
+
     try {
         app.parse(argc, argv);
     } catch (const CLI::ParseError& e) {
         return app.exit(e);
     }
+    for (auto* sub : {merchant_add, merchant_list, key_create, key_list, key_revoke})
+        if (sub->parsed()) c.admin_command = sub->get_parent()->get_name() + " " + sub->get_name();
+    if (!c.admin_command.empty()) return -1;
     if (c.print_identity) {
         if (c.signing_key.empty()) {
             std::fprintf(stderr, "jppd: --print-identity needs --signing-key FILE\n");

@@ -48,6 +48,14 @@ struct DaemonConfig {
     bool print_identity = false;  // print the key's identity and exit
 
     std::string log_level = "info";
+
+    // An administrative subcommand instead of serving (admin.hpp): "merchant add", "merchant list", "key create",
+    // "key list", "key revoke"; empty to serve.
+    std::string admin_command;
+    std::string admin_name;         // merchant add NAME
+    std::string admin_merchant;     // key create --merchant NAME
+    std::string admin_permissions;  // key create --permissions LIST
+    std::string admin_key_id;       // key revoke ID
 };
 
 // Parses argv. Returns -1 to go on, or the exit code to leave with (0 after --help / --version, 2 on a usage

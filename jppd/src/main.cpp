@@ -11,6 +11,7 @@
 #include <memory>
 #include <optional>
 
+#include "admin.hpp"
 #include "api/routes.hpp"
 #include "chain/node_chain.hpp"
 #include "config.hpp"
@@ -59,6 +60,7 @@ void warn_if_readable_by_others(const std::string& path) {
 int main(int argc, char** argv) {
     jppd::DaemonConfig config;
     if (const int code = jppd::parse_command_line(argc, argv, config); code >= 0) return code;
+    if (!config.admin_command.empty()) return jppd::run_admin(config);
 
     jppd::LogLevel level = jppd::LogLevel::info;
     jppd::parse_log_level(config.log_level, level);

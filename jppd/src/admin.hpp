@@ -1,0 +1,12 @@
+// jppd's administrative subcommands (merchant add/list, key create/list/revoke): they open the database, do one
+// thing, print the result and exit. Safe beside a running jppd: they touch only merchants and keys.
+#pragma once
+
+#include "config.hpp"
+
+namespace jppd {
+
+// The process's exit code: 0 done, 1 refused or failed (with a message on stderr).
+int run_admin(const DaemonConfig& config);
+
+}  // namespace jppd
