@@ -164,24 +164,23 @@ Result<Verdict> InvoiceService::verify(const InvoiceId& id, std::string_view raw
     if (!tx) return std::move(tx).error();
     const TxId txid = transaction_id(raw);
     // What pay() would answer: the paying transaction (or the one being broadcast) again is fine.
+    const auto settled_by_it = [&](std::string message) -> Result<Verdict> {
+        Verdict verdict = verify_payment(*invoice, *tx, raw.size(), nullptr, config_.verify);
+        if (!verdict.ok()) return make_error(verdict.code, verdict.message);
+        verdict.message = std::move(message);
+        return verdict;
+    };
     if (invoice->payment) {
-        if (invoice->payment->txid != txid)
-            return make_error(Errc::invoice_already_paid, "invoice " + id.hex() + " is already paid by " +
-                                                              invoice->payment->txid.hex());
-        Verdict paid = verify_payment(*invoice, *tx, raw.size(), nullptr, config_.verify);
-        paid.message = "this transaction paid the invoice";
-        return paid;
+        if (invoice->payment->txid == txid) return settled_by_it("this transaction paid the invoice");
+        return make_error(Errc::invoice_already_paid, "invoice " + id.hex() + " is already paid by " +
+                                                          invoice->payment->txid.hex());
     }
     auto intent = open_intent_of(id);
     if (!intent) return std::move(intent).error();
-    const bool retry = intent->has_value() && (*intent)->txid == txid;
-    if (!retry && clock_.now() >= invoice->expires)
+    if (intent->has_value() && (*intent)->txid == txid)
+        return settled_by_it("this transaction is being broadcast for the invoice");
+    if (clock_.now() >= invoice->expires)
         return make_error(Errc::invoice_expired, "invoice expired at " + to_rfc3339(invoice->expires));
-    if (retry) {
-        Verdict pending = verify_payment(*invoice, *tx, raw.size(), nullptr, config_.verify);
-        pending.message = "this transaction is being broadcast for the invoice";
-        return pending;
-    }
     auto verdict = check(*invoice, *tx, raw.size());
     if (!verdict) return verdict;
     auto other = store_.find_by_txid(txid);
@@ -303,7 +302,8 @@ Result<InvoiceService::Settled> InvoiceService::broadcast_and_record(Invoice inv
     payment.refund_to = intent.refund_to;
     payment.raw_transaction = intent.raw_transaction;
     auto outcome = store_.record_payment(invoice.id, payment);
-    if (!outcome) return store_error(outcome.error());
+    if (!outcome) return store_error(outcome.error());  // the intent stays: a retry or reconciliation records it
+    if (*outcome != RecordOutcome::recorded) (void)store_.close_intent(intent.invoice_id, intent.txid);
     switch (*outcome) {
         case RecordOutcome::recorded: invoice.payment = std::move(payment); return Settled{std::move(invoice), true};
         case RecordOutcome::already_paid_same_tx: {  // another process won with this transaction
