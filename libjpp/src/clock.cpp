@@ -72,7 +72,9 @@ Result<Timestamp> parse_rfc3339(std::string_view text) {
     return Timestamp(std::chrono::duration_cast<std::chrono::seconds>(seconds));
 }
 
-std::chrono::system_clock::time_point SystemClock::exact_now() const { return std::chrono::system_clock::now(); }
+Timestamp SystemClock::now_rounded_up() const {
+    return std::chrono::ceil<std::chrono::seconds>(std::chrono::system_clock::now());
+}
 
 Timestamp SystemClock::now() const {
     return std::chrono::time_point_cast<std::chrono::seconds>(std::chrono::system_clock::now());

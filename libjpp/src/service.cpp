@@ -90,9 +90,8 @@ Result<Invoice> build_invoice(const CreateInvoiceRequest& request, const Service
 }
 
 Result<Invoice> InvoiceService::create(const CreateInvoiceRequest& request) {
-    // Times are whole seconds, rounded up here: an invoice made at 10.8 s with a lifetime of 1 s is dated 11 and
-    // expires at 12, never at 11, 0.2 s after it was made.
-    auto invoice = build_invoice(request, config_, std::chrono::ceil<std::chrono::seconds>(clock_.exact_now()));
+    // Dated with the time rounded up, so that it never expires before the lifetime asked for.
+    auto invoice = build_invoice(request, config_, clock_.now_rounded_up());
     if (!invoice) return invoice;
     if (Status s = store_.insert(*invoice); !s) return store_error(s.error());
     return invoice;

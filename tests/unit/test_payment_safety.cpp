@@ -277,11 +277,16 @@ TEST_CASE("a clock that steps back does not reopen an invoice announced as expir
 }
 
 TEST_CASE("an invoice never expires before the lifetime asked for") {
-    struct FractionClock final : Clock {
+    // The system clock rounds up, never down.
+    for (int i = 0; i < 1000; ++i) {
+        const auto before = system_clock::now();
+        const Timestamp up = SystemClock().now_rounded_up();
+        CHECK(up >= before);
+        CHECK(up - before <= seconds(1));
+    }
+    struct FractionClock final : Clock {  // at 1,800,000,000.8 s
         Timestamp now() const override { return Timestamp(seconds(1'800'000'000)); }
-        system_clock::time_point exact_now() const override {
-            return system_clock::time_point(seconds(1'800'000'000)) + milliseconds(800);
-        }
+        Timestamp now_rounded_up() const override { return Timestamp(seconds(1'800'000'001)); }
     } clock;
     Fixture f;
     InvoiceService service(*f.store, f.chain, f.bus, clock);

@@ -22,15 +22,15 @@ public:
     virtual ~Clock() = default;
     // Whole seconds, rounded down: what the core stores and compares.
     virtual Timestamp now() const = 0;
-    // The same instant with the clock's full precision: an invoice's times are rounded up from it, so that an
-    // invoice never expires before the lifetime it was given.
-    virtual std::chrono::system_clock::time_point exact_now() const { return now(); }
+    // Whole seconds, rounded up: an invoice is dated by it, so that it never expires before the lifetime it was
+    // given (made at 10.8 s with 1 s to live, it is dated 11 and expires at 12, not at 11).
+    virtual Timestamp now_rounded_up() const { return now(); }
 };
 
 class SystemClock final : public Clock {
 public:
     Timestamp now() const override;
-    std::chrono::system_clock::time_point exact_now() const override;
+    Timestamp now_rounded_up() const override;
 };
 
 // A clock that only moves when told to; safe to read and set from several threads.
