@@ -21,7 +21,8 @@ void InProcessEventBus::publish(const Event& event) {
     {
         std::lock_guard lock(mutex_);
         for (const auto& [id, subscriber] : subscribers_)
-            if (subscriber->all || subscriber->invoice == event.invoice.id) matching.push_back(subscriber);
+            if (!subscriber->removed && (subscriber->all || subscriber->invoice == event.invoice.id))
+                matching.push_back(subscriber);
     }
     const std::thread::id self = std::this_thread::get_id();
     std::uint64_t failed = 0;
@@ -42,7 +43,10 @@ void InProcessEventBus::publish(const Event& event) {
             auto& running = subscriber->running;
             running.erase(std::find(running.begin(), running.end(), self));
             if (subscriber->removed) {
-                if (running.empty()) finished = std::move(subscriber->handler);
+                if (running.empty()) {
+                    finished = std::move(subscriber->handler);
+                    subscribers_.erase(subscriber->id);
+                }
                 call_returned_.notify_all();
             }
         }
@@ -59,9 +63,9 @@ SubscriptionId InProcessEventBus::add(bool all, const InvoiceId& invoice, EventH
     subscriber->invoice = invoice;
     subscriber->handler = std::move(handler);
     std::lock_guard lock(mutex_);
-    const SubscriptionId id = next_id_++;
-    subscribers_.emplace(id, std::move(subscriber));
-    return id;
+    subscriber->id = next_id_++;
+    subscribers_.emplace(subscriber->id, subscriber);
+    return subscriber->id;
 }
 
 SubscriptionId InProcessEventBus::subscribe(const InvoiceId& invoice, EventHandler handler) {
@@ -107,8 +111,9 @@ void InProcessEventBus::unsubscribe(SubscriptionId id) {
     const auto it = subscribers_.find(id);
     if (it == subscribers_.end()) return;  // unknown or already gone: nothing to do
     const std::shared_ptr<Subscriber> subscriber = it->second;
-    subscribers_.erase(it);
-    subscriber->removed = true;  // no call starts from here on
+    // No call starts from here on. (It may be removed already: by an unsubscribe on another thread that is still
+    // waiting, or from inside its own handler. This call waits all the same.)
+    subscriber->removed = true;
     if (running_elsewhere(*subscriber)) {
         if (would_deadlock(*subscriber))
             throw std::logic_error("unsubscribe of subscription " + std::to_string(id) +
@@ -120,7 +125,10 @@ void InProcessEventBus::unsubscribe(SubscriptionId id) {
         waiting_.erase(self);
     }
     // Still running here means the caller is inside this very handler: the call's end destroys it.
-    if (subscriber->running.empty()) removed = std::move(subscriber->handler);
+    if (subscriber->running.empty()) {
+        removed = std::move(subscriber->handler);
+        subscribers_.erase(id);
+    }
     lock.unlock();
 }
 

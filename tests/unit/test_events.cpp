@@ -189,6 +189,30 @@ TEST_CASE("a handler unsubscribing another one waits for that one's call on anot
     CHECK(seen_done);
 }
 
+TEST_CASE("two threads unsubscribing the same id while its handler runs: both wait for it") {
+    InProcessEventBus bus;
+    const InvoiceId id = InvoiceId::generate();
+    std::latch started(1);
+    std::atomic<bool> done{false};
+    const SubscriptionId s = bus.subscribe(id, [&](const Event&) {
+        started.count_down();
+        std::this_thread::sleep_for(std::chrono::milliseconds(100));
+        done = true;
+    });
+    std::thread publisher([&] { bus.publish(payment_for(id)); });
+    started.wait();
+    std::atomic<int> returned_early{0};
+    std::vector<std::thread> unsubscribers;
+    for (int t = 0; t < 2; ++t)
+        unsubscribers.emplace_back([&] {
+            bus.unsubscribe(s);
+            if (!done) ++returned_early;
+        });
+    for (auto& t : unsubscribers) t.join();
+    publisher.join();
+    CHECK(returned_early == 0);
+}
+
 TEST_CASE("two handlers unsubscribing each other at once: one waits, the other is refused, nothing hangs") {
     InProcessEventBus bus;
     const InvoiceId a = InvoiceId::generate(), b = InvoiceId::generate();

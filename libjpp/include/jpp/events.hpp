@@ -67,6 +67,7 @@ public:
 
 private:
     struct Subscriber {
+        SubscriptionId id = 0;
         bool all = false;
         InvoiceId invoice;
         EventHandler handler;  // emptied once unsubscribed and no longer running
@@ -79,6 +80,7 @@ private:
 
     mutable std::mutex mutex_;
     std::condition_variable call_returned_;
+    // Removed ones stay until their last call returns, so that every unsubscribe of them waits for it.
     std::map<SubscriptionId, std::shared_ptr<Subscriber>> subscribers_;
     std::map<std::thread::id, const Subscriber*> waiting_;  // threads inside unsubscribe, and what they wait for
     SubscriptionId next_id_ = 1;
