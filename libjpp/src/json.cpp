@@ -204,15 +204,9 @@ Result<TokenData> parse_token(const rapidjson::Value& v, const std::string& path
         if (amount->value.IsInt64()) {
             token.amount = amount->value.GetInt64();
         } else if (amount->value.IsString()) {
-            const std::string text = amount->value.GetString();
-            std::size_t used = 0;
-            try {
-                token.amount = std::stoll(text, &used);
-            } catch (...) {
-                used = 0;
-            }
-            if (used == 0 || used != text.size() || text[0] == '+' || text[0] == ' ')
-                return json_error(path + ".amount: expected an integer or a decimal string");
+            const auto parsed = parse_token_amount({amount->value.GetString(), amount->value.GetStringLength()});
+            if (!parsed) return json_error(path + ".amount: expected an integer or a decimal string");
+            token.amount = *parsed;
         } else {
             return json_error(path + ".amount: expected an integer or a decimal string");
         }

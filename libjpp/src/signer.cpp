@@ -121,48 +121,76 @@ Bytes PrivateKey::sign_ecdsa(const Hash256& digest) const {
     return Bytes(der.begin(), der.begin() + static_cast<std::ptrdiff_t>(length));
 }
 
-Result<Bytes> signature_preimage(const Transaction& tx, std::size_t input_index, std::span<const Output> spent,
-                                 ByteView script_code, std::uint32_t sighash_type, bool cashtokens) {
-    if (input_index >= tx.inputs.size())
-        return make_error(Errc::invalid_argument, "input " + std::to_string(input_index) + " does not exist (" +
-                                                      std::to_string(tx.inputs.size()) + " inputs)");
+namespace {
+
+// The parts of the preimage that every input of a transaction shares. Computed once per transaction and hash type
+// (not once per input, which made signing n inputs take n^2 time).
+struct SharedDigests {
+    Hash256 prevouts{}, sequences{}, outputs{}, utxos{};
+};
+
+struct HashType {
+    std::uint32_t base;
+    bool anyone_can_pay, utxos;
+    HashType(std::uint32_t type, bool cashtokens)
+        : base(type & 0x1f), anyone_can_pay(type & sighash_anyonecanpay), utxos(cashtokens && (type & sighash_utxos)) {}
+    bool all_outputs() const { return base != sighash_single && base != sighash_none; }
+};
+
+Status check_preimage_arguments(const Transaction& tx, std::span<const Output> spent, std::uint32_t sighash_type) {
     if (spent.size() != tx.inputs.size())
         return make_error(Errc::invalid_argument, std::to_string(spent.size()) + " spent outputs given for " +
                                                       std::to_string(tx.inputs.size()) + " inputs");
     if (!(sighash_type & sighash_forkid))
         return make_error(Errc::invalid_argument, "hash type without FORKID: BCH signatures always carry it");
-    const std::uint32_t base = sighash_type & 0x1f;
-    const bool anyone_can_pay = sighash_type & sighash_anyonecanpay;
-    const bool utxos = cashtokens && (sighash_type & sighash_utxos);
+    return {};
+}
 
-    Bytes preimage;
-    Writer w(preimage);
-    w.u32le(tx.version);
-
-    Hash256 hash_prevouts{}, hash_sequence{}, hash_outputs{};
-    if (!anyone_can_pay) {
+SharedDigests shared_digests(const Transaction& tx, std::span<const Output> spent, HashType type) {
+    SharedDigests d;
+    if (!type.anyone_can_pay) {
         Bytes prevouts;
+        prevouts.reserve(tx.inputs.size() * 36);
         Writer p(prevouts);
         for (const Input& in : tx.inputs) {
             p.bytes(in.prevout.txid.bytes);
             p.u32le(in.prevout.index);
         }
-        hash_prevouts = hash_of(prevouts);
+        d.prevouts = hash_of(prevouts);
     }
-    w.bytes(hash_prevouts);
-    if (utxos) {
+    if (type.utxos) {
         Bytes coins;
         Writer c(coins);
         for (const Output& o : spent) write_output(c, o);
-        w.bytes(hash_of(coins));
+        d.utxos = hash_of(coins);
     }
-    if (!anyone_can_pay && base != sighash_single && base != sighash_none) {
+    if (!type.anyone_can_pay && type.all_outputs()) {
         Bytes sequences;
+        sequences.reserve(tx.inputs.size() * 4);
         Writer s(sequences);
         for (const Input& in : tx.inputs) s.u32le(in.sequence);
-        hash_sequence = hash_of(sequences);
+        d.sequences = hash_of(sequences);
     }
-    w.bytes(hash_sequence);
+    if (type.all_outputs()) {
+        Bytes outputs;
+        Writer o(outputs);
+        for (const Output& out : tx.outputs) write_output(o, out);
+        d.outputs = hash_of(outputs);
+    }
+    return d;
+}
+
+// The preimage of one input, given the shared parts; arguments already checked.
+Bytes input_preimage(const Transaction& tx, std::size_t input_index, std::span<const Output> spent,
+                     ByteView script_code, std::uint32_t sighash_type, bool cashtokens, const SharedDigests& shared) {
+    const HashType type(sighash_type, cashtokens);
+    Bytes preimage;
+    preimage.reserve(4 + 32 * 4 + 36 + 9 + script_code.size() + 8 + 4 + 4 + 4 + 80);
+    Writer w(preimage);
+    w.u32le(tx.version);
+    w.bytes(shared.prevouts);
+    if (type.utxos) w.bytes(shared.utxos);
+    w.bytes(shared.sequences);
 
     const Input& input = tx.inputs[input_index];
     w.bytes(input.prevout.txid.bytes);
@@ -172,21 +200,31 @@ Result<Bytes> signature_preimage(const Transaction& tx, std::size_t input_index,
     w.u64le(static_cast<std::uint64_t>(spent[input_index].value));
     w.u32le(input.sequence);
 
-    if (base != sighash_single && base != sighash_none) {
-        Bytes outputs;
-        Writer o(outputs);
-        for (const Output& out : tx.outputs) write_output(o, out);
-        hash_outputs = hash_of(outputs);
-    } else if (base == sighash_single && input_index < tx.outputs.size()) {
+    if (type.all_outputs()) {
+        w.bytes(shared.outputs);
+    } else if (type.base == sighash_single && input_index < tx.outputs.size()) {
         Bytes output;
         Writer o(output);
         write_output(o, tx.outputs[input_index]);
-        hash_outputs = hash_of(output);
+        w.bytes(hash_of(output));
+    } else {
+        w.bytes(Hash256{});
     }
-    w.bytes(hash_outputs);
     w.u32le(tx.locktime);
     w.u32le(sighash_type);
     return preimage;
+}
+
+}  // namespace
+
+Result<Bytes> signature_preimage(const Transaction& tx, std::size_t input_index, std::span<const Output> spent,
+                                 ByteView script_code, std::uint32_t sighash_type, bool cashtokens) {
+    if (input_index >= tx.inputs.size())
+        return make_error(Errc::invalid_argument, "input " + std::to_string(input_index) + " does not exist (" +
+                                                      std::to_string(tx.inputs.size()) + " inputs)");
+    if (Status s = check_preimage_arguments(tx, spent, sighash_type); !s) return s.error();
+    const SharedDigests shared = shared_digests(tx, spent, HashType(sighash_type, cashtokens));
+    return input_preimage(tx, input_index, spent, script_code, sighash_type, cashtokens, shared);
 }
 
 Result<Hash256> signature_hash(const Transaction& tx, std::size_t input_index, std::span<const Output> spent,
@@ -209,7 +247,10 @@ Result<Transaction> build_p2pkh_transaction(const PrivateKey& key, std::span<con
             return make_error(Errc::invalid_argument, "coin " + std::to_string(i) + " is not a P2PKH coin of this key");
         if (coins[i].output.value < 0 || coins[i].output.value > max_money)
             return make_error(Errc::invalid_argument, "coin " + std::to_string(i) + " has an impossible value");
-        in += coins[i].output.value;
+        // Both at most max_money, so the sum cannot overflow; all the coins together cannot hold more either.
+        if ((in += coins[i].output.value) > max_money)
+            return make_error(Errc::invalid_argument, "the coins hold more than 21,000,000 BCH together (from coin " +
+                                                          std::to_string(i) + " on)");
     }
     for (const Output& o : outputs) {
         if (o.value < 0 || o.value > max_money || (out += o.value) > max_money)
@@ -230,10 +271,11 @@ Result<Transaction> build_p2pkh_transaction(const PrivateKey& key, std::span<con
     tx.outputs.assign(outputs.begin(), outputs.end());
 
     constexpr std::uint32_t type = sighash_all | sighash_forkid;
+    // The shared parts do not cover unlocking bytecode, so filling in the signatures one by one leaves them valid.
+    const SharedDigests shared = shared_digests(tx, spent, HashType(type, true));
     for (std::size_t i = 0; i < tx.inputs.size(); ++i) {
-        auto digest = signature_hash(tx, i, spent, own_script, type);
-        if (!digest) return std::move(digest).error();
-        Bytes signature = key.sign_ecdsa(*digest);
+        const Hash256 digest = sha256d(input_preimage(tx, i, spent, own_script, type, true, shared));
+        Bytes signature = key.sign_ecdsa(digest);
         signature.push_back(static_cast<std::uint8_t>(type));
         Bytes script;
         push_data(script, signature);

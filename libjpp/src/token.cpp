@@ -23,6 +23,18 @@ std::string_view nft_capability_name(NftCapability capability) noexcept {
     return "invalid";
 }
 
+std::optional<std::int64_t> parse_token_amount(std::string_view text) noexcept {
+    if (text.empty()) return std::nullopt;
+    std::uint64_t value = 0;
+    for (const char c : text) {
+        if (c < '0' || c > '9') return std::nullopt;
+        const auto digit = static_cast<std::uint64_t>(c - '0');
+        if (value > (static_cast<std::uint64_t>(max_token_amount) - digit) / 10) return std::nullopt;
+        value = value * 10 + digit;
+    }
+    return static_cast<std::int64_t>(value);
+}
+
 std::optional<NftCapability> nft_capability_from_name(std::string_view name) noexcept {
     if (name == "none") return NftCapability::none;
     if (name == "mutable") return NftCapability::mutable_;

@@ -1,25 +1,34 @@
 /* The C ABI from C99: every function, its error paths and its ownership rules. Under AddressSanitizer (the
  * test script's second build) LeakSanitizer also proves that what the caller frees is all there is to free. */
-#define _POSIX_C_SOURCE 200809L /* mkstemp, close, unlink */
+#define _POSIX_C_SOURCE 200809L /* mkstemp, close, unlink, nanosleep, clock_gettime */
 
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "jpp.h"
 
 static int passed = 0, failed = 0;
+static pthread_mutex_t check_lock = PTHREAD_MUTEX_INITIALIZER; /* CHECK may run on several threads */
 
 #define CHECK(cond)                                                        \
     do {                                                                   \
-        if (cond) {                                                        \
+        const int ok_ = (cond) ? 1 : 0;                                    \
+        pthread_mutex_lock(&check_lock);                                   \
+        if (ok_) {                                                         \
             ++passed;                                                      \
         } else {                                                           \
             ++failed;                                                      \
             fprintf(stderr, "%s:%d: CHECK(%s) failed\n", __FILE__, __LINE__, #cond); \
         }                                                                  \
+        pthread_mutex_unlock(&check_lock);                                 \
     } while (0)
+
+/* The C++ host of test_c_abi_throwing.cpp: callbacks that throw. Returns how many of its checks failed. */
+int throwing_host_failures(const char* db_path, const char* payment, const char* merchant_address);
 
 /* A signed transaction paying 12,345 sat to the merchant below, with change: built by libjpp's signer. */
 static const char* payment_hex =
@@ -78,7 +87,7 @@ static void test_versions_and_errors(void) {
     CHECK(jpp_error_code(NULL) == -1);
     jpp_string_free(NULL);
     jpp_bytes_free(NULL);
-    jpp_service_close(NULL);
+    CHECK(jpp_service_close(NULL) == JPP_OK);
 }
 
 static void test_transactions_and_addresses(void) {
@@ -215,16 +224,23 @@ static void test_service(void) {
     CHECK(jpp_service_get_invoice(service, "00000000000000000000000000000000", &json) ==
           jpp_error_code("invoice_not_found"));
     CHECK(jpp_service_get_invoice(service, "not-an-id", &json) == jpp_error_code("invalid_argument"));
-    CHECK(jpp_service_verify(service, id, payment_hex, &json) == jpp_error_code("invoice_already_paid"));
+    /* Verifying the paying transaction again answers as paying it again does. */
+    CHECK(jpp_service_verify(service, id, payment_hex, &json) == JPP_OK);
+    CHECK(json && strstr(json, "\"valid\":true") != NULL);
+    jpp_string_free(json);
 
     size_t expired = 99;
     CHECK(jpp_service_announce_expired(service, &expired) == JPP_OK && expired == 0);
     CHECK(jpp_service_unsubscribe(service, subscription) == JPP_OK);
+    /* Unsubscribing is idempotent: again, or an id never issued, is JPP_OK and does nothing. */
+    CHECK(jpp_service_unsubscribe(service, subscription) == JPP_OK);
+    CHECK(jpp_service_unsubscribe(service, 987654321) == JPP_OK);
+    CHECK(jpp_service_unsubscribe(NULL, subscription) == jpp_error_code("invalid_argument"));
     jpp_service* refused = service;
     CHECK(jpp_service_open(&refused, path, JPP_NETWORK_MAIN, NULL, &(jpp_chain_callbacks){99, NULL, NULL, NULL}) ==
           jpp_error_code("invalid_argument"));
     CHECK(refused == NULL); /* out pointers are cleared on failure */
-    jpp_service_close(service);
+    CHECK(jpp_service_close(service) == JPP_OK);
 
     char wal[64], shm[64];
     snprintf(wal, sizeof wal, "%s-wal", path);
@@ -234,12 +250,295 @@ static void test_service(void) {
     unlink(shm);
 }
 
+/* A fresh database path (the file does not exist yet), and its removal with SQLite's side files. */
+static void fresh_path(char path[32]) {
+    strcpy(path, "/tmp/jpp-c-abi-XXXXXX");
+    const int fd = mkstemp(path);
+    CHECK(fd >= 0);
+    close(fd);
+    unlink(path);
+}
+
+static void remove_database(const char* path) {
+    char side[64];
+    unlink(path);
+    snprintf(side, sizeof side, "%s-wal", path);
+    unlink(side);
+    snprintf(side, sizeof side, "%s-shm", path);
+    unlink(side);
+}
+
+static double seconds_since(const struct timespec* start) {
+    struct timespec now;
+    clock_gettime(CLOCK_MONOTONIC, &now);
+    return (double)(now.tv_sec - start->tv_sec) + (double)(now.tv_nsec - start->tv_nsec) / 1e9;
+}
+
+/* Creates an invoice for 12,345 sat to the merchant and writes its id. */
+static int create_invoice(jpp_service* service, char id[33]) {
+    char request[256];
+    char* json = NULL;
+    snprintf(request, sizeof request, "{\"outputs\":[{\"amount\":12345,\"address\":\"%s\"}]}", merchant);
+    const int status = jpp_service_create_invoice(service, request, &json);
+    payment_id(json ? json : "", id);
+    jpp_string_free(json);
+    return status;
+}
+
+/* Signs a payment of 12,345 sat to the merchant from a made-up coin of key 1 whose txid starts with `tag`. */
+static char* sign_payment(unsigned tag) {
+    char coins[160];
+    char* raw = NULL;
+    snprintf(coins, sizeof coins, "[{\"txid\":\"%08x11111111111111111111111111111111111111111111111111111111\",\"vout\":0,"
+                                  "\"value\":100000}]", tag);
+    char outputs[160];
+    snprintf(outputs, sizeof outputs, "[{\"address\":\"%s\",\"amount\":12345}]", merchant);
+    CHECK(jpp_sign_p2pkh("KwDiBf89QgGbjEhKnhXJuH7LrciVrZi3qYjgd9M7rFU73sVHnoWn", coins, outputs, JPP_NETWORK_MAIN,
+                         &raw) == JPP_OK);
+    return raw;
+}
+
+static int pay_invoice(jpp_service* service, const char* id, const char* raw) {
+    char* body = malloc(strlen(raw) + 32);
+    char* json = NULL;
+    sprintf(body, "{\"raw_tx_hex\":\"%s\"}", raw);
+    const int status = jpp_service_pay(service, id, body, &json);
+    jpp_string_free(json);
+    free(body);
+    return status;
+}
+
+/* Item: after jpp_service_unsubscribe() returns, the callback is not running and is not called again, so the host
+ * may free its user_data at once. 8 threads subscribe, pay and unsubscribe, then free what their callback reads:
+ * every payment reaches the callbacks of all threads, and a call still running after unsubscribe is a use after
+ * free that AddressSanitizer reports. */
+#define WATCHER_MAGIC 0x5eed1e55u
+struct watcher {
+    unsigned magic;
+    int calls;
+};
+static pthread_mutex_t watcher_lock = PTHREAD_MUTEX_INITIALIZER;
+static int corrupted_watchers = 0;
+
+static void on_event_slowly(void* user, const char* type, const char* json) {
+    struct watcher* w = user;
+    struct timespec pause = {0, 200 * 1000}; /* 0.2 ms: a window for the owner to unsubscribe and free */
+    (void)type;
+    (void)json;
+    nanosleep(&pause, NULL);
+    pthread_mutex_lock(&watcher_lock);
+    if (w->magic != WATCHER_MAGIC) ++corrupted_watchers;
+    ++w->calls;
+    pthread_mutex_unlock(&watcher_lock);
+}
+
+struct churn {
+    jpp_service* service;
+    unsigned thread;
+};
+
+static void* churn_thread(void* arg) {
+    const struct churn* c = arg;
+    for (unsigned i = 0; i < 12; ++i) {
+        struct watcher* w = malloc(sizeof *w);
+        w->magic = WATCHER_MAGIC;
+        w->calls = 0;
+        uint64_t id = 0;
+        CHECK(jpp_service_subscribe(c->service, on_event_slowly, w, &id) == JPP_OK);
+        char invoice[33];
+        CHECK(create_invoice(c->service, invoice) == JPP_OK);
+        char* raw = sign_payment(c->thread << 16 | i);
+        CHECK(raw && pay_invoice(c->service, invoice, raw) == JPP_OK);
+        jpp_string_free(raw);
+        CHECK(jpp_service_unsubscribe(c->service, id) == JPP_OK);
+        pthread_mutex_lock(&watcher_lock);
+        CHECK(w->calls >= 1); /* at least its own thread's payment */
+        w->magic = 0;
+        pthread_mutex_unlock(&watcher_lock);
+        free(w);
+    }
+    return NULL;
+}
+
+static void test_unsubscribe_then_free_under_threads(void) {
+    char path[32];
+    fresh_path(path);
+    jpp_service* service = NULL;
+    CHECK(jpp_service_open(&service, path, JPP_NETWORK_MAIN, "https://pay.example.com", NULL) == JPP_OK);
+    pthread_t threads[8];
+    struct churn work[8];
+    for (unsigned t = 0; t < 8; ++t) {
+        work[t].service = service;
+        work[t].thread = t + 1;
+        CHECK(pthread_create(&threads[t], NULL, churn_thread, &work[t]) == 0);
+    }
+    for (unsigned t = 0; t < 8; ++t) pthread_join(threads[t], NULL);
+    CHECK(corrupted_watchers == 0);
+    CHECK(jpp_service_close(service) == JPP_OK);
+    remove_database(path);
+}
+
+/* Callbacks that call the service back: nested calls work, a callback may unsubscribe itself, and closing the
+ * service from inside its own callback is refused (it stays open). */
+struct reentrant {
+    jpp_service* service;
+    uint64_t id;
+    int calls;
+    int close_status;
+    char close_message[256];
+    int unsubscribe_status;
+    int nested_get_status;
+    char invoice[33];
+};
+
+static void on_event_reentrant(void* user, const char* type, const char* json) {
+    struct reentrant* r = user;
+    char* invoice = NULL;
+    (void)type;
+    (void)json;
+    ++r->calls;
+    r->nested_get_status = jpp_service_get_invoice(r->service, r->invoice, &invoice);
+    jpp_string_free(invoice);
+    r->close_status = jpp_service_close(r->service);
+    snprintf(r->close_message, sizeof r->close_message, "%s", jpp_last_error());
+    r->unsubscribe_status = jpp_service_unsubscribe(r->service, r->id);
+}
+
+static void test_callbacks_calling_the_service(void) {
+    char path[32];
+    fresh_path(path);
+    struct reentrant r;
+    memset(&r, 0, sizeof r);
+    CHECK(jpp_service_open(&r.service, path, JPP_NETWORK_MAIN, "https://pay.example.com", NULL) == JPP_OK);
+    CHECK(jpp_service_subscribe(r.service, on_event_reentrant, &r, &r.id) == JPP_OK);
+    CHECK(create_invoice(r.service, r.invoice) == JPP_OK);
+    char* raw = sign_payment(0xc0);
+    CHECK(pay_invoice(r.service, r.invoice, raw) == JPP_OK);
+    CHECK(r.calls == 1);
+    CHECK(r.nested_get_status == JPP_OK);
+    CHECK(r.close_status == jpp_error_code("invalid_argument"));
+    CHECK(strstr(r.close_message, "from inside a callback of the same service is refused") != NULL);
+    CHECK(r.unsubscribe_status == JPP_OK); /* itself, from inside: no wait for itself, no deadlock */
+
+    /* Still open, and the callback is gone. */
+    char second[33];
+    CHECK(create_invoice(r.service, second) == JPP_OK);
+    jpp_string_free(raw);
+    raw = sign_payment(0xc1);
+    CHECK(pay_invoice(r.service, second, raw) == JPP_OK);
+    CHECK(r.calls == 1);
+    jpp_string_free(raw);
+    CHECK(jpp_service_close(r.service) == JPP_OK);
+    remove_database(path);
+}
+
+/* A transaction of about 90 kB (a standard one may have 100,000 bytes): its pay body is some 180 kB of JSON,
+ * which the C ABI reads with jppd's limits, not a 64 KiB default. */
+static void test_large_payment(void) {
+    const char* change = "1BgGZ9tcN4rm9KBzDn7KprQz87SZ26SAMH";
+    const int count = 2620;
+    char* outputs = malloc((size_t)count * 80 + 128);
+    char* at = outputs;
+    at += sprintf(at, "[{\"address\":\"%s\",\"amount\":12345}", merchant);
+    for (int i = 0; i < count; ++i) at += sprintf(at, ",{\"address\":\"%s\",\"amount\":1000}", change);
+    strcpy(at, "]");
+    const char* coins = "[{\"txid\":\"2222222222222222222222222222222222222222222222222222222222222222\",\"vout\":1,"
+                        "\"value\":100000000}]";
+    char* raw = NULL;
+    CHECK(jpp_sign_p2pkh("KwDiBf89QgGbjEhKnhXJuH7LrciVrZi3qYjgd9M7rFU73sVHnoWn", coins, outputs, JPP_NETWORK_MAIN,
+                         &raw) == JPP_OK);
+    free(outputs);
+    CHECK(raw && strlen(raw) / 2 > 88000 && strlen(raw) / 2 < 100000);
+
+    char path[32];
+    fresh_path(path);
+    jpp_service* service = NULL;
+    CHECK(jpp_service_open(&service, path, JPP_NETWORK_MAIN, "https://pay.example.com", NULL) == JPP_OK);
+    char id[33];
+    CHECK(create_invoice(service, id) == JPP_OK);
+    char* json = NULL;
+    CHECK(jpp_service_verify(service, id, raw, &json) == JPP_OK);
+    jpp_string_free(json);
+    const int status = pay_invoice(service, id, raw ? raw : "");
+    CHECK(status == JPP_OK);
+    if (status != JPP_OK) fprintf(stderr, "large payment: %s: %s\n", jpp_error_name(status), jpp_last_error());
+    CHECK(jpp_service_get_invoice(service, id, &json) == JPP_OK);
+    CHECK(json && strstr(json, "\"status\":\"paid\"") != NULL);
+    jpp_string_free(json);
+    jpp_string_free(raw);
+    CHECK(jpp_service_close(service) == JPP_OK);
+    remove_database(path);
+}
+
+/* The offline signer with hostile or huge inputs: deep nesting is refused without recursion, coins beyond the
+ * money supply are refused without overflow, and 8,000 coins sign in linear time. */
+static void test_signer_limits(void) {
+    const char* wif = "KwDiBf89QgGbjEhKnhXJuH7LrciVrZi3qYjgd9M7rFU73sVHnoWn";
+    char outputs[160];
+    snprintf(outputs, sizeof outputs, "[{\"address\":\"%s\",\"amount\":12345}]", merchant);
+    char* raw = NULL;
+
+    const size_t depth = 300000;
+    char* deep = malloc(2 * depth + 1);
+    memset(deep, '[', depth);
+    memset(deep + depth, ']', depth);
+    deep[2 * depth] = '\0';
+    CHECK(jpp_sign_p2pkh(wif, deep, outputs, JPP_NETWORK_MAIN, &raw) == jpp_error_code("json_invalid"));
+    CHECK(strstr(jpp_last_error(), "coins_json") != NULL);
+    CHECK(jpp_sign_p2pkh(wif, "[]", deep, JPP_NETWORK_MAIN, &raw) == jpp_error_code("json_invalid"));
+    CHECK(strstr(jpp_last_error(), "outputs_json") != NULL);
+    CHECK(raw == NULL);
+    free(deep);
+
+    /* 4,400 coins of 21,000,000 BCH each: more than the money supply, and more than INT64_MAX satoshis. */
+    const int many = 4400;
+    char* coins = malloc((size_t)many * 128 + 8);
+    char* at = coins;
+    *at++ = '[';
+    for (int i = 0; i < many; ++i)
+        at += sprintf(at, "%s{\"txid\":\"%064x\",\"vout\":0,\"value\":2100000000000000}", i ? "," : "", (unsigned)i + 1);
+    strcpy(at, "]");
+    CHECK(jpp_sign_p2pkh(wif, coins, outputs, JPP_NETWORK_MAIN, &raw) == jpp_error_code("invalid_argument"));
+    CHECK(strstr(jpp_last_error(), "more than 21,000,000 BCH") != NULL);
+    free(coins);
+
+    /* 8,000 coins: signing is linear in the inputs (it was quadratic). The time is printed, not asserted. */
+    const int inputs = 8000;
+    coins = malloc((size_t)inputs * 128 + 8);
+    at = coins;
+    *at++ = '[';
+    for (int i = 0; i < inputs; ++i)
+        at += sprintf(at, "%s{\"txid\":\"%064x\",\"vout\":%d,\"value\":10000}", i ? "," : "", (unsigned)i + 1, i % 3);
+    strcpy(at, "]");
+    struct timespec start;
+    clock_gettime(CLOCK_MONOTONIC, &start);
+    CHECK(jpp_sign_p2pkh(wif, coins, outputs, JPP_NETWORK_MAIN, &raw) == JPP_OK);
+    printf("jpp_sign_p2pkh: 8,000 coins signed in %.3f s\n", seconds_since(&start));
+    /* Version 2, then 8,000 inputs (CompactSize fd 401f); about 1.2 MB, too large to decode as one transaction. */
+    CHECK(raw && strncmp(raw, "02000000fd401f", 14) == 0);
+    CHECK(raw && strlen(raw) / 2 > 8000 * 146);
+    jpp_string_free(raw);
+    free(coins);
+}
+
+static void test_throwing_host(void) {
+    char path[32];
+    fresh_path(path);
+    CHECK(throwing_host_failures(path, payment_hex, merchant) == 0);
+    remove_database(path);
+}
+
 int main(void) {
     test_versions_and_errors();
     test_transactions_and_addresses();
     test_signer();
     test_offline_invoice();
     test_service();
+    test_unsubscribe_then_free_under_threads();
+    test_callbacks_calling_the_service();
+    test_large_payment();
+    test_signer_limits();
+    test_throwing_host();
     printf("%d passed, %d failed\n", passed, failed);
     return failed == 0 ? 0 : 1;
 }

@@ -133,6 +133,15 @@ int main() {
           {coin(alice, 0x56, 9, 1'500, tokens(0x47, 0, jpp::Nft{})), coin(alice, 0x57, 1, 1'500)},
           {pay(1'200, p2pkh(carol), tokens(0x47, 0, jpp::Nft{})), pay(1'300, p2pkh(alice))});
 
+    // Many inputs: the signer computes the parts of the signature hash every input shares once per transaction;
+    // each of these 300 signatures must still be the one the VM expects.
+    std::vector<jpp::Coin> many;
+    for (std::uint32_t i = 0; i < 300; ++i)
+        many.push_back(coin(bob, static_cast<std::uint8_t>(0x60 + i % 7), i, 1'000 + i,
+                            i % 50 == 3 ? std::optional(tokens(0x48, 10)) : std::nullopt));
+    print("300 coins, six with fungible tokens, into two outputs", bob, many,
+          {pay(300'000, p2pkh(alice)), pay(1'000, p2pkh(bob), tokens(0x48, 60))});
+
     std::fprintf(stderr, "%d signed transactions\n", printed);
     return 0;
 }

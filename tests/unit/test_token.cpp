@@ -147,4 +147,17 @@ TEST_CASE("capability names") {
     CHECK_FALSE(nft_capability_from_name("Minting").has_value());
 }
 
+TEST_CASE("token amounts as decimal text: digits only, nothing around them, at most INT64_MAX") {
+    CHECK(parse_token_amount("0") == 0);
+    CHECK(parse_token_amount("1000") == 1000);
+    CHECK(parse_token_amount("0042") == 42);
+    CHECK(parse_token_amount("9223372036854775807") == max_token_amount);
+    for (const char* bad : {"", " 1", "\t1", "\n1", "\r1", "\v1", "\f1", "1 ", "1\n", "+1", "-1", "1e3", "1.0", "0x10",
+                            "9223372036854775808", "18446744073709551616", "99999999999999999999999", "１"}) {
+        CAPTURE(bad);
+        CHECK_FALSE(parse_token_amount(bad).has_value());
+    }
+    CHECK_FALSE(parse_token_amount(std::string_view("12\0" "3", 4)).has_value());
+}
+
 }

@@ -1,11 +1,17 @@
 // The C ABI over libjpp: translates C arguments, runs the C++ call, turns results and exceptions into statuses.
 #include "jpp.h"
 
+#include <algorithm>
+#include <condition_variable>
 #include <cstdlib>
 #include <cstring>
 #include <memory>
+#include <mutex>
 #include <new>
+#include <stdexcept>
 #include <string>
+#include <string_view>
+#include <vector>
 
 #pragma GCC diagnostic push
 #pragma GCC diagnostic ignored "-Wconversion"
@@ -35,18 +41,38 @@ int fail(const jpp::Error& error) {
 
 int fail(jpp::Errc code, const std::string& message) { return fail(jpp::make_error(code, message)); }
 
-// Runs `body` with this thread's error cleared; nothing thrown inside reaches the C caller.
+// For the catch blocks of guarded(): recording the message must not throw again.
+int fail_quietly(jpp::Errc code, const char* message) noexcept {
+    try {
+        last_error_message = message;
+    } catch (...) {
+        last_error_message.clear();
+    }
+    return static_cast<int>(code);
+}
+int fail_quietly(jpp::Errc code, const std::string& message) noexcept { return fail_quietly(code, message.c_str()); }
+
+// Runs `body` with this thread's error cleared; nothing thrown inside reaches the C caller. (Every entry point is
+// also noexcept, so a path that forgot this would stop the process rather than unwind into C frames.)
 template <class F>
-int guarded(F&& body) {
+int guarded(F&& body) noexcept {
     try {
         last_error_message.clear();
         return body();
     } catch (const std::bad_alloc&) {
-        return fail(jpp::Errc::invalid_argument, "out of memory");
+        return fail_quietly(jpp::Errc::invalid_argument, "out of memory");
     } catch (const std::exception& e) {
-        return fail(jpp::Errc::invalid_argument, std::string("internal error: ") + e.what());
+        return fail_quietly(jpp::Errc::invalid_argument, std::string("internal error: ") + e.what());
+    } catch (...) {
+        return fail_quietly(jpp::Errc::invalid_argument, "internal error: an exception of unknown type");
     }
 }
+
+// The limits jppd reads request bodies with (its default --max-body-bytes, and 16 levels of nesting): a standard
+// transaction of 100,000 bytes is 200,000 hex digits, and must be payable here as it is over HTTP.
+constexpr jpp::JsonLimits request_limits{512 * 1024, 16};
+// The offline signer's inputs: thousands of coins are fine, nesting is not (an array of flat objects is 2 levels).
+constexpr jpp::JsonLimits signer_limits{64 * 1024 * 1024, 4};
 
 char* copy_string(const std::string& s) {
     char* out = static_cast<char*>(std::malloc(s.size() + 1));
@@ -99,8 +125,16 @@ public:
     jpp::Status broadcast(jpp::ByteView raw, const jpp::TxId& txid) override {
         if (!callbacks_.broadcast) return {};
         char* message = nullptr;
-        const int status = callbacks_.broadcast(callbacks_.user_data, jpp::to_hex(raw).c_str(), txid.hex().c_str(),
-                                                &message);
+        const std::string raw_hex = jpp::to_hex(raw), txid_hex = txid.hex();
+        int status = JPP_OK;
+        // A host written in C++ may throw from its callback: it stops here, as a failed broadcast, never in the
+        // library's caller.
+        try {
+            status = callbacks_.broadcast(callbacks_.user_data, raw_hex.c_str(), txid_hex.c_str(), &message);
+        } catch (...) {
+            std::free(message);
+            return jpp::make_error(jpp::Errc::chain_unavailable, "the host's broadcast callback threw an exception");
+        }
         std::string text = take_message(message, "the host's broadcast failed");
         if (status == JPP_OK) return {};
         return jpp::make_error(known(status) ? static_cast<jpp::Errc>(status) : jpp::Errc::broadcast_rejected, text);
@@ -111,7 +145,15 @@ public:
         char* outputs = nullptr;
         char* message = nullptr;
         const std::string raw = jpp::to_hex(jpp::encode_transaction(tx));
-        const int status = callbacks_.spent_outputs(callbacks_.user_data, raw.c_str(), &outputs, &message);
+        int status = JPP_OK;
+        try {
+            status = callbacks_.spent_outputs(callbacks_.user_data, raw.c_str(), &outputs, &message);
+        } catch (...) {
+            std::free(outputs);
+            std::free(message);
+            return jpp::make_error(jpp::Errc::chain_unavailable,
+                                   "the host's spent_outputs callback threw an exception");
+        }
         std::string text = take_message(message, "the host could not look up spent outputs");
         if (status != JPP_OK) {
             std::free(outputs);
@@ -157,7 +199,7 @@ std::string verdict_json(const jpp::Verdict& verdict) {
 }
 
 jpp::Result<jpp::Invoice> invoice_from_request(const char* request_json, int network) {
-    auto request = jpp::parse_create_invoice(request_json);
+    auto request = jpp::parse_create_invoice(request_json, request_limits);
     if (!request) return std::move(request).error();
     jpp::ServiceConfig config;
     config.network = network_of(network);
@@ -174,32 +216,98 @@ struct jpp_service {
     std::unique_ptr<jpp::InvoiceService> service;
     std::string public_url;
 
+    // The calls under way, so that jpp_service_close() waits for them and refuses new ones.
+    std::mutex calls_mutex;
+    std::condition_variable calls_done;
+    std::size_t calls = 0;
+    bool closing = false;
+
     jpp::JsonContext context() const { return jpp::JsonContext{public_url, clock.now()}; }
 };
 
+namespace {
+
+// The services this thread is inside a call of, innermost last: a host callback runs inside the call that made it
+// (pay, verify, announce_expired), and may call the service again.
+thread_local std::vector<const jpp_service*> services_in_call;
+
+bool inside_call_of(const jpp_service* service) {
+    return std::find(services_in_call.begin(), services_in_call.end(), service) != services_in_call.end();
+}
+
+// Brackets one call on a service: counted while it runs, refused once the service is closing.
+class ServiceCall {
+public:
+    explicit ServiceCall(jpp_service* service) : service_(service) {
+        services_in_call.reserve(services_in_call.size() + 1);  // the push below cannot throw after the count
+        std::lock_guard lock(service->calls_mutex);
+        if (service->closing) return;
+        ++service->calls;
+        services_in_call.push_back(service);
+        admitted_ = true;
+    }
+    ~ServiceCall() {
+        if (!admitted_) return;
+        services_in_call.erase(std::find(services_in_call.rbegin(), services_in_call.rend(), service_).base() - 1);
+        std::lock_guard lock(service_->calls_mutex);
+        // Notified under the lock: once it is released, the closing thread may free the service.
+        if (--service_->calls == 0 && service_->closing) service_->calls_done.notify_all();
+    }
+    ServiceCall(const ServiceCall&) = delete;
+    ServiceCall& operator=(const ServiceCall&) = delete;
+
+    bool admitted() const { return admitted_; }
+
+private:
+    jpp_service* service_;
+    bool admitted_ = false;
+};
+
+// Runs `body` as a call on `service`: guarded, counted, and refused on a closing service.
+template <class F>
+int service_call(jpp_service* service, F&& body) noexcept {
+    return guarded([&] {
+        if (!service) return fail(jpp::Errc::invalid_argument, "missing argument");
+        ServiceCall call(service);
+        if (!call.admitted()) return fail(jpp::Errc::invalid_argument, "the service is closed");
+        return body();
+    });
+}
+
+// JSON the signer reads: the library's bounded parser decides first (iterative, limits on size and depth), so the
+// DOM parse after it never meets a document it could not finish.
+bool parse_bounded(rapidjson::Document& doc, const char* text, const jpp::JsonLimits& limits) {
+    const std::string_view view(text);
+    if (!jpp::is_json_value(view, limits)) return false;
+    doc.Parse<rapidjson::kParseIterativeFlag>(view.data(), view.size());
+    return !doc.HasParseError();
+}
+
+}  // namespace
+
 extern "C" {
 
-const char* jpp_version(void) { return "0.1.0"; }
-int jpp_version_number(void) { return JPP_VERSION_NUMBER; }
+const char* jpp_version(void) noexcept { return "0.1.0"; }
+int jpp_version_number(void) noexcept { return JPP_VERSION_NUMBER; }
 
-const char* jpp_error_name(int status) {
+const char* jpp_error_name(int status) noexcept {
     if (status < 0 || status > static_cast<int>(jpp::errc_last)) return "unknown";
     return jpp::errc_name(static_cast<jpp::Errc>(status)).data();  // names are string literals
 }
 
-int jpp_error_code(const char* name) {
+int jpp_error_code(const char* name) noexcept {
     if (!name) return -1;
     for (int c = 0; c <= static_cast<int>(jpp::errc_last); ++c)
         if (jpp::errc_name(static_cast<jpp::Errc>(c)) == name) return c;
     return -1;
 }
 
-const char* jpp_last_error(void) { return last_error_message.c_str(); }
+const char* jpp_last_error(void) noexcept { return last_error_message.c_str(); }
 
-void jpp_string_free(char* string) { std::free(string); }
-void jpp_bytes_free(uint8_t* bytes) { std::free(bytes); }
+void jpp_string_free(char* string) noexcept { std::free(string); }
+void jpp_bytes_free(uint8_t* bytes) noexcept { std::free(bytes); }
 
-int jpp_transaction_decode(const char* raw_hex, int network, char** out_json) {
+int jpp_transaction_decode(const char* raw_hex, int network, char** out_json) noexcept {
     if (out_json) *out_json = nullptr;
     return guarded([&] {
         if (!raw_hex || !out_json || !valid_network(network))
@@ -273,7 +381,7 @@ int jpp_transaction_decode(const char* raw_hex, int network, char** out_json) {
 }
 
 int jpp_address_to_locking_bytecode(const char* address, int network, uint8_t** out_bytes,
-                                    size_t* out_length) {
+                                    size_t* out_length) noexcept {
     if (out_bytes) *out_bytes = nullptr;
     if (out_length) *out_length = 0;
     return guarded([&] {
@@ -292,7 +400,7 @@ int jpp_address_to_locking_bytecode(const char* address, int network, uint8_t** 
 }
 
 int jpp_locking_bytecode_to_address(const uint8_t* bytecode, size_t length, int network, int token_aware,
-                                    char** out_address) {
+                                    char** out_address) noexcept {
     if (out_address) *out_address = nullptr;
     return guarded([&] {
         if ((!bytecode && length) || !out_address || !valid_network(network))
@@ -305,7 +413,7 @@ int jpp_locking_bytecode_to_address(const uint8_t* bytecode, size_t length, int 
     });
 }
 
-int jpp_invoice_build(const char* request_json, int network, char** out_invoice_json) {
+int jpp_invoice_build(const char* request_json, int network, char** out_invoice_json) noexcept {
     if (out_invoice_json) *out_invoice_json = nullptr;
     return guarded([&] {
         if (!request_json || !out_invoice_json || !valid_network(network))
@@ -318,7 +426,7 @@ int jpp_invoice_build(const char* request_json, int network, char** out_invoice_
 }
 
 int jpp_verify_offline(const char* request_json, int network, const char* raw_hex, const char* spent_outputs,
-                       char** out_verdict_json) {
+                       char** out_verdict_json) noexcept {
     if (out_verdict_json) *out_verdict_json = nullptr;
     return guarded([&] {
         if (!request_json || !raw_hex || !out_verdict_json || !valid_network(network))
@@ -343,7 +451,7 @@ int jpp_verify_offline(const char* request_json, int network, const char* raw_he
 }
 
 int jpp_sign_p2pkh(const char* wif, const char* coins_json, const char* outputs_json, int network,
-                   char** out_raw_hex) {
+                   char** out_raw_hex) noexcept {
     if (out_raw_hex) *out_raw_hex = nullptr;
     return guarded([&] {
         if (!wif || !coins_json || !outputs_json || !out_raw_hex || !valid_network(network))
@@ -355,12 +463,12 @@ int jpp_sign_p2pkh(const char* wif, const char* coins_json, const char* outputs_
             jpp::Address{network_of(network), jpp::AddressKind::p2pkh, jpp::Bytes(hash.begin(), hash.end()), false});
 
         rapidjson::Document coins_doc, outputs_doc;
-        coins_doc.Parse(coins_json);
-        outputs_doc.Parse(outputs_json);
-        if (coins_doc.HasParseError() || !coins_doc.IsArray())
-            return fail(jpp::Errc::json_invalid, "coins_json: expected an array of {txid, vout, value}");
-        if (outputs_doc.HasParseError() || !outputs_doc.IsArray())
-            return fail(jpp::Errc::json_invalid, "outputs_json: expected an array of {address, amount}");
+        const std::string bounds = " (JSON of at most " + std::to_string(signer_limits.max_bytes) + " bytes and " +
+                                   std::to_string(signer_limits.max_depth) + " levels of nesting)";
+        if (!parse_bounded(coins_doc, coins_json, signer_limits) || !coins_doc.IsArray())
+            return fail(jpp::Errc::json_invalid, "coins_json: expected an array of {txid, vout, value}" + bounds);
+        if (!parse_bounded(outputs_doc, outputs_json, signer_limits) || !outputs_doc.IsArray())
+            return fail(jpp::Errc::json_invalid, "outputs_json: expected an array of {address, amount}" + bounds);
         std::vector<jpp::Coin> coins;
         for (const auto& c : coins_doc.GetArray()) {
             const std::string at = "coins[" + std::to_string(coins.size()) + "]";
@@ -390,7 +498,7 @@ int jpp_sign_p2pkh(const char* wif, const char* coins_json, const char* outputs_
 }
 
 int jpp_service_open(jpp_service** out_service, const char* db_path, int network, const char* public_url,
-                     const jpp_chain_callbacks* chain) {
+                     const jpp_chain_callbacks* chain) noexcept {
     if (out_service) *out_service = nullptr;
     return guarded([&] {
         if (!out_service || !db_path || !valid_network(network))
@@ -412,13 +520,31 @@ int jpp_service_open(jpp_service** out_service, const char* db_path, int network
     });
 }
 
-void jpp_service_close(jpp_service* service) { delete service; }
-
-int jpp_service_create_invoice(jpp_service* service, const char* request_json, char** out_json) {
-    if (out_json) *out_json = nullptr;
+int jpp_service_close(jpp_service* service) noexcept {
+    if (!service) return JPP_OK;
     return guarded([&] {
-        if (!service || !request_json || !out_json) return fail(jpp::Errc::invalid_argument, "missing argument");
-        auto request = jpp::parse_create_invoice(request_json);
+        // The call that runs the callback still uses the service when the callback returns: closing is refused
+        // (waiting for that call would never end, and freeing under it would be a use after free).
+        if (inside_call_of(service))
+            return fail(jpp::Errc::invalid_argument,
+                        "jpp_service_close() from inside a callback of the same service is refused (the service "
+                        "stays open): close it once the call that runs the callback has returned");
+        {
+            std::unique_lock lock(service->calls_mutex);
+            if (service->closing) return fail(jpp::Errc::invalid_argument, "the service is already closing");
+            service->closing = true;
+            service->calls_done.wait(lock, [&] { return service->calls == 0; });
+        }
+        delete service;
+        return JPP_OK;
+    });
+}
+
+int jpp_service_create_invoice(jpp_service* service, const char* request_json, char** out_json) noexcept {
+    if (out_json) *out_json = nullptr;
+    return service_call(service, [&] {
+        if (!request_json || !out_json) return fail(jpp::Errc::invalid_argument, "missing argument");
+        auto request = jpp::parse_create_invoice(request_json, request_limits);
         if (!request) return fail(request.error());
         auto invoice = service->service->create(*request);
         if (!invoice) return fail(invoice.error());
@@ -427,10 +553,10 @@ int jpp_service_create_invoice(jpp_service* service, const char* request_json, c
     });
 }
 
-int jpp_service_get_invoice(jpp_service* service, const char* invoice_id, char** out_json) {
+int jpp_service_get_invoice(jpp_service* service, const char* invoice_id, char** out_json) noexcept {
     if (out_json) *out_json = nullptr;
-    return guarded([&] {
-        if (!service || !invoice_id || !out_json) return fail(jpp::Errc::invalid_argument, "missing argument");
+    return service_call(service, [&] {
+        if (!invoice_id || !out_json) return fail(jpp::Errc::invalid_argument, "missing argument");
         auto id = jpp::InvoiceId::parse(invoice_id);
         if (!id) return fail(id.error());
         auto invoice = service->service->get(*id);
@@ -440,10 +566,10 @@ int jpp_service_get_invoice(jpp_service* service, const char* invoice_id, char**
     });
 }
 
-int jpp_service_verify(jpp_service* service, const char* invoice_id, const char* raw_hex, char** out_json) {
+int jpp_service_verify(jpp_service* service, const char* invoice_id, const char* raw_hex, char** out_json) noexcept {
     if (out_json) *out_json = nullptr;
-    return guarded([&] {
-        if (!service || !invoice_id || !raw_hex || !out_json) return fail(jpp::Errc::invalid_argument, "missing argument");
+    return service_call(service, [&] {
+        if (!invoice_id || !raw_hex || !out_json) return fail(jpp::Errc::invalid_argument, "missing argument");
         auto id = jpp::InvoiceId::parse(invoice_id);
         if (!id) return fail(id.error());
         auto verdict = service->service->verify(*id, raw_hex);
@@ -453,14 +579,13 @@ int jpp_service_verify(jpp_service* service, const char* invoice_id, const char*
     });
 }
 
-int jpp_service_pay(jpp_service* service, const char* invoice_id, const char* request_json, char** out_json) {
+int jpp_service_pay(jpp_service* service, const char* invoice_id, const char* request_json, char** out_json) noexcept {
     if (out_json) *out_json = nullptr;
-    return guarded([&] {
-        if (!service || !invoice_id || !request_json || !out_json)
-            return fail(jpp::Errc::invalid_argument, "missing argument");
+    return service_call(service, [&] {
+        if (!invoice_id || !request_json || !out_json) return fail(jpp::Errc::invalid_argument, "missing argument");
         auto id = jpp::InvoiceId::parse(invoice_id);
         if (!id) return fail(id.error());
-        auto request = jpp::parse_pay_request(request_json);
+        auto request = jpp::parse_pay_request(request_json, request_limits);
         if (!request) return fail(request.error());
         auto invoice = service->service->pay(*id, *request);
         if (!invoice) return fail(invoice.error());
@@ -469,10 +594,10 @@ int jpp_service_pay(jpp_service* service, const char* invoice_id, const char* re
     });
 }
 
-int jpp_service_announce_expired(jpp_service* service, size_t* out_count) {
+int jpp_service_announce_expired(jpp_service* service, size_t* out_count) noexcept {
     if (out_count) *out_count = 0;
-    return guarded([&] {
-        if (!service || !out_count) return fail(jpp::Errc::invalid_argument, "missing argument");
+    return service_call(service, [&] {
+        if (!out_count) return fail(jpp::Errc::invalid_argument, "missing argument");
         auto count = service->service->announce_expired();
         if (!count) return fail(count.error());
         *out_count = *count;
@@ -480,22 +605,30 @@ int jpp_service_announce_expired(jpp_service* service, size_t* out_count) {
     });
 }
 
-int jpp_service_subscribe(jpp_service* service, jpp_event_callback callback, void* user_data, uint64_t* out_id) {
+int jpp_service_subscribe(jpp_service* service, jpp_event_callback callback, void* user_data,
+                          uint64_t* out_id) noexcept {
     if (out_id) *out_id = 0;
-    return guarded([&] {
-        if (!service || !callback || !out_id) return fail(jpp::Errc::invalid_argument, "missing argument");
+    return service_call(service, [&] {
+        if (!callback || !out_id) return fail(jpp::Errc::invalid_argument, "missing argument");
         *out_id = service->bus.subscribe_all([service, callback, user_data](const jpp::Event& event) {
             const std::string json = jpp::event_to_json(event, service->context());
-            callback(user_data, jpp::event_type_name(event.type).data(), json.c_str());
+            try {
+                callback(user_data, jpp::event_type_name(event.type).data(), json.c_str());
+            } catch (...) {
+                // A C++ host's callback that throws: the event is lost to it, nothing else is.
+            }
         });
         return JPP_OK;
     });
 }
 
-int jpp_service_unsubscribe(jpp_service* service, uint64_t id) {
-    return guarded([&] {
-        if (!service) return fail(jpp::Errc::invalid_argument, "missing argument");
-        service->bus.unsubscribe(id);
+int jpp_service_unsubscribe(jpp_service* service, uint64_t id) noexcept {
+    return service_call(service, [&] {
+        try {
+            service->bus.unsubscribe(id);  // waits for the callback's calls on other threads; unknown ids are ignored
+        } catch (const std::logic_error& e) {
+            return fail(jpp::Errc::invalid_argument, e.what());  // removed, but its call in flight waits for ours
+        }
         return JPP_OK;
     });
 }

@@ -9,7 +9,9 @@ from .api import (
     MAIN,
     REGTEST,
     TEST,
+    AlreadyKnown,
     ChainBackend,
+    ChainUnavailable,
     Service,
     address_to_locking_bytecode,
     build_invoice,
@@ -20,6 +22,6 @@ from .api import (
 )
 
 __all__ = [
-    "__version__", "abi_version", "JppError", "MAIN", "TEST", "REGTEST", "ChainBackend", "Service",
+    "__version__", "abi_version", "JppError", "MAIN", "TEST", "REGTEST", "AlreadyKnown", "ChainBackend", "ChainUnavailable", "Service",
     "decode_transaction", "address_to_locking_bytecode", "locking_bytecode_to_address", "sign_p2pkh", "build_invoice", "verify_offline",
 ]

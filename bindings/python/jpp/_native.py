@@ -78,7 +78,7 @@ jpp_sign_p2pkh = _declare("jpp_sign_p2pkh", ctypes.c_int, ctypes.c_char_p, ctype
                           ctypes.c_int, out_string)
 jpp_service_open = _declare("jpp_service_open", ctypes.c_int, ctypes.POINTER(ctypes.c_void_p), ctypes.c_char_p,
                             ctypes.c_int, ctypes.c_char_p, ctypes.POINTER(ChainCallbacks))
-jpp_service_close = _declare("jpp_service_close", None, ctypes.c_void_p)
+jpp_service_close = _declare("jpp_service_close", ctypes.c_int, ctypes.c_void_p)
 jpp_service_create_invoice = _declare("jpp_service_create_invoice", ctypes.c_int, ctypes.c_void_p, ctypes.c_char_p,
                                       out_string)
 jpp_service_get_invoice = _declare("jpp_service_get_invoice", ctypes.c_int, ctypes.c_void_p, ctypes.c_char_p,

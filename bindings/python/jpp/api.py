@@ -1,7 +1,11 @@
 """The Pythonic surface: functions, a Service class, and a ChainBackend a host subclasses."""
+import contextlib
 import ctypes
+import functools
 import json
+import os
 import threading
+import weakref
 
 from . import _native as n
 
@@ -22,16 +26,25 @@ def _call_json(function, *args):
     return json.loads(n.take_string(out))
 
 
+def _text(value, what):
+    """`value` as the NUL-terminated bytes the C ABI reads; a NUL inside would cut it there, silently: refused."""
+    if not isinstance(value, str):
+        raise TypeError(f"{what} must be a str, not {type(value).__name__}")
+    if "\0" in value:
+        raise ValueError(f"{what} contains a NUL character")
+    return value.encode()
+
+
 def decode_transaction(raw_hex, network=MAIN):
     """Strictly decodes a raw transaction: {txid, version, locktime, size, inputs, outputs (with token data)}."""
-    return _call_json(n.jpp_transaction_decode, raw_hex.encode(), _network(network))
+    return _call_json(n.jpp_transaction_decode, _text(raw_hex, "raw_hex"), _network(network))
 
 
 def address_to_locking_bytecode(address, network=MAIN):
     """The locking bytecode an address (CashAddr or legacy) pays to."""
     out = ctypes.c_void_p()
     length = ctypes.c_size_t()
-    n.check(n.jpp_address_to_locking_bytecode(address.encode(), _network(network), ctypes.byref(out),
+    n.check(n.jpp_address_to_locking_bytecode(_text(address, "address"), _network(network), ctypes.byref(out),
                                               ctypes.byref(length)))
     try:
         return ctypes.string_at(out.value, length.value)
@@ -59,25 +72,39 @@ def verify_offline(request, raw_hex, network=MAIN, spent_outputs=None):
     Returns the verdict; raises JppError (e.g. payment_output_missing) when the transaction does not pay."""
     spent = None
     if spent_outputs is not None:
-        spent = ",".join(o.hex() if isinstance(o, (bytes, bytearray)) else o for o in spent_outputs).encode()
-    return _call_json(n.jpp_verify_offline, json.dumps(request).encode(), _network(network), raw_hex.encode(), spent)
+        spent = _text(",".join(o.hex() if isinstance(o, (bytes, bytearray)) else o for o in spent_outputs),
+                      "spent_outputs")
+    return _call_json(n.jpp_verify_offline, json.dumps(request).encode(), _network(network), _text(raw_hex, "raw_hex"),
+                      spent)
 
 
 def sign_p2pkh(wif, coins, outputs, network=MAIN):
     """Builds and signs a transaction spending P2PKH `coins` of the key (offline, for tests).
 
     coins: [{"txid": hex, "vout": n, "value": sat}]; outputs: [{"address": ..., "amount": sat}], in order; no change is
-    added. Returns the raw transaction as hex."""
+    added. Returns the raw transaction as hex. Signing time is linear in the number of coins; coins holding more than
+    21,000,000 BCH together are refused."""
     out = ctypes.c_void_p()
-    n.check(n.jpp_sign_p2pkh(wif.encode(), json.dumps(coins).encode(), json.dumps(outputs).encode(),
+    n.check(n.jpp_sign_p2pkh(_text(wif, "wif"), json.dumps(coins).encode(), json.dumps(outputs).encode(),
                              _network(network), ctypes.byref(out)))
     return n.take_string(out)
+
+
+class AlreadyKnown(Exception):
+    """Raised by ChainBackend.broadcast: the node already holds this transaction."""
+
+
+class ChainUnavailable(Exception):
+    """Raised by a ChainBackend method: the node could not be asked, or did not answer in time."""
 
 
 class ChainBackend:
     """Subclass to give the service a blockchain. Methods may raise; the error reaches the caller of pay/verify.
 
-    broadcast(raw_hex, txid): hand the transaction to the network (already known counts as success).
+    broadcast(raw_hex, txid): hand the transaction to the network. Raise AlreadyKnown when the node already holds
+        it (never return as if it were sent: the service decides whether that is a retry of its own or a replay),
+        ChainUnavailable when the outcome is unknown (the node may have it; the payment is retried or reconciled),
+        anything else when the node refused it.
     spent_outputs(raw_hex): a list with, per input, the spent output in wire form (bytes or hex), or None.
     """
 
@@ -89,45 +116,108 @@ class ChainBackend:
 
 
 class Service:
-    """Invoices in a SQLite file: create, get, verify, pay; events through subscribe(). Use it with `with`."""
+    """Invoices in a SQLite file: create, get, verify, pay; events through subscribe(). Use it with `with`.
+
+    Threads: a Service may be used from several threads at once. close() (also reached through `with` and when the
+    object is garbage collected) waits for the calls under way on other threads, and every call made once close()
+    has been called raises ValueError("the service is closed"). Pay and verify requests are read with jppd's
+    limits (512 KiB of JSON: a standard 100,000-byte transaction can be paid).
+
+    Callbacks (events, and the ChainBackend's methods) run on the thread of the call that makes them (pay, verify,
+    announce_expired), inside that call, possibly on several threads at once. They may call the service back,
+    subscribe and unsubscribe (themselves included) and even close() it: from inside a callback, close() refuses
+    new calls and starts no further callbacks at once, and the service is released when the calls under way have
+    returned (the call running the callback among them).
+
+    Strings given to the library must not contain NUL characters (ValueError): C would silently cut them there.
+    """
 
     def __init__(self, db_path, network=MAIN, public_url="http://127.0.0.1:8000", chain=None):
-        self._handle = ctypes.c_void_p()
-        self._subscriptions = {}
-        self._lock = threading.Lock()
+        self._lock = threading.Condition()
+        self._handle = None  # the C handle, once open and until released
+        self._closed = True  # released (or never opened)
+        self._closing = False
+        self._calls = 0  # calls under way, on all threads
+        self._local = threading.local()  # .depth: calls under way on this thread (callbacks nest them)
+        self._callbacks = {}  # key (the C callback's user_data) -> the host's callable
+        self._subscriptions = {}  # subscription id -> key
+        self._next_key = 1
+        # One C callback per service, alive as long as the service object: the library may call it until the
+        # handle is released, and unsubscribe only has to forget a Python callable. The thunks hold the service
+        # weakly, so that dropping the last reference closes it.
+        me = weakref.ref(self)
+        self._event_thunk = n.EVENT(functools.partial(_deliver_event, me))
         callbacks = None
         if chain is not None:
             self._chain = chain
-            # The ctypes function objects must live as long as the service: the library keeps the pointers.
-            self._broadcast = n.BROADCAST(self._on_broadcast)
-            self._spent = n.SPENT_OUTPUTS(self._on_spent_outputs)
+            self._broadcast = n.BROADCAST(functools.partial(_on_broadcast, me))
+            self._spent = n.SPENT_OUTPUTS(functools.partial(_on_spent_outputs, me))
             callbacks = n.ChainCallbacks(1, None, self._broadcast, self._spent)
-        n.check(n.jpp_service_open(ctypes.byref(self._handle), str(db_path).encode(), _network(network),
-                                   public_url.encode(), ctypes.byref(callbacks) if callbacks else None))
+        path = _text(os.fspath(db_path) if isinstance(db_path, os.PathLike) else str(db_path), "db_path")
+        handle = ctypes.c_void_p()
+        n.check(n.jpp_service_open(ctypes.byref(handle), path, _network(network), _text(public_url, "public_url"),
+                                   ctypes.byref(callbacks) if callbacks else None))
+        self._handle = handle
+        self._closed = False
 
-    def _on_broadcast(self, _user, raw_hex, txid, out_message):
-        try:
-            self._chain.broadcast(raw_hex.decode(), txid.decode())
-            return 0
-        except Exception as error:  # reported to the paying caller as broadcast_rejected
-            out_message[0] = n.malloc_string(str(error) or type(error).__name__)
-            return n.jpp_error_code(b"broadcast_rejected")
+    @property
+    def closed(self):
+        """True once close() has been called."""
+        return self._closing or self._closed
 
-    def _on_spent_outputs(self, _user, raw_hex, out_outputs, out_message):
+    @contextlib.contextmanager
+    def _call(self):
+        """Brackets one call into the library: refused once closing, counted so that close() can wait for it."""
+        with self._lock:
+            if self._closing or self._handle is None:
+                raise ValueError("the service is closed")
+            self._calls += 1
+        self._local.depth = getattr(self._local, "depth", 0) + 1
         try:
-            outputs = self._chain.spent_outputs(raw_hex.decode())
-            if outputs is not None:
-                text = ",".join(o.hex() if isinstance(o, (bytes, bytearray)) else o for o in outputs)
-                out_outputs[0] = n.malloc_string(text)
-            return 0
-        except Exception as error:
-            out_message[0] = n.malloc_string(str(error) or type(error).__name__)
-            return n.jpp_error_code(b"chain_unavailable")
+            yield self._handle
+        finally:
+            self._local.depth -= 1
+            with self._lock:
+                self._calls -= 1
+                handle = self._take_handle() if self._closing and self._calls == 0 else None
+                self._lock.notify_all()
+            if handle is not None:
+                self._release(handle)
+
+    def _take_handle(self):  # with self._lock held
+        handle, self._handle = self._handle, None
+        return handle
+
+    def _release(self, handle):
+        try:
+            n.check(n.jpp_service_close(handle))  # no call is under way: it returns at once
+        finally:
+            with self._lock:
+                self._closed = True
+                self._callbacks.clear()
+                self._subscriptions.clear()
+                self._lock.notify_all()
 
     def close(self):
-        if self._handle:
-            n.jpp_service_close(self._handle)
-            self._handle = ctypes.c_void_p()
+        """Closes the service and its database; calls made afterwards raise ValueError. Idempotent.
+
+        From any thread but one inside a callback of this service, it returns once the calls under way on other
+        threads have returned and the database is closed. From inside a callback it returns at once: the service
+        is released when the calls under way (the one running this callback included) return."""
+        lock = getattr(self, "_lock", None)
+        if lock is None:  # __init__ failed early
+            return
+        inside = getattr(self._local, "depth", 0) > 0
+        with lock:
+            self._closing = True
+            if inside:
+                return
+            lock.wait_for(lambda: self._calls == 0)
+            handle = self._take_handle()
+            if handle is None:  # released by the last call, or being released by it now
+                lock.wait_for(lambda: self._closed)
+                return
+        self._release(handle)
 
     def __enter__(self):
         return self
@@ -136,46 +226,101 @@ class Service:
         self.close()
 
     def __del__(self):
-        self.close()
-
-    def _live(self):
-        if not self._handle:
-            raise ValueError("the service is closed")
-        return self._handle
+        try:
+            self.close()
+        except Exception:  # noqa: BLE001 (at interpreter exit the modules it needs may be gone already)
+            pass
 
     def create_invoice(self, request):
         """request: the native API's body, e.g. {"outputs": [{"amount": 10000, "address": "..."}], "memo": ...}."""
-        return _call_json(n.jpp_service_create_invoice, self._live(), json.dumps(request).encode())
+        with self._call() as handle:
+            return _call_json(n.jpp_service_create_invoice, handle, json.dumps(request).encode())
 
     def get_invoice(self, invoice_id):
-        return _call_json(n.jpp_service_get_invoice, self._live(), invoice_id.encode())
+        with self._call() as handle:
+            return _call_json(n.jpp_service_get_invoice, handle, _text(invoice_id, "invoice_id"))
 
     def verify(self, invoice_id, raw_hex):
         """{"valid": True, "inputs_checked", "fee", "size", "message"}; raises JppError when invalid."""
-        return _call_json(n.jpp_service_verify, self._live(), invoice_id.encode(), raw_hex.encode())
+        with self._call() as handle:
+            return _call_json(n.jpp_service_verify, handle, _text(invoice_id, "invoice_id"), _text(raw_hex, "raw_hex"))
 
     def pay(self, invoice_id, raw_hex, memo=None, refund_to=None):
         body = {"raw_tx_hex": raw_hex, "memo": memo, "refund_to": refund_to or []}
-        return _call_json(n.jpp_service_pay, self._live(), invoice_id.encode(), json.dumps(body).encode())
+        with self._call() as handle:
+            return _call_json(n.jpp_service_pay, handle, _text(invoice_id, "invoice_id"), json.dumps(body).encode())
 
     def announce_expired(self):
         count = ctypes.c_size_t()
-        n.check(n.jpp_service_announce_expired(self._live(), ctypes.byref(count)))
+        with self._call() as handle:
+            n.check(n.jpp_service_announce_expired(handle, ctypes.byref(count)))
         return count.value
 
     def subscribe(self, callback):
-        """callback(message_dict) for every payment_received / invoice_expired; may run on another thread.
-        Returns an id for unsubscribe()."""
-        def deliver(_user, _type, payload):
-            callback(json.loads(payload.decode()))
-        function = n.EVENT(deliver)
-        sid = ctypes.c_uint64()
-        n.check(n.jpp_service_subscribe(self._live(), function, None, ctypes.byref(sid)))
-        with self._lock:
-            self._subscriptions[sid.value] = function  # keep the ctypes thunk alive
-        return sid.value
+        """Calls callback(message_dict) for every payment_received / invoice_expired, on the thread that pays or
+        announces (see the class). Returns an id for unsubscribe()."""
+        if not callable(callback):
+            raise TypeError("callback must be callable")
+        with self._call() as handle:
+            with self._lock:
+                key = self._next_key
+                self._next_key += 1
+            self._callbacks[key] = callback
+            sid = ctypes.c_uint64()
+            try:
+                n.check(n.jpp_service_subscribe(handle, self._event_thunk, key, ctypes.byref(sid)))
+            except BaseException:
+                self._callbacks.pop(key, None)
+                raise
+            self._subscriptions[sid.value] = key
+            return sid.value
 
     def unsubscribe(self, subscription_id):
-        n.check(n.jpp_service_unsubscribe(self._live(), subscription_id))
-        with self._lock:
-            self._subscriptions.pop(subscription_id, None)
+        """Once this returns, the callback is not running and will not be called again, on any thread; called from
+        inside that very callback it does not wait for itself. An unknown or already unsubscribed id is ignored
+        (unsubscribing is idempotent)."""
+        if not isinstance(subscription_id, int) or not 0 <= subscription_id < 1 << 64:
+            raise ValueError(f"not a subscription id: {subscription_id!r}")
+        with self._call() as handle:
+            key = self._subscriptions.pop(subscription_id, None)
+            if key is not None:
+                self._callbacks.pop(key, None)  # no new delivery reaches it from here on
+            n.check(n.jpp_service_unsubscribe(handle, subscription_id))  # waits for the ones under way
+
+
+# The C callbacks. They hold the service weakly; it is alive whenever the library calls them (only from inside a
+# call on it, which holds a reference).
+
+def _deliver_event(service_ref, key, _type, payload):
+    service = service_ref()
+    if service is None or service._closing:
+        return
+    callback = service._callbacks.get(key)
+    if callback is not None:
+        callback(json.loads(payload.decode()))
+
+
+# Anything raised, KeyboardInterrupt included, is a failure: ctypes would otherwise print it and answer 0, "broadcast".
+def _on_broadcast(service_ref, _user, raw_hex, txid, out_message):
+    try:
+        service_ref()._chain.broadcast(raw_hex.decode(), txid.decode())
+        return 0
+    except BaseException as error:
+        out_message[0] = n.malloc_string(str(error) or type(error).__name__)
+        if isinstance(error, AlreadyKnown):
+            return n.jpp_error_code(b"tx_already_known")
+        if isinstance(error, ChainUnavailable):
+            return n.jpp_error_code(b"chain_unavailable")
+        return n.jpp_error_code(b"broadcast_rejected")
+
+
+def _on_spent_outputs(service_ref, _user, raw_hex, out_outputs, out_message):
+    try:
+        outputs = service_ref()._chain.spent_outputs(raw_hex.decode())
+        if outputs is not None:
+            text = ",".join(o.hex() if isinstance(o, (bytes, bytearray)) else o for o in outputs)
+            out_outputs[0] = n.malloc_string(text)
+        return 0
+    except BaseException as error:
+        out_message[0] = n.malloc_string(str(error) or type(error).__name__)
+        return n.jpp_error_code(b"chain_unavailable")

@@ -1,5 +1,8 @@
 """The Python package over the C ABI: the same surface the C tests cover, with Python callbacks."""
+import gc
 import threading
+import time
+import weakref
 
 import pytest
 
@@ -141,3 +144,225 @@ def test_service_without_a_chain(tmp_path):
         verdict = service.verify(invoice["payment_id"], PAYMENT)
         assert verdict["inputs_checked"] is False
         assert verdict["message"].startswith("inputs not checked")
+
+
+# Threads, callbacks and closing (the embedding contract of Service's docstring).
+
+WIF = "KwDiBf89QgGbjEhKnhXJuH7LrciVrZi3qYjgd9M7rFU73sVHnoWn"
+
+
+def signed_payment(tag, outputs=None):
+    """A payment of 12,345 sat to MERCHANT from a made-up coin of key 1; `tag` makes the transaction unique."""
+    return jpp.sign_p2pkh(WIF, [{"txid": f"{tag:016x}" + "11" * 24, "vout": 0, "value": 100_000_000}],
+                          outputs or [{"address": MERCHANT, "amount": 12345}])
+
+
+def new_invoice(service):
+    return service.create_invoice({"outputs": [{"amount": 12345, "address": MERCHANT}]})["payment_id"]
+
+
+def run_threads(count, target):
+    errors = []
+
+    def guarded(index):
+        try:
+            target(index)
+        except BaseException as error:  # noqa: BLE001 (reported by the test)
+            errors.append(error)
+
+    threads = [threading.Thread(target=guarded, args=(i,)) for i in range(count)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(120)
+    assert not any(t.is_alive() for t in threads), "a thread hangs"
+    assert errors == []
+
+
+def test_no_callback_after_unsubscribe_under_threads(tmp_path):
+    # 8 threads subscribe, pay and unsubscribe; each payment reaches the callbacks of every thread. The library used
+    # to call callbacks after unsubscribe had returned, and the binding had dropped the ctypes thunk by then: a
+    # segmentation fault within seconds.
+    late = []
+    with jpp.Service(tmp_path / "db.sqlite") as service:
+        def worker(t):
+            for i in range(15):
+                state = {"unsubscribed": False, "calls": 0}
+
+                def on_event(message, state=state):
+                    time.sleep(0.0005)  # a window for the owner to unsubscribe
+                    if state["unsubscribed"]:
+                        late.append(message["txid"])
+                    state["calls"] += 1
+
+                sid = service.subscribe(on_event)
+                invoice = new_invoice(service)
+                service.pay(invoice, signed_payment(t << 16 | i))
+                service.unsubscribe(sid)
+                state["unsubscribed"] = True
+                assert state["calls"] >= 1
+
+        run_threads(8, worker)
+    assert late == []
+
+
+def test_unsubscribe_is_idempotent_and_may_come_from_the_callback(tmp_path):
+    with jpp.Service(tmp_path / "db.sqlite") as service:
+        calls = []
+        sid = None
+
+        def once(message):
+            calls.append(message["type"])
+            service.unsubscribe(sid)  # itself, from inside: no wait for itself
+            service.unsubscribe(sid)
+
+        sid = service.subscribe(once)
+        service.pay(new_invoice(service), signed_payment(1))
+        service.pay(new_invoice(service), signed_payment(2))
+        assert calls == ["payment_received"]
+        service.unsubscribe(sid)  # again, and an id never issued: nothing happens
+        service.unsubscribe(123456789)
+        with pytest.raises(ValueError):
+            service.unsubscribe(-1)
+
+
+def test_close_from_inside_a_callback(tmp_path):
+    service = jpp.Service(tmp_path / "db.sqlite")
+    seen = []
+
+    def close_on_payment(message):  # what it sees is checked outside: ctypes swallows exceptions of callbacks
+        service.close()  # the service is released once the pay call running this callback returns
+        seen.append(service.closed)
+        try:
+            service.get_invoice(message["invoice"]["payment_id"])
+        except ValueError as error:
+            seen.append(str(error))
+
+    after = []
+    service.subscribe(close_on_payment)
+    service.subscribe(after.append)  # not called: no callback starts once close() was called
+    invoice = new_invoice(service)
+    paid = service.pay(invoice, signed_payment(3))
+    assert paid["status"] == "paid"
+    assert seen == [True, "the service is closed"]
+    assert after == []
+    with pytest.raises(ValueError, match="the service is closed"):
+        service.get_invoice(invoice)
+    service.close()  # idempotent
+    # The database was closed: another service opens it and sees the payment.
+    with jpp.Service(tmp_path / "db.sqlite") as again:
+        assert again.get_invoice(invoice)["status"] == "paid"
+
+
+def test_close_racing_with_calls_on_other_threads(tmp_path):
+    for round_ in range(5):
+        service = jpp.Service(tmp_path / f"db{round_}.sqlite")
+        invoice = new_invoice(service)
+        started = threading.Barrier(9)
+        outcomes = []
+
+        def caller(t, service=service, invoice=invoice, started=started):
+            started.wait()
+            while True:
+                try:
+                    service.get_invoice(invoice)
+                    service.verify(invoice, PAYMENT)
+                    service.subscribe(lambda message: None)
+                except ValueError as error:
+                    assert "the service is closed" in str(error)
+                    outcomes.append("closed")
+                    return
+
+        threads = [threading.Thread(target=caller, args=(t,)) for t in range(8)]
+        for t in threads:
+            t.start()
+        started.wait()
+        time.sleep(0.01 * round_)
+        with service:  # __exit__ closes, racing with the 8 callers
+            pass
+        for t in threads:
+            t.join(60)
+        assert outcomes == ["closed"] * 8
+        del service
+        gc.collect()
+
+
+def test_dropping_the_last_reference_closes(tmp_path):
+    service = jpp.Service(tmp_path / "db.sqlite", chain=FakeChain())
+    invoice = new_invoice(service)
+    ref = weakref.ref(service)
+    del service  # no reference cycle through the ctypes callbacks: closed at once
+    assert ref() is None
+    with jpp.Service(tmp_path / "db.sqlite") as again:
+        assert again.get_invoice(invoice)["status"] == "open"
+
+
+def test_strings_with_nul_are_refused(tmp_path):
+    with jpp.Service(tmp_path / "db.sqlite") as service:
+        invoice = new_invoice(service)
+        assert service.get_invoice(invoice)["payment_id"] == invoice
+        with pytest.raises(ValueError, match="NUL"):
+            service.get_invoice(invoice + "\0junk")
+        with pytest.raises(ValueError, match="NUL"):
+            service.verify(invoice, PAYMENT + "\0")
+        with pytest.raises(ValueError, match="NUL"):
+            service.pay(invoice + "\0", PAYMENT)
+    with pytest.raises(ValueError, match="NUL"):
+        jpp.decode_transaction(PAYMENT + "\0" + "00")
+    with pytest.raises(ValueError, match="NUL"):
+        jpp.address_to_locking_bytecode(MERCHANT + "\0x")
+    with pytest.raises(ValueError, match="NUL"):
+        jpp.sign_p2pkh(WIF + "\0", [], [])
+    with pytest.raises(ValueError, match="NUL"):
+        jpp.Service(str(tmp_path / "db.sqlite") + "\0other")
+    with pytest.raises(ValueError, match="NUL"):
+        jpp.verify_offline({"outputs": [{"amount": 12345, "address": MERCHANT}]}, PAYMENT, spent_outputs=["00\0"])
+
+
+def test_a_90_kB_payment(tmp_path):
+    # A standard transaction may have 100,000 bytes; its pay body is twice that in hex, beyond a 64 KiB JSON limit.
+    outputs = [{"address": MERCHANT, "amount": 12345}]
+    outputs += [{"address": "1BgGZ9tcN4rm9KBzDn7KprQz87SZ26SAMH", "amount": 1000}] * 2620
+    raw = signed_payment(4, outputs)
+    assert 88_000 < len(raw) // 2 < 100_000
+    with jpp.Service(tmp_path / "db.sqlite") as service:
+        invoice = new_invoice(service)
+        assert service.pay(invoice, raw)["status"] == "paid"
+
+
+class NodeLikeChain(FakeChain):
+    """Answers as a node does: a transaction it holds already is AlreadyKnown; `down` makes the outcome unknown."""
+
+    def __init__(self):
+        super().__init__()
+        self.down = False
+
+    def broadcast(self, raw_hex, txid):
+        if self.down:
+            raise jpp.ChainUnavailable("no answer within 10 s")
+        if txid in self.broadcasts:
+            raise jpp.AlreadyKnown("txn-already-known")
+        self.broadcasts.append(txid)
+
+
+def test_a_transaction_sent_elsewhere_settles_nothing_and_a_lost_answer_is_retried(tmp_path):
+    chain = NodeLikeChain()
+    request = {"outputs": [{"amount": 12345, "address": MERCHANT}]}
+    with jpp.Service(tmp_path / "invoices.sqlite", chain=chain) as service:
+        replayed = service.create_invoice(request)["payment_id"]
+        chain.broadcasts.append(TXID)  # paid to the address outside the service
+        with pytest.raises(jpp.JppError) as error:
+            service.pay(replayed, PAYMENT)
+        assert error.value.name == "payment_tx_not_new"
+        assert service.get_invoice(replayed)["payment"] is None
+
+    chain = NodeLikeChain()
+    with jpp.Service(tmp_path / "other.sqlite", chain=chain) as service:
+        invoice_id = service.create_invoice(request)["payment_id"]
+        chain.down = True
+        with pytest.raises(jpp.JppError) as error:
+            service.pay(invoice_id, PAYMENT)
+        assert error.value.name == "chain_unavailable"
+        chain.down = False
+        chain.broadcasts.append(TXID)  # the node had taken it after all
+        assert service.pay(invoice_id, PAYMENT)["payment"]["txid"] == TXID  # the retry is this service's own

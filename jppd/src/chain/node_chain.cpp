@@ -2,6 +2,7 @@
 
 #include <jpp/bytes.hpp>
 #include <jpp/hash.hpp>
+#include <jpp/token.hpp>
 
 #include <chrono>
 #include <thread>
@@ -35,11 +36,9 @@ std::optional<jpp::TokenData> token_from_json(const rapidjson::Value& v, bool& o
     if (!category) return std::nullopt;
     token.category = *category;
     if (const auto* amount = member(v, "amount"); amount && amount->IsString()) {
-        try {
-            token.amount = std::stoll(amount->GetString());
-        } catch (...) {
-            return std::nullopt;
-        }
+        const auto parsed = jpp::parse_token_amount({amount->GetString(), amount->GetStringLength()});
+        if (!parsed) return std::nullopt;
+        token.amount = *parsed;
     }
     if (const auto* nft = member(v, "nft"); nft && nft->IsObject()) {
         auto capability = jpp::nft_capability_from_name(string_of(member(*nft, "capability")));

@@ -68,7 +68,9 @@ Result<Bytes> signature_preimage(const Transaction& tx, std::size_t input_index,
 
 // Builds and signs a transaction spending `coins` (all P2PKH to `key`) to `outputs`, in that order, with
 // SIGHASH_ALL|FORKID. No change output is added: whatever the coins hold beyond the outputs is the fee.
-// Fails if a coin does not belong to the key or the outputs spend more than the coins hold.
+// Fails if a coin does not belong to the key, the coins hold more than 21,000,000 BCH together, or the outputs spend
+// more than the coins hold. The parts of the signature hash all inputs share are computed once, so the time grows
+// linearly with the coins.
 Result<Transaction> build_p2pkh_transaction(const PrivateKey& key, std::span<const Coin> coins,
                                             std::span<const Output> outputs, std::uint32_t version = 2,
                                             std::uint32_t locktime = 0);

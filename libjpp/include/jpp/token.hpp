@@ -27,6 +27,10 @@ inline constexpr std::int64_t max_token_amount = INT64_MAX;
 enum class NftCapability : std::uint8_t { none = 0, mutable_ = 1, minting = 2 };
 
 std::string_view nft_capability_name(NftCapability capability) noexcept;  // "none", "mutable", "minting"
+
+// A fungible amount written as decimal text ("1000", "9223372036854775807"): ASCII digits only, with nothing
+// before or after them (no sign, no space, tab or newline), at most max_token_amount. Nothing otherwise.
+std::optional<std::int64_t> parse_token_amount(std::string_view text) noexcept;
 std::optional<NftCapability> nft_capability_from_name(std::string_view name) noexcept;
 
 struct Nft {
