@@ -32,6 +32,9 @@ Result<Invoice> build_invoice(const CreateInvoiceRequest& request, const Service
         return field_error("merchant_data", "longer than " + std::to_string(config.max_merchant_data_bytes) +
                                                 " bytes");
     if (!is_json_value(request.merchant_data)) return field_error("merchant_data", "not a single valid JSON value");
+    if (request.metadata.size() > config.max_metadata_bytes)
+        return field_error("metadata", "longer than " + std::to_string(config.max_metadata_bytes) + " bytes");
+    if (!is_json_value(request.metadata)) return field_error("metadata", "not a single valid JSON value");
     const double fee_rate = request.required_fee_per_byte.value_or(config.default_fee_per_byte);
     if (!std::isfinite(fee_rate) || fee_rate < 0 || fee_rate > 1000)
         return field_error("required_fee_per_byte", "must be between 0 and 1000 sat/byte");
@@ -51,6 +54,8 @@ Result<Invoice> build_invoice(const CreateInvoiceRequest& request, const Service
     invoice.time = now;
     invoice.expires = invoice.time + lifetime;
     invoice.merchant_data = request.merchant_data;
+    invoice.merchant_id = request.merchant_id;
+    invoice.metadata = request.metadata;
 
     std::int64_t total = 0;
     for (std::size_t i = 0; i < request.outputs.size(); ++i) {

@@ -27,6 +27,7 @@ struct ServiceConfig {
     std::size_t max_memo_bytes = 1000;
     std::size_t max_description_bytes = 1000;
     std::size_t max_merchant_data_bytes = 16 * 1024;
+    std::size_t max_metadata_bytes = 16 * 1024;
     std::size_t max_refund_outputs = 16;
     std::size_t max_refund_address_bytes = 128;
     // A transaction with more inputs than this is refused before any lookup (payment_too_many_inputs): each
@@ -49,7 +50,9 @@ struct CreateInvoiceRequest {
     std::string memo;
     std::optional<std::chrono::seconds> lifetime;  // default: the service's invoice_lifetime
     std::optional<double> required_fee_per_byte;   // default: the service's default_fee_per_byte
-    std::string merchant_data = "null";            // a JSON value as text, kept verbatim
+    std::string merchant_data = "null";            // a JSON value as text, kept verbatim; the payer's wallet sees it
+    std::optional<std::int64_t> merchant_id;       // the owner: the creating key's merchant
+    std::string metadata = "null";                 // the merchant's private JSON value, never shown to payers
 };
 
 struct PayRequest {
