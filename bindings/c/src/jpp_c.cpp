@@ -129,7 +129,7 @@ public:
 
 private:
     static bool known(int status) {
-        return status > 0 && status <= static_cast<int>(jpp::Errc::json_invalid);
+        return status > 0 && status <= static_cast<int>(jpp::errc_last);
     }
     jpp_chain_callbacks callbacks_{};
 };
@@ -183,13 +183,13 @@ const char* jpp_version(void) { return "0.1.0"; }
 int jpp_version_number(void) { return JPP_VERSION_NUMBER; }
 
 const char* jpp_error_name(int status) {
-    if (status < 0 || status > static_cast<int>(jpp::Errc::json_invalid)) return "unknown";
+    if (status < 0 || status > static_cast<int>(jpp::errc_last)) return "unknown";
     return jpp::errc_name(static_cast<jpp::Errc>(status)).data();  // names are string literals
 }
 
 int jpp_error_code(const char* name) {
     if (!name) return -1;
-    for (int c = 0; c <= static_cast<int>(jpp::Errc::json_invalid); ++c)
+    for (int c = 0; c <= static_cast<int>(jpp::errc_last); ++c)
         if (jpp::errc_name(static_cast<jpp::Errc>(c)) == name) return c;
     return -1;
 }
@@ -354,33 +354,41 @@ int jpp_sign_p2pkh(const char* wif, const char* coins_json, const char* outputs_
         const jpp::Bytes own = jpp::locking_bytecode(
             jpp::Address{network_of(network), jpp::AddressKind::p2pkh, jpp::Bytes(hash.begin(), hash.end()), false});
 
-        rapidjson::Document coins_doc, outputs_doc;
-        coins_doc.Parse(coins_json);
-        outputs_doc.Parse(outputs_json);
-        if (coins_doc.HasParseError() || !coins_doc.IsArray())
+        // Through the library's one JSON reader: bounded depth and size, UTF-8, no key twice. A list of coins a
+        // standard transaction can spend fits easily.
+        const jpp::JsonLimits limits{4 * 1024 * 1024, 4};
+        auto coins_doc = jpp::parse_json(coins_json, limits);
+        if (!coins_doc) return fail(coins_doc.error().code, "coins_json: " + coins_doc.error().describe());
+        auto outputs_doc = jpp::parse_json(outputs_json, limits);
+        if (!outputs_doc) return fail(outputs_doc.error().code, "outputs_json: " + outputs_doc.error().describe());
+        const jpp::JsonValue coin_list = coins_doc->root(), output_list = outputs_doc->root();
+        if (!coin_list.is_array())
             return fail(jpp::Errc::json_invalid, "coins_json: expected an array of {txid, vout, value}");
-        if (outputs_doc.HasParseError() || !outputs_doc.IsArray())
+        if (!output_list.is_array())
             return fail(jpp::Errc::json_invalid, "outputs_json: expected an array of {address, amount}");
         std::vector<jpp::Coin> coins;
-        for (const auto& c : coins_doc.GetArray()) {
-            const std::string at = "coins[" + std::to_string(coins.size()) + "]";
-            if (!c.IsObject() || !c.HasMember("txid") || !c["txid"].IsString() || !c.HasMember("vout") ||
-                !c["vout"].IsUint() || !c.HasMember("value") || !c["value"].IsInt64())
+        for (std::size_t i = 0; i < coin_list.size(); ++i) {
+            const jpp::JsonValue c = coin_list[i];
+            const std::string at = "coins[" + std::to_string(i) + "]";
+            const auto txid_text = c.find("txid"), vout = c.find("vout"), value = c.find("value");
+            if (!txid_text || !txid_text->is_string() || !vout || !vout->is_int64() || vout->as_int64() < 0 ||
+                vout->as_int64() > 0xffffffffLL || !value || !value->is_int64())
                 return fail(jpp::Errc::json_invalid, at + ": expected {txid: hex, vout: integer, value: integer}");
-            auto txid = jpp::TxId::from_hex(c["txid"].GetString());
+            auto txid = jpp::TxId::from_hex(txid_text->as_string());
             if (!txid) return fail(jpp::Errc::json_invalid, at + ".txid: " + txid.error().message);
-            coins.push_back(jpp::Coin{jpp::Outpoint{*txid, c["vout"].GetUint()},
-                                      jpp::Output{c["value"].GetInt64(), own, std::nullopt}});
+            coins.push_back(jpp::Coin{jpp::Outpoint{*txid, static_cast<std::uint32_t>(vout->as_int64())},
+                                      jpp::Output{value->as_int64(), own, std::nullopt}});
         }
         std::vector<jpp::Output> outputs;
-        for (const auto& o : outputs_doc.GetArray()) {
-            const std::string at = "outputs[" + std::to_string(outputs.size()) + "]";
-            if (!o.IsObject() || !o.HasMember("address") || !o["address"].IsString() || !o.HasMember("amount") ||
-                !o["amount"].IsInt64())
+        for (std::size_t i = 0; i < output_list.size(); ++i) {
+            const jpp::JsonValue o = output_list[i];
+            const std::string at = "outputs[" + std::to_string(i) + "]";
+            const auto address_text = o.find("address"), amount = o.find("amount");
+            if (!address_text || !address_text->is_string() || !amount || !amount->is_int64())
                 return fail(jpp::Errc::json_invalid, at + ": expected {address: string, amount: integer}");
-            auto address = jpp::decode_address(o["address"].GetString(), network_of(network));
+            auto address = jpp::decode_address(address_text->as_string(), network_of(network));
             if (!address) return fail(address.error().code, at + ".address: " + address.error().message);
-            outputs.push_back(jpp::Output{o["amount"].GetInt64(), jpp::locking_bytecode(*address), std::nullopt});
+            outputs.push_back(jpp::Output{amount->as_int64(), jpp::locking_bytecode(*address), std::nullopt});
         }
         auto tx = jpp::build_p2pkh_transaction(*key, coins, outputs);
         if (!tx) return fail(tx.error());

@@ -3,6 +3,7 @@
 #include "api/errors.hpp"
 #include "api/invoice_page.hpp"
 #include "http/accept.hpp"
+#include "log.hpp"
 #include "paypro/bip70.hpp"
 #include "paypro/bitpay.hpp"
 
@@ -18,6 +19,16 @@ http::Response invoice_response(const ApiContext& api, const jpp::Invoice& invoi
     return r;
 }
 
+// A verdict whose inputs could not be checked may say why in the node client's words (its URL among them): the
+// client is told only that the node could not be asked; the log has the rest.
+std::string public_verdict_message(const jpp::Verdict& verdict, const jpp::InvoiceId& id) {
+    constexpr std::string_view marker = " (the node could not be asked";
+    const auto at = verdict.message.find(marker);
+    if (at == std::string::npos) return verdict.message;
+    log_warn("verify " + id.hex() + ": " + verdict.message.substr(at + 2));
+    return verdict.message.substr(0, at) + " (the node could not be asked)";
+}
+
 }  // namespace
 
 http::Response create_invoice(const ApiContext& api, const http::Request& request) {
@@ -25,7 +36,7 @@ http::Response create_invoice(const ApiContext& api, const http::Request& reques
     auto parsed = jpp::parse_create_invoice(request.body, api.json_limits);
     if (!parsed) return error_response(parsed.error());
     auto invoice = api.service.create(*parsed);
-    if (!invoice) return error_response(invoice.error());
+    if (!invoice) return error_response(invoice.error(), "creating an invoice");
     http::Response r = invoice_response(api, *invoice, 201);
     r.with_header("Location", jpp::payment_url(api.json_context(), invoice->id));
     return r;
@@ -45,7 +56,7 @@ http::Response get_invoice(const ApiContext& api, const jpp::InvoiceId& id, cons
         case 0:
         case 1: {
             auto invoice = api.service.get(id);
-            if (!invoice) return error_response(invoice.error());
+            if (!invoice) return error_response(invoice.error(), "invoice " + id.hex());
             r = *chosen == 1 ? invoice_page(api, *invoice) : invoice_response(api, *invoice, 200);
             break;
         }
@@ -67,23 +78,23 @@ http::Response verify_payment(const ApiContext& api, const jpp::InvoiceId& id, c
     auto hex = jpp::parse_verify_request(request.body, api.json_limits);
     if (!hex) return verify_error_response(hex.error());
     auto verdict = api.service.verify(id, *hex);
-    if (!verdict) return verify_error_response(verdict.error());
+    if (!verdict) return verify_error_response(verdict.error(), "verify " + id.hex());
     http::Response r;
     r.content_type = "application/json; charset=utf-8";
     r.body = "{\"valid\":true,\"inputs_checked\":" + std::string(verdict->inputs_checked ? "true" : "false") +
              ",\"size\":" + std::to_string(verdict->size);
     if (verdict->inputs_checked) r.body += ",\"fee\":" + std::to_string(verdict->fee);
-    if (!verdict->message.empty()) r.body += ",\"message\":" + http::json_quote(verdict->message);
+    if (!verdict->message.empty()) r.body += ",\"message\":" + http::json_quote(public_verdict_message(*verdict, id));
     r.body += "}";
     return r;
 }
 
 http::Response pay_invoice(const ApiContext& api, const jpp::InvoiceId& id, const http::Request& request) {
     if (!is_json_request(request)) return unsupported_media_type();
-    auto pay = jpp::parse_pay_request(request.body, api.json_limits);
+    auto pay = jpp::parse_pay_request(request.body, api.json_limits, api.service.config());
     if (!pay) return pay_error_response(pay.error());
     auto invoice = api.service.pay(id, *pay);
-    if (!invoice) return pay_error_response(invoice.error());
+    if (!invoice) return pay_error_response(invoice.error(), "pay " + id.hex());
     return invoice_response(api, *invoice, 200);
 }
 

@@ -57,8 +57,15 @@ enum class Errc : int {
     broadcast_rejected,       // the node refused the transaction
     chain_unavailable,        // the node could not be reached or timed out
     store_failure,            // the database failed (full disk, I/O error, busy beyond the timeout)
-    json_invalid,             // malformed JSON or a field of the wrong type
+    json_invalid,             // malformed JSON (or not UTF-8), or a field of the wrong type
+    // Added later: values above are stable, new codes go at the end.
+    json_too_deep,            // arrays and objects nested beyond the limit
+    json_too_large,           // a JSON text beyond the size limit
+    json_duplicate_key,       // an object naming one key twice
 };
+
+// The highest code: every value from ok to this one has a name.
+inline constexpr Errc errc_last = Errc::json_duplicate_key;
 
 // The stable lower_snake_case name of a code, as used in JSON error bodies ("truncated", "tx_dust_output" ...).
 std::string_view errc_name(Errc code) noexcept;

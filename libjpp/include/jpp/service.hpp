@@ -27,6 +27,10 @@ struct ServiceConfig {
     std::size_t max_memo_bytes = 1000;
     std::size_t max_description_bytes = 1000;
     std::size_t max_merchant_data_bytes = 16 * 1024;
+    // What a payer may attach to a payment: every watcher of the invoice is sent it (and the largest possible
+    // event must fit a watcher's send queue, see max_event_json_bytes).
+    std::size_t max_refund_outputs = 16;
+    std::size_t max_address_bytes = 128;  // an address as text (the longest CashAddr is about 70)
     VerifyOptions verify;
 };
 
