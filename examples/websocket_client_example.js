@@ -13,11 +13,12 @@
 
 const WebSocket = require('ws');
 
+// events=all: the expiry of an unpaid invoice too, not only its payment (the server's default).
 function endpoint(invoiceId, host) {
-  if (/^wss?:\/\//.test(host)) return `${host.replace(/\/+$/, '')}/ws/jpp/invoice/${invoiceId}/`;
+  if (/^wss?:\/\//.test(host)) return `${host.replace(/\/+$/, '')}/ws/jpp/invoice/${invoiceId}/?events=all`;
   const name = host.startsWith('[') ? host.slice(0, host.indexOf(']') + 1) : host.split(':')[0];
   const local = name === 'localhost' || name === '[::1]' || name.startsWith('127.');
-  return `${local ? 'ws' : 'wss'}://${host}/ws/jpp/invoice/${invoiceId}/`;
+  return `${local ? 'ws' : 'wss'}://${host}/ws/jpp/invoice/${invoiceId}/?events=all`;
 }
 
 function printPayment(message) {

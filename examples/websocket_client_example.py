@@ -24,7 +24,8 @@ def endpoint(invoice_id, host):
         name = host.rsplit(":", 1)[0] if not host.startswith("[") else host.split("]")[0] + "]"
         local = name in ("localhost", "[::1]") or name.startswith("127.")
         base = ("ws://" if local else "wss://") + host
-    return f"{base}/ws/jpp/invoice/{invoice_id}/"
+    # events=all: the expiry of an unpaid invoice too, not only its payment (the server's default).
+    return f"{base}/ws/jpp/invoice/{invoice_id}/?events=all"
 
 
 def print_payment(message):

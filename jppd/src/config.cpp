@@ -155,7 +155,8 @@ int parse_command_line(int argc, char** argv, DaemonConfig& c) {
                    "Largest message a watcher may send (larger ones close the connection with 1009)")
         ->envname("JPPD_WS_MAX_MESSAGE_BYTES")->capture_default_str()->check(CLI::Range(125, 16 << 20))->group(ws);
     app.add_option("--ws-send-queue-bytes", c.ws_send_queue_bytes,
-                   "Bytes queued for a watcher that is not reading before it is dropped")
+                   "Bytes queued for a watcher that is not reading before it is dropped (at least two of the largest "
+                   "events: jppd refuses to start with less, and says how much)")
         ->envname("JPPD_WS_SEND_QUEUE_BYTES")->capture_default_str()->check(CLI::Range(4096, 64 << 20))->group(ws);
     app.add_option("--ws-ping-interval", c.ws_ping_interval,
                    "Seconds between pings; a watcher silent for a whole interval after a ping is dropped")

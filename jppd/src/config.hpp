@@ -40,7 +40,9 @@ struct DaemonConfig {
     // WebSocket watchers
     std::size_t max_websockets = 8000;       // of max_connections
     std::size_t ws_max_message_bytes = 16 * 1024;
-    std::size_t ws_send_queue_bytes = 256 * 1024;
+    // At least two of the largest events the service's limits allow (about 1.6 MB; jppd refuses less at start).
+    // Events are shared between watchers: the queue's size costs nothing until a watcher falls behind.
+    std::size_t ws_send_queue_bytes = 2 * 1024 * 1024;
     unsigned ws_ping_interval = 30;  // seconds
 
     // Wallet protocols

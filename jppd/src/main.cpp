@@ -1,12 +1,14 @@
 // jppd: the daemon. Reads its configuration, opens the store, connects the chain backend, serves HTTP until
 // SIGINT / SIGTERM, and does its housekeeping in the background (housekeeping.hpp).
 #include <jpp/events.hpp>
+#include <jpp/json.hpp>
 #include <jpp/service.hpp>
 #include <jpp/sqlite_store.hpp>
 
 #include <sys/resource.h>
 #include <sys/stat.h>
 
+#include <algorithm>
 #include <cstdio>
 #include <memory>
 #include <optional>
@@ -97,6 +99,23 @@ int main(int argc, char** argv) {
 
     raise_descriptor_limit(config.max_connections);
 
+    jpp::ServiceConfig service_config;
+    service_config.network = network;
+    service_config.invoice_lifetime = std::chrono::seconds(config.invoice_lifetime);
+    service_config.default_fee_per_byte = config.fee_rate;
+    service_config.max_input_lookups = config.max_input_lookups;
+    // Every event a watcher can be sent must fit its send queue, or each watcher of that invoice would be dropped
+    // (and dropped again on every reconnect): room for the largest of each event type, and control frames.
+    const std::size_t largest_frame =
+        jpp::max_event_json_bytes(service_config, std::max<std::size_t>(config.public_url.size(), 64)) + 10;
+    const std::size_t queue_floor = 2 * largest_frame + 4096;
+    if (config.ws_send_queue_bytes < queue_floor) {
+        jppd::log_error("--ws-send-queue-bytes " + std::to_string(config.ws_send_queue_bytes) +
+                        " cannot hold the largest event a watcher may be sent (" + std::to_string(largest_frame) +
+                        " bytes, with the service's limits): give at least " + std::to_string(queue_floor));
+        return 2;
+    }
+
     auto store = jpp::SqliteStore::open(config.db);
     if (!store) {
         jppd::log_error("cannot open the database " + config.db + ": " + store.error().describe());
@@ -129,11 +148,6 @@ int main(int argc, char** argv) {
         chain_description = config.node_rpc;
     }
 
-    jpp::ServiceConfig service_config;
-    service_config.network = network;
-    service_config.invoice_lifetime = std::chrono::seconds(config.invoice_lifetime);
-    service_config.default_fee_per_byte = config.fee_rate;
-    service_config.max_input_lookups = config.max_input_lookups;
     jpp::SystemClock clock;
     jpp::InProcessEventBus events;
     jpp::InvoiceService service(**store, *chain, events, clock, service_config);

@@ -2,11 +2,22 @@
 
 #include <algorithm>
 #include <array>
+#include <string>
 
 #include "jpp/hash.hpp"
 
 namespace jpp {
 namespace {
+
+// A character of the input in a message: itself, quoted, when printable ASCII; otherwise its byte in hex (a lone
+// byte of a multi-byte character would make the message invalid UTF-8).
+std::string shown_character(char c) {
+    static constexpr char hex[] = "0123456789abcdef";
+    const auto b = static_cast<unsigned char>(c);
+    if (b >= 0x20 && b < 0x7f) return std::string("'") + c + "'";
+    return std::string("byte 0x") + hex[b >> 4] + hex[b & 15];
+}
+
 
 constexpr char alphabet[] = "123456789ABCDEFGHJKLMNPQRSTUVWXYZabcdefghijkmnopqrstuvwxyz";
 
@@ -52,8 +63,8 @@ Result<Bytes> base58_decode(std::string_view text) {
     for (std::size_t i = ones; i < text.size(); ++i) {
         const int value = digit_value(text[i]);
         if (value < 0)
-            return make_error(Errc::invalid_address, "invalid base58 character '" + std::string(1, text[i]) +
-                                                         "' at position " + std::to_string(i), i);
+            return make_error(Errc::invalid_address, "invalid base58 character " + shown_character(text[i]) +
+                                                         " at position " + std::to_string(i), i);
         unsigned carry = static_cast<unsigned>(value);
         for (auto& b : bytes) {
             carry += static_cast<unsigned>(b) * 58;

@@ -2,9 +2,20 @@
 
 #include <algorithm>
 #include <array>
+#include <string>
 
 namespace jpp {
 namespace {
+
+// A character of the input in a message: itself, quoted, when printable ASCII; otherwise its byte in hex (a lone
+// byte of a multi-byte character would make the message invalid UTF-8).
+std::string shown_character(char c) {
+    static constexpr char hex[] = "0123456789abcdef";
+    const auto b = static_cast<unsigned char>(c);
+    if (b >= 0x20 && b < 0x7f) return std::string("'") + c + "'";
+    return std::string("byte 0x") + hex[b >> 4] + hex[b & 15];
+}
+
 
 constexpr char charset[] = "qpzry9x8gf2tvdw0s3jn54khce6mua7l";
 constexpr std::size_t checksum_length = 8;
@@ -120,8 +131,8 @@ Result<CashAddrContent> cashaddr_decode(std::string_view text, std::string_view 
         if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
         const int v = charset_value(c);
         if (v < 0)
-            return make_error(Errc::invalid_address, "invalid CashAddr character '" + std::string(1, payload_text[i]) +
-                                                         "' at position " + std::to_string(payload_at + i),
+            return make_error(Errc::invalid_address, "invalid CashAddr character " + shown_character(payload_text[i]) +
+                                                         " at position " + std::to_string(payload_at + i),
                               payload_at + i);
         values.push_back(static_cast<std::uint8_t>(v));
     }

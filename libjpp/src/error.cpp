@@ -45,6 +45,9 @@ std::string_view errc_name(Errc code) noexcept {
     case Errc::chain_unavailable: return "chain_unavailable";
     case Errc::store_failure: return "store_failure";
     case Errc::json_invalid: return "json_invalid";
+    case Errc::json_too_deep: return "json_too_deep";
+    case Errc::json_too_large: return "json_too_large";
+    case Errc::json_duplicate_key: return "json_duplicate_key";
     case Errc::tx_already_known: return "tx_already_known";
     case Errc::payment_tx_not_new: return "payment_tx_not_new";
     case Errc::payment_in_progress: return "payment_in_progress";

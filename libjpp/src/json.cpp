@@ -1,6 +1,9 @@
 #include "jpp/json.hpp"
 
+#include <algorithm>
+#include <charconv>
 #include <cmath>
+#include <system_error>
 #include <limits>
 
 #pragma GCC diagnostic push
@@ -19,7 +22,10 @@ namespace jpp {
 namespace {
 
 using JsonWriter = rapidjson::Writer<rapidjson::StringBuffer>;
-constexpr unsigned parse_flags = rapidjson::kParseIterativeFlag | rapidjson::kParseValidateEncodingFlag;
+// Iterative: no recursion over the text. Numbers as text: converted here (number_node), exactly, rather than by
+// RapidJSON 1.1's own conversion, whose precise mode has undefined behaviour on some inputs ("0e400" and the like).
+constexpr unsigned parse_flags =
+    rapidjson::kParseIterativeFlag | rapidjson::kParseValidateEncodingFlag | rapidjson::kParseNumbersAsStringsFlag;
 // Integers beyond this lose precision in JavaScript clients, so they are written as decimal strings.
 constexpr std::int64_t max_safe_integer = 9007199254740991;
 
@@ -124,87 +130,415 @@ std::string trimmed_base(const std::string& url) {
     return base;
 }
 
-// Counts nesting while a SAX pass reads the text, and stops the parse as soon as it is too deep: the DOM parse
-// that follows never sees a document it would take unbounded effort to build.
-struct DepthGuard : rapidjson::BaseReaderHandler<rapidjson::UTF8<>, DepthGuard> {
-    unsigned depth = 0, max_depth = 0;
-    bool too_deep = false;
-    bool Default() { return true; }
-    bool StartObject() { return enter(); }
-    bool StartArray() { return enter(); }
-    bool EndObject(rapidjson::SizeType) { --depth; return true; }
-    bool EndArray(rapidjson::SizeType) { --depth; return true; }
-    bool enter() {
-        if (++depth > max_depth) too_deep = true;
-        return !too_deep;
+Error json_error(const std::string& message) { return make_error(Errc::json_invalid, message); }
+
+// Strict UTF-8 (RFC 3629): the length of the sequence starting at s[0], or 0 when it is not a valid one (overlong
+// forms, surrogates and anything above U+10FFFF included).
+std::size_t utf8_sequence(const unsigned char* s, std::size_t left) {
+    const unsigned char c = s[0];
+    if (c < 0x80) return 1;
+    std::size_t n = 0;
+    unsigned char lo = 0x80, hi = 0xBF;
+    if (c >= 0xC2 && c <= 0xDF) n = 1;
+    else if (c == 0xE0) n = 2, lo = 0xA0;
+    else if (c == 0xED) n = 2, hi = 0x9F;
+    else if ((c >= 0xE1 && c <= 0xEC) || c == 0xEE || c == 0xEF) n = 2;
+    else if (c == 0xF0) n = 3, lo = 0x90;
+    else if (c >= 0xF1 && c <= 0xF3) n = 3;
+    else if (c == 0xF4) n = 3, hi = 0x8F;
+    else return 0;
+    if (left <= n) return 0;
+    if (s[1] < lo || s[1] > hi) return 0;
+    for (std::size_t k = 2; k <= n; ++k)
+        if ((s[k] & 0xC0) != 0x80) return 0;
+    return n + 1;
+}
+
+bool valid_utf8(const char* text, std::size_t size) {
+    const auto* s = reinterpret_cast<const unsigned char*>(text);
+    for (std::size_t i = 0; i < size;) {
+        const std::size_t n = utf8_sequence(s + i, size - i);
+        if (n == 0) return false;
+        i += n;
+    }
+    return true;
+}
+
+}  // namespace
+
+// Builds a JsonDocument from the reader's events, with an explicit stack of the open arrays and objects; stops
+// the reader at the first limit broken.
+struct JsonAccess {
+    using Node = JsonDocument::Node;
+    using Kind = JsonValue::Kind;
+
+    // After a limit is broken, the rest of the text is still read, building nothing, so that a text that is
+    // also malformed (or not UTF-8) is reported as json_invalid, whatever limit it breaks first.
+    struct Builder : rapidjson::BaseReaderHandler<rapidjson::UTF8<>, Builder> {
+        struct Open {
+            std::uint32_t node;
+            std::size_t first_pending;  // where its items (or key, value pairs) start in `pending`
+        };
+        JsonDocument& doc;
+        const rapidjson::MemoryStream& stream;
+        unsigned max_depth;
+        std::vector<Open> open;
+        std::vector<std::uint32_t> pending;  // the finished children of the open containers, innermost last
+        Errc failure = Errc::ok;
+        std::string failure_message;
+        std::size_t failure_offset = Error::no_offset;
+
+        Builder(JsonDocument& d, const rapidjson::MemoryStream& s, unsigned depth)
+            : doc(d), stream(s), max_depth(depth) {
+            doc.nodes_.clear();  // the root is the first value read
+        }
+
+        bool skipping() const { return failure != Errc::ok; }
+        // A limit: noted, and the text read on. Not UTF-8: the end.
+        bool fail(Errc code, std::string message) {
+            failure = code;
+            failure_message = std::move(message);
+            failure_offset = stream.Tell();
+            open.clear();
+            pending.clear();
+            return code != Errc::json_invalid;
+        }
+        bool add(Node node) {
+            if (skipping()) return true;
+            const auto index = static_cast<std::uint32_t>(doc.nodes_.size());
+            doc.nodes_.push_back(node);
+            if (!open.empty()) pending.push_back(index);
+            return true;
+        }
+        bool add_number(Kind kind, std::int64_t i, std::uint64_t u, double d) {
+            Node node;
+            node.kind = kind;
+            if (kind == Kind::integer) node.integer = i;
+            else if (kind == Kind::big_integer) node.big_integer = u;
+            else node.real = d;
+            return add(node);
+        }
+
+        bool Null() { return add(Node{}); }
+        bool Bool(bool b) {
+            Node node;
+            node.kind = Kind::boolean;
+            node.boolean = b;
+            return add(node);
+        }
+        // A number, as the reader checked it against JSON's grammar (which also refuses the integers and
+        // exponents too large for a double): an int64 when it is an integer that fits, a uint64 above that, a
+        // double otherwise (correctly rounded; below the smallest double, zero).
+        bool RawNumber(const char* s, rapidjson::SizeType length, bool) {
+            if (skipping()) return true;
+            const char* end = s + length;
+            const bool integer = std::find_if(s, end, [](char c) { return c == '.' || c == 'e' || c == 'E'; }) == end;
+            if (integer) {
+                std::int64_t i = 0;
+                if (auto r = std::from_chars(s, end, i); r.ec == std::errc() && r.ptr == end)
+                    return add_number(Kind::integer, i, 0, 0);
+                std::uint64_t u = 0;
+                if (auto r = std::from_chars(s, end, u); r.ec == std::errc() && r.ptr == end)
+                    return add_number(Kind::big_integer, 0, u, 0);
+            }
+            double d = 0;
+            const auto r = std::from_chars(s, end, d);
+            if (r.ec == std::errc::result_out_of_range && r.ptr == end) {
+                if (decimal_order(s, end) > 0) return fail(Errc::json_invalid, "a number too big for a double");
+                d = *s == '-' ? -0.0 : 0.0;
+            } else if (r.ec != std::errc() || r.ptr != end) {
+                return fail(Errc::json_invalid, "malformed number");
+            }
+            return add_number(Kind::real, 0, 0, d);
+        }
+        // The power of ten of a number's first significant digit (only its sign matters here), the exponent
+        // saturated.
+        static long long decimal_order(const char* s, const char* end) {
+            long long before_point = 0, first = -1, digits = 0;
+            bool point = false;
+            const char* p = s;
+            for (; p != end && *p != 'e' && *p != 'E'; ++p) {
+                if (*p == '.') point = true;
+                else if (*p >= '0' && *p <= '9') {
+                    if (first < 0 && *p != '0') first = digits;
+                    ++digits;
+                    if (!point) ++before_point;
+                }
+            }
+            long long exponent = 0;
+            if (p != end) {
+                ++p;
+                const bool negative = p != end && *p == '-';
+                if (p != end && (*p == '-' || *p == '+')) ++p;
+                for (; p != end; ++p) exponent = std::min<long long>(exponent * 10 + (*p - '0'), 1'000'000'000);
+                if (negative) exponent = -exponent;
+            }
+            return before_point - 1 - (first < 0 ? 0 : first) + exponent;
+        }
+        bool String(const char* s, rapidjson::SizeType length, bool) {
+            if (!valid_utf8(s, length)) return fail(Errc::json_invalid, "not valid UTF-8");
+            if (skipping()) return true;
+            Node node;
+            node.kind = Kind::string;
+            node.first = static_cast<std::uint32_t>(doc.strings_.size());
+            node.count = length;
+            doc.strings_.append(s, length);
+            return add(node);
+        }
+        bool Key(const char* s, rapidjson::SizeType length, bool copy) { return String(s, length, copy); }
+        bool start(Kind kind) {
+            if (skipping()) return true;
+            if (open.size() >= max_depth)
+                return fail(Errc::json_too_deep, "JSON nested deeper than " + std::to_string(max_depth) + " levels");
+            Node node;
+            node.kind = kind;
+            const auto index = static_cast<std::uint32_t>(doc.nodes_.size());
+            add(node);
+            open.push_back(Open{index, pending.size()});
+            return true;
+        }
+        bool StartObject() { return start(Kind::object); }
+        bool StartArray() { return start(Kind::array); }
+        bool end() {
+            if (skipping()) return true;
+            const Open o = open.back();
+            open.pop_back();
+            Node& node = doc.nodes_[o.node];
+            const std::size_t n = pending.size() - o.first_pending;
+            node.first = static_cast<std::uint32_t>(doc.links_.size());
+            node.count = static_cast<std::uint32_t>(node.kind == Kind::object ? n / 2 : n);
+            doc.links_.insert(doc.links_.end(), pending.begin() + static_cast<std::ptrdiff_t>(o.first_pending),
+                              pending.end());
+            pending.resize(o.first_pending);
+            if (node.kind == Kind::object && node.count > 1) {
+                if (auto twice = duplicate_key(doc.nodes_[o.node]))
+                    return fail(Errc::json_duplicate_key, "an object has the key \"" + *twice + "\" twice");
+            }
+            return true;
+        }
+        bool EndObject(rapidjson::SizeType) { return end(); }
+        bool EndArray(rapidjson::SizeType) { return end(); }
+
+        std::string_view text(std::uint32_t string_node) const {
+            const Node& n = doc.nodes_[string_node];
+            return std::string_view(doc.strings_).substr(n.first, n.count);
+        }
+        // Sorted, so that an object of many members costs n log n, not n squared.
+        std::optional<std::string> duplicate_key(const Node& object) const {
+            std::vector<std::string_view> keys;
+            keys.reserve(object.count);
+            for (std::uint32_t i = 0; i < object.count; ++i) keys.push_back(text(doc.links_[object.first + 2 * i]));
+            std::sort(keys.begin(), keys.end());
+            const auto twice = std::adjacent_find(keys.begin(), keys.end());
+            if (twice == keys.end()) return std::nullopt;
+            // Shown printable and short: the key is the client's.
+            std::string shown;
+            for (const char c : twice->substr(0, 64))
+                shown += (c >= 0x20 && c < 0x7f && c != '"' && c != '\\') ? c : '?';
+            return shown;
+        }
+    };
+
+    static const Node& node(JsonValue v) { return v.document_->nodes_[v.node_]; }
+    static const JsonDocument& document(JsonValue v) { return *v.document_; }
+    static JsonValue value(JsonValue v, std::uint32_t node) { return JsonValue(v.document_, node); }
+    static std::uint32_t link(JsonValue v, std::size_t i) {
+        return v.document_->links_[node(v).first + static_cast<std::uint32_t>(i)];
+    }
+
+    template <class Writer>
+    static void write(Writer& w, JsonValue root) {
+        struct Open {
+            std::uint32_t node;
+            std::uint32_t next = 0;  // the next link to write
+        };
+        const JsonDocument& doc = document(root);
+        std::vector<Open> open;
+        // Writes one value; a container is opened and its contents follow from the loop below.
+        const auto write_value = [&](std::uint32_t index) {
+            const Node& n = doc.nodes_[index];
+            switch (n.kind) {
+                case Kind::null: w.Null(); break;
+                case Kind::boolean: w.Bool(n.boolean); break;
+                case Kind::integer: w.Int64(n.integer); break;
+                case Kind::big_integer: w.Uint64(n.big_integer); break;
+                case Kind::real: w.Double(n.real); break;
+                case Kind::string:
+                    w.String(doc.strings_.data() + n.first, static_cast<rapidjson::SizeType>(n.count));
+                    break;
+                case Kind::array:
+                    w.StartArray();
+                    open.push_back(Open{index});
+                    break;
+                case Kind::object:
+                    w.StartObject();
+                    open.push_back(Open{index});
+                    break;
+            }
+        };
+        write_value(root.node_);
+        while (!open.empty()) {
+            Open& top = open.back();
+            const Node& n = doc.nodes_[top.node];
+            const std::uint32_t links = n.kind == Kind::object ? 2 * n.count : n.count;
+            if (top.next == links) {
+                if (n.kind == Kind::object) w.EndObject();
+                else w.EndArray();
+                open.pop_back();
+                continue;
+            }
+            const std::uint32_t child = doc.links_[n.first + top.next++];
+            if (n.kind == Kind::object && top.next % 2 == 1) {
+                const Node& k = doc.nodes_[child];
+                w.Key(doc.strings_.data() + k.first, static_cast<rapidjson::SizeType>(k.count));
+            } else {
+                write_value(child);  // may push onto `open`: `top` is not used after this
+            }
+        }
     }
 };
 
-Error json_error(const std::string& message) { return make_error(Errc::json_invalid, message); }
+JsonValue::Kind JsonValue::kind() const noexcept { return JsonAccess::node(*this).kind; }
 
-Result<rapidjson::Document> parse_any(std::string_view body, const JsonLimits& limits) {
-    if (body.size() > limits.max_bytes)
-        return json_error("request body of " + std::to_string(body.size()) + " bytes exceeds the limit of " +
-                          std::to_string(limits.max_bytes));
-    DepthGuard guard;
-    guard.max_depth = limits.max_depth;
-    rapidjson::MemoryStream stream(body.data(), body.size());
+bool JsonValue::is_number() const noexcept {
+    const Kind k = kind();
+    return k == Kind::integer || k == Kind::big_integer || k == Kind::real;
+}
+
+bool JsonValue::as_bool() const noexcept { return kind() == Kind::boolean && JsonAccess::node(*this).boolean; }
+
+std::int64_t JsonValue::as_int64() const noexcept {
+    return kind() == Kind::integer ? JsonAccess::node(*this).integer : 0;
+}
+
+double JsonValue::as_double() const noexcept {
+    const auto& n = JsonAccess::node(*this);
+    switch (n.kind) {
+        case Kind::integer: return static_cast<double>(n.integer);
+        case Kind::big_integer: return static_cast<double>(n.big_integer);
+        case Kind::real: return n.real;
+        default: return 0;
+    }
+}
+
+std::string_view JsonValue::as_string() const noexcept {
+    const auto& n = JsonAccess::node(*this);
+    if (n.kind != Kind::string) return {};
+    return std::string_view(document_->strings_).substr(n.first, n.count);
+}
+
+std::size_t JsonValue::size() const noexcept {
+    const auto& n = JsonAccess::node(*this);
+    return n.kind == Kind::array || n.kind == Kind::object ? n.count : 0;
+}
+
+JsonValue JsonValue::operator[](std::size_t i) const noexcept { return JsonValue(document_, JsonAccess::link(*this, i)); }
+
+std::string_view JsonValue::key(std::size_t i) const noexcept {
+    return JsonValue(document_, JsonAccess::link(*this, 2 * i)).as_string();
+}
+
+JsonValue JsonValue::value(std::size_t i) const noexcept { return JsonValue(document_, JsonAccess::link(*this, 2 * i + 1)); }
+
+std::optional<JsonValue> JsonValue::find(std::string_view name) const noexcept {
+    if (kind() != Kind::object) return std::nullopt;
+    for (std::size_t i = 0; i < size(); ++i)
+        if (key(i) == name) return value(i);
+    return std::nullopt;
+}
+
+std::string to_valid_utf8(std::string_view text) {
+    const auto* s = reinterpret_cast<const unsigned char*>(text.data());
+    std::string out;
+    out.reserve(text.size());
+    for (std::size_t i = 0; i < text.size();) {
+        const std::size_t n = utf8_sequence(s + i, text.size() - i);
+        if (n == 0) {
+            out += "\xEF\xBF\xBD";  // U+FFFD
+            ++i;
+        } else {
+            out.append(text.data() + i, n);
+            i += n;
+        }
+    }
+    return out;
+}
+
+Result<JsonDocument> parse_json(std::string_view text, const JsonLimits& limits) {
+    // Offsets and lengths are kept in 32 bits.
+    const std::size_t max_bytes = std::min<std::size_t>(limits.max_bytes, std::numeric_limits<std::uint32_t>::max() / 2);
+    if (text.size() > max_bytes)
+        return make_error(Errc::json_too_large, "a JSON text of " + std::to_string(text.size()) +
+                                                    " bytes exceeds the limit of " + std::to_string(max_bytes));
+    JsonDocument doc;
+    rapidjson::MemoryStream stream(text.data(), text.size());
+    JsonAccess::Builder builder(doc, stream, limits.max_depth);
     rapidjson::Reader reader;
-    const rapidjson::ParseResult sax = reader.Parse<parse_flags>(stream, guard);
-    if (guard.too_deep) return json_error("JSON nested deeper than " + std::to_string(limits.max_depth) + " levels");
-    if (sax.IsError())
-        return make_error(Errc::json_invalid, std::string("malformed JSON: ") + rapidjson::GetParseError_En(sax.Code()) +
-                                                  " (at byte " + std::to_string(sax.Offset()) + ")",
-                          sax.Offset());
-    rapidjson::Document doc;
-    doc.Parse<parse_flags>(body.data(), body.size());
-    if (doc.HasParseError()) return json_error("malformed JSON");
+    const rapidjson::ParseResult result = reader.Parse<parse_flags>(stream, builder);
+    // Not UTF-8, then malformed, then the limits: what the text is wrong with first, what it asks too much second.
+    if (builder.failure == Errc::json_invalid)
+        return make_error(Errc::json_invalid, builder.failure_message, builder.failure_offset);
+    if (result.IsError()) {
+        const bool encoding = result.Code() == rapidjson::kParseErrorStringInvalidEncoding ||
+                              result.Code() == rapidjson::kParseErrorStringUnicodeSurrogateInvalid;
+        return make_error(Errc::json_invalid,
+                          encoding ? std::string("not valid UTF-8")
+                                   : std::string("malformed JSON: ") + rapidjson::GetParseError_En(result.Code()),
+                          result.Offset());
+    }
+    if (builder.failure != Errc::ok) return make_error(builder.failure, builder.failure_message, builder.failure_offset);
     return doc;
 }
 
-Result<rapidjson::Document> parse(std::string_view body, const JsonLimits& limits) {
-    auto doc = parse_any(body, limits);
-    if (doc && !doc->IsObject()) return json_error("the request body must be a JSON object");
-    return doc;
-}
-
-std::string compact(const rapidjson::Value& value) {
+std::string to_json(JsonValue value, bool ascii_only) {
     rapidjson::StringBuffer buffer;
-    JsonWriter w(buffer);
-    value.Accept(w);
+    if (ascii_only) {
+        rapidjson::Writer<rapidjson::StringBuffer, rapidjson::UTF8<>, rapidjson::ASCII<>> w(buffer);
+        JsonAccess::write(w, value);
+    } else {
+        JsonWriter w(buffer);
+        JsonAccess::write(w, value);
+    }
     return std::string(buffer.GetString(), buffer.GetSize());
 }
 
+namespace {
+
+Result<JsonDocument> parse(std::string_view body, const JsonLimits& limits) {
+    auto doc = parse_json(body, limits);
+    if (doc && !doc->root().is_object()) return json_error("the request body must be a JSON object");
+    return doc;
+}
+
 // Optional string fields: absent and null both mean empty.
-Result<std::string> optional_string(const rapidjson::Value& object, const char* name, const std::string& path) {
-    const auto it = object.FindMember(name);
-    if (it == object.MemberEnd() || it->value.IsNull()) return std::string();
-    if (!it->value.IsString()) return json_error(path + name + ": expected a string");
-    return std::string(it->value.GetString(), it->value.GetStringLength());
+Result<std::string> optional_string(JsonValue object, const char* name, const std::string& path) {
+    const auto v = object.find(name);
+    if (!v || v->is_null()) return std::string();
+    if (!v->is_string()) return json_error(path + name + ": expected a string");
+    return std::string(v->as_string());
 }
 
-Result<std::int64_t> satoshis(const rapidjson::Value& object, const char* name, const std::string& path) {
-    const auto it = object.FindMember(name);
-    if (it == object.MemberEnd()) return json_error(path + name + ": required");
-    if (!it->value.IsInt64()) return json_error(path + name + ": expected an integer number of satoshis");
-    return it->value.GetInt64();
+Result<std::int64_t> satoshis(JsonValue object, const char* name, const std::string& path) {
+    const auto v = object.find(name);
+    if (!v) return json_error(path + name + ": required");
+    if (!v->is_int64()) return json_error(path + name + ": expected an integer number of satoshis");
+    return v->as_int64();
 }
 
-Result<TokenData> parse_token(const rapidjson::Value& v, const std::string& path) {
-    if (!v.IsObject()) return json_error(path + ": expected an object");
+Result<TokenData> parse_token(JsonValue v, const std::string& path) {
+    if (!v.is_object()) return json_error(path + ": expected an object");
     TokenData token;
-    const auto category = v.FindMember("category");
-    if (category == v.MemberEnd() || !category->value.IsString())
-        return json_error(path + ".category: expected 64 hex digits");
-    auto hash = hash256_from_display_hex(category->value.GetString());
+    const auto category = v.find("category");
+    if (!category || !category->is_string()) return json_error(path + ".category: expected 64 hex digits");
+    auto hash = hash256_from_display_hex(category->as_string());
     if (!hash) return json_error(path + ".category: " + hash.error().message);
     token.category = *hash;
-    const auto amount = v.FindMember("amount");
-    if (amount != v.MemberEnd() && !amount->value.IsNull()) {
-        if (amount->value.IsInt64()) {
-            token.amount = amount->value.GetInt64();
-        } else if (amount->value.IsString()) {
-            const auto parsed = parse_token_amount({amount->value.GetString(), amount->value.GetStringLength()});
+    const auto amount = v.find("amount");
+    if (amount && !amount->is_null()) {
+        if (amount->is_int64()) {
+            token.amount = amount->as_int64();
+        } else if (amount->is_string()) {
+            const auto parsed = parse_token_amount(amount->as_string());
             if (!parsed) return json_error(path + ".amount: expected an integer or a decimal string");
             token.amount = *parsed;
         } else {
@@ -212,18 +546,18 @@ Result<TokenData> parse_token(const rapidjson::Value& v, const std::string& path
         }
         if (token.amount < 0) return json_error(path + ".amount: must not be negative");
     }
-    const auto nft = v.FindMember("nft");
-    if (nft != v.MemberEnd() && !nft->value.IsNull()) {
-        if (!nft->value.IsObject()) return json_error(path + ".nft: expected an object");
+    const auto nft = v.find("nft");
+    if (nft && !nft->is_null()) {
+        if (!nft->is_object()) return json_error(path + ".nft: expected an object");
         Nft parsed;
-        const auto capability = nft->value.FindMember("capability");
-        if (capability != nft->value.MemberEnd()) {
-            if (!capability->value.IsString()) return json_error(path + ".nft.capability: expected a string");
-            auto c = nft_capability_from_name(capability->value.GetString());
+        const auto capability = nft->find("capability");
+        if (capability) {
+            if (!capability->is_string()) return json_error(path + ".nft.capability: expected a string");
+            auto c = nft_capability_from_name(capability->as_string());
             if (!c) return json_error(path + ".nft.capability: expected none, mutable or minting");
             parsed.capability = *c;
         }
-        auto commitment = optional_string(nft->value, "commitment", path + ".nft.");
+        auto commitment = optional_string(*nft, "commitment", path + ".nft.");
         if (!commitment) return std::move(commitment).error();
         auto bytes = from_hex(*commitment);
         if (!bytes) return json_error(path + ".nft.commitment: " + bytes.error().message);
@@ -282,90 +616,134 @@ std::string event_to_json(const Event& event, const JsonContext& context) {
     return std::string(buffer.GetString(), buffer.GetSize());
 }
 
+std::size_t max_event_json_bytes(const ServiceConfig& config, std::size_t public_url_bytes) {
+    // The shape at its largest with every variable text empty, written by event_to_json itself; the texts are
+    // added after, each byte at its worst (a control character, written \u00XX).
+    constexpr std::size_t worst_escape = 6;
+    const Timestamp widest_time = parse_rfc3339("9999-12-31T23:59:59Z").value();
+    Invoice invoice;
+    invoice.network = config.network;
+    invoice.required_fee_per_byte = -2.2250738585072014e-308;  // the longest text a double is written as
+    invoice.time = widest_time;
+    invoice.expires = widest_time;
+    invoice.merchant_data = "null";
+    TokenData token;
+    token.amount = std::numeric_limits<std::int64_t>::max();  // written as a quoted decimal string
+    token.nft = Nft{NftCapability::mutable_, Bytes(config.verify.rules.max_commitment_length, 0xff)};
+    for (std::size_t i = 0; i < config.max_outputs; ++i)
+        // 16 digits, as wide as an amount can be (at most max_money); their total is allowed for below.
+        invoice.outputs.push_back(InvoiceOutput{1'000'000'000'000'000, "", {}, "", token});
+    Invoice expired = invoice;
+    Payment payment;
+    payment.paid_at = widest_time;
+    for (std::size_t i = 0; i < config.max_refund_outputs; ++i)
+        payment.refund_to.push_back(RefundOutput{std::numeric_limits<std::int64_t>::min(), ""});
+    invoice.payment = std::move(payment);
+    const JsonContext context{"", widest_time};
+    const std::size_t shape = std::max(event_to_json(Event{EventType::payment_received, invoice}, context).size(),
+                                       event_to_json(Event{EventType::invoice_expired, expired}, context).size());
+    // + 20: total_amount at its widest, an int64.
+    const std::size_t texts = 3 * config.max_memo_bytes +  // the invoice's memo, the payment's, the event's
+                              config.max_outputs * (config.max_address_bytes + config.max_description_bytes) +
+                              config.max_refund_outputs * config.max_address_bytes +
+                              2 * public_url_bytes;  // payment_url and payment_uri
+    // + 256: room for fields that may grow (fractions of seconds in the times, say).
+    return shape + 20 + 256 + worst_escape * texts + config.max_merchant_data_bytes;
+}
+
 Result<CreateInvoiceRequest> parse_create_invoice(std::string_view body, const JsonLimits& limits) {
     auto doc = parse(body, limits);
     if (!doc) return std::move(doc).error();
+    const JsonValue root = doc->root();
     CreateInvoiceRequest request;
-    const auto outputs = doc->FindMember("outputs");
-    if (outputs == doc->MemberEnd() || !outputs->value.IsArray())
-        return json_error("outputs: expected an array of {amount, address}");
-    std::size_t i = 0;
-    for (const auto& o : outputs->value.GetArray()) {
-        const std::string path = "outputs[" + std::to_string(i++) + "].";
-        if (!o.IsObject()) return json_error(path.substr(0, path.size() - 1) + ": expected an object");
+    const auto outputs = root.find("outputs");
+    if (!outputs || !outputs->is_array()) return json_error("outputs: expected an array of {amount, address}");
+    for (std::size_t i = 0; i < outputs->size(); ++i) {
+        const JsonValue o = (*outputs)[i];
+        const std::string path = "outputs[" + std::to_string(i) + "].";
+        if (!o.is_object()) return json_error(path.substr(0, path.size() - 1) + ": expected an object");
         OutputRequest output;
         auto amount = satoshis(o, "amount", path);
         if (!amount) return std::move(amount).error();
         output.amount = *amount;
-        const auto address = o.FindMember("address");
-        if (address == o.MemberEnd() || !address->value.IsString()) return json_error(path + "address: expected a string");
-        output.address.assign(address->value.GetString(), address->value.GetStringLength());
+        const auto address = o.find("address");
+        if (!address || !address->is_string()) return json_error(path + "address: expected a string");
+        output.address = std::string(address->as_string());
         auto description = optional_string(o, "description", path);
         if (!description) return std::move(description).error();
         output.description = std::move(*description);
-        const auto token = o.FindMember("token");
-        if (token != o.MemberEnd() && !token->value.IsNull()) {
-            auto parsed = parse_token(token->value, path + "token");
+        const auto token = o.find("token");
+        if (token && !token->is_null()) {
+            auto parsed = parse_token(*token, path + "token");
             if (!parsed) return std::move(parsed).error();
             output.token = std::move(*parsed);
         }
         request.outputs.push_back(std::move(output));
     }
-    auto memo = optional_string(*doc, "memo", "");
+    auto memo = optional_string(root, "memo", "");
     if (!memo) return std::move(memo).error();
     request.memo = std::move(*memo);
-    const auto fee = doc->FindMember("required_fee_per_byte");
-    if (fee != doc->MemberEnd() && !fee->value.IsNull()) {
-        if (!fee->value.IsNumber()) return json_error("required_fee_per_byte: expected a number");
-        request.required_fee_per_byte = fee->value.GetDouble();
+    const auto fee = root.find("required_fee_per_byte");
+    if (fee && !fee->is_null()) {
+        if (!fee->is_number()) return json_error("required_fee_per_byte: expected a number");
+        request.required_fee_per_byte = fee->as_double();
     }
-    const auto expires_in = doc->FindMember("expires_in");
-    if (expires_in != doc->MemberEnd() && !expires_in->value.IsNull()) {
-        if (!expires_in->value.IsInt64()) return json_error("expires_in: expected an integer number of seconds");
-        request.lifetime = std::chrono::seconds(expires_in->value.GetInt64());
+    const auto expires_in = root.find("expires_in");
+    if (expires_in && !expires_in->is_null()) {
+        if (!expires_in->is_int64()) return json_error("expires_in: expected an integer number of seconds");
+        request.lifetime = std::chrono::seconds(expires_in->as_int64());
     }
-    const auto merchant = doc->FindMember("merchant_data");
-    if (merchant != doc->MemberEnd()) request.merchant_data = compact(merchant->value);
+    if (const auto merchant = root.find("merchant_data")) request.merchant_data = to_json(*merchant);
     return request;
 }
 
-Result<PayRequest> parse_pay_request(std::string_view body, const JsonLimits& limits) {
+Result<PayRequest> parse_pay_request(std::string_view body, const JsonLimits& limits, const ServiceConfig& config) {
     auto doc = parse(body, limits);
     if (!doc) return std::move(doc).error();
+    const JsonValue root = doc->root();
     PayRequest request;
-    const auto raw = doc->FindMember("raw_tx_hex");
-    if (raw == doc->MemberEnd() || !raw->value.IsString()) return json_error("raw_tx_hex: expected a hex string");
-    request.raw_tx_hex.assign(raw->value.GetString(), raw->value.GetStringLength());
-    auto memo = optional_string(*doc, "memo", "");
+    const auto raw = root.find("raw_tx_hex");
+    if (!raw || !raw->is_string()) return json_error("raw_tx_hex: expected a hex string");
+    request.raw_tx_hex = std::string(raw->as_string());
+    auto memo = optional_string(root, "memo", "");
     if (!memo) return std::move(memo).error();
     request.memo = std::move(*memo);
-    const auto refund = doc->FindMember("refund_to");
-    if (refund != doc->MemberEnd() && !refund->value.IsNull()) {
-        if (!refund->value.IsArray()) return json_error("refund_to: expected an array of {amount, address}");
-        std::size_t i = 0;
-        for (const auto& r : refund->value.GetArray()) {
-            const std::string path = "refund_to[" + std::to_string(i++) + "].";
-            if (!r.IsObject()) return json_error(path.substr(0, path.size() - 1) + ": expected an object");
+    const auto refund = root.find("refund_to");
+    if (refund && !refund->is_null()) {
+        if (!refund->is_array()) return json_error("refund_to: expected an array of {amount, address}");
+        // Bounded before anything is copied: every watcher of the invoice is sent the list.
+        if (refund->size() > config.max_refund_outputs)
+            return make_error(Errc::invoice_invalid, "refund_to: " + std::to_string(refund->size()) +
+                                                         " entries exceed the limit of " +
+                                                         std::to_string(config.max_refund_outputs));
+        for (std::size_t i = 0; i < refund->size(); ++i) {
+            const JsonValue r = (*refund)[i];
+            const std::string path = "refund_to[" + std::to_string(i) + "].";
+            if (!r.is_object()) return json_error(path.substr(0, path.size() - 1) + ": expected an object");
             auto amount = satoshis(r, "amount", path);
             if (!amount) return std::move(amount).error();
-            const auto address = r.FindMember("address");
-            if (address == r.MemberEnd() || !address->value.IsString())
-                return json_error(path + "address: expected a string");
-            request.refund_to.push_back(
-                RefundOutput{*amount, std::string(address->value.GetString(), address->value.GetStringLength())});
+            if (*amount < 0 || *amount > max_money)
+                return make_error(Errc::invoice_invalid, path + "amount: must be between 0 and " +
+                                                             std::to_string(max_money) + " sat");
+            const auto address = r.find("address");
+            if (!address || !address->is_string()) return json_error(path + "address: expected a string");
+            if (address->as_string().size() > config.max_address_bytes)
+                return make_error(Errc::invoice_invalid, path + "address: longer than " +
+                                                             std::to_string(config.max_address_bytes) + " bytes");
+            request.refund_to.push_back(RefundOutput{*amount, std::string(address->as_string())});
         }
     }
     return request;
 }
 
-bool is_json_value(std::string_view text, const JsonLimits& limits) { return parse_any(text, limits).ok(); }
+bool is_json_value(std::string_view text, const JsonLimits& limits) { return parse_json(text, limits).ok(); }
 
 Result<std::string> parse_verify_request(std::string_view body, const JsonLimits& limits) {
     auto doc = parse(body, limits);
     if (!doc) return std::move(doc).error();
-    const auto raw = doc->FindMember("raw_tx_hex");
-    if (raw == doc->MemberEnd() || !raw->value.IsString()) return json_error("raw_tx_hex: expected a hex string");
-    return std::string(raw->value.GetString(), raw->value.GetStringLength());
+    const auto raw = doc->root().find("raw_tx_hex");
+    if (!raw || !raw->is_string()) return json_error("raw_tx_hex: expected a hex string");
+    return std::string(raw->as_string());
 }
 
 }  // namespace jpp

@@ -208,8 +208,8 @@ Result<Invoice> InvoiceService::pay(const InvoiceId& id, const PayRequest& reque
                                             std::to_string(config_.max_refund_outputs));
     for (std::size_t i = 0; i < request.refund_to.size(); ++i) {
         const std::string field = "refund_to[" + std::to_string(i) + "]";
-        if (request.refund_to[i].address.size() > config_.max_refund_address_bytes)
-            return field_error(field + ".address", "longer than " + std::to_string(config_.max_refund_address_bytes) +
+        if (request.refund_to[i].address.size() > config_.max_address_bytes)
+            return field_error(field + ".address", "longer than " + std::to_string(config_.max_address_bytes) +
                                                        " bytes");
         if (auto a = decode_address(request.refund_to[i].address, config_.network); !a)
             return field_error(field + ".address", a.error().message);

@@ -136,6 +136,27 @@ static void test_signer(void) {
     CHECK(jpp_sign_p2pkh("not a key", coins, outputs, JPP_NETWORK_MAIN, &raw) == jpp_error_code("invalid_private_key"));
     CHECK(raw == NULL);
     CHECK(jpp_sign_p2pkh(wif, "{}", outputs, JPP_NETWORK_MAIN, &raw) == jpp_error_code("json_invalid"));
+    /* JSON arguments go through the library's one reader: bounded depth, no key twice, UTF-8, no recursion. */
+    {
+        enum { levels = 30000 }; /* 60 KB: within the size limits */
+        char* deep = malloc(2 * levels + 1);
+        CHECK(deep != NULL);
+        if (deep) {
+            memset(deep, '[', levels);
+            memset(deep + levels, ']', levels);
+            deep[2 * levels] = 0;
+            CHECK(jpp_sign_p2pkh(wif, deep, outputs, JPP_NETWORK_MAIN, &raw) == jpp_error_code("json_too_deep"));
+            CHECK(strstr(jpp_last_error(), "coins_json: JSON nested deeper than") != NULL);
+            CHECK(jpp_invoice_build(deep, JPP_NETWORK_MAIN, &raw) == jpp_error_code("json_too_deep"));
+            free(deep);
+        }
+    }
+    CHECK(jpp_sign_p2pkh(wif, "[{\"txid\":\"11\",\"txid\":\"22\",\"vout\":0,\"value\":1}]", outputs, JPP_NETWORK_MAIN,
+                         &raw) == jpp_error_code("json_duplicate_key"));
+    CHECK(jpp_sign_p2pkh(wif, coins, "[{\"address\":\"\xff\",\"amount\":1}]", JPP_NETWORK_MAIN, &raw) ==
+          jpp_error_code("json_invalid"));
+    CHECK(strcmp(jpp_error_name(jpp_error_code("json_duplicate_key")), "json_duplicate_key") == 0);
+    CHECK(jpp_error_code("json_too_large") > jpp_error_code("json_invalid"));
     CHECK(jpp_sign_p2pkh(wif, coins, "[{\"address\":\"x\",\"amount\":1}]", JPP_NETWORK_MAIN, &raw) ==
           jpp_error_code("invalid_address"));
     CHECK(strstr(jpp_last_error(), "outputs[0].address") != NULL);

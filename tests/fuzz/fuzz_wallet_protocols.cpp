@@ -1,8 +1,10 @@
-// Any body a wallet could POST, in each wallet protocol's media type (BitPay v2 and v1, BIP70), against a real
-// service (a SQLite store, payments recorded against an offline chain): no crash, and every answer has a status
-// the protocols use and a body in the type it declares.
+// Any body a client could POST to an invoice, on every body route and media type (the native API's create, verify
+// and pay; BitPay v2 and v1; BIP70), against a real service (a SQLite store, payments recorded against an offline
+// chain): no crash, every answer has a status the protocols use and a body in the type it declares, every JSON
+// answer is whole, valid UTF-8 JSON (what the library's reader accepts), and BitPay's are ASCII.
 #include <jpp/chain.hpp>
 #include <jpp/events.hpp>
+#include <jpp/json.hpp>
 #include <jpp/service.hpp>
 #include <jpp/sqlite_store.hpp>
 
@@ -12,6 +14,7 @@
 #include <cstdlib>
 #include <memory>
 #include <string>
+#include <string_view>
 
 #include "api/invoice_api.hpp"
 
@@ -51,9 +54,12 @@ struct World {
     }
 };
 
+// The first byte picks the route (its low 7 bits, modulo the count) and, with its top bit, x-paypro-version: 2.
 constexpr const char* types[] = {"application/payment-request", "application/payment-verification",
                                  "application/verify-payment", "application/payment",
-                                 "application/bitcoincash-payment", "application/json"};
+                                 "application/bitcoincash-payment", "application/json",
+                                 // The native API's routes, with their own media type:
+                                 "native create", "native verify", "native pay"};
 
 }  // namespace
 
@@ -66,13 +72,27 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     request.method = "POST";
     request.path = "/jpp/i/" + invoice.hex() + "/";
     request.target = request.path;
-    request.headers.emplace_back("content-type", types[data[0] % std::size(types)]);
+    const std::string_view type = types[(data[0] & 0x7f) % std::size(types)];
+    const bool native = type.substr(0, 7) == "native ";
+    request.headers.emplace_back("content-type", native ? "application/json" : std::string(type));
     if (data[0] & 0x80) request.headers.emplace_back("x-paypro-version", "2");
     request.body.assign(reinterpret_cast<const char*>(data + 1), size - 1);
 
-    const jppd::http::Response r = jppd::api::post_to_invoice(*world.api, invoice, request);
-    if (r.status != 200 && r.status != 400 && r.status != 404 && r.status != 406 && r.status != 500 && r.status != 503)
+    jppd::http::Response r;
+    if (type == "native create") r = jppd::api::create_invoice(*world.api, request);
+    else if (type == "native verify") r = jppd::api::verify_payment(*world.api, invoice, request);
+    else if (type == "native pay") r = jppd::api::pay_invoice(*world.api, invoice, request);
+    else r = jppd::api::post_to_invoice(*world.api, invoice, request);
+    if (r.status != 200 && r.status != 201 && r.status != 400 && r.status != 404 && r.status != 406 &&
+        r.status != 500 && r.status != 503)
         std::abort();
     if (r.content_type.empty() || r.body.empty()) std::abort();
+    if (r.content_type.rfind("application/json", 0) == 0) {
+        // Whole and valid: never an echo cut short by a byte that is not UTF-8.
+        if (!jpp::parse_json(r.body, {1 << 24, 64})) std::abort();
+        if (!native)
+            for (const char c : r.body)
+                if (static_cast<unsigned char>(c) >= 0x80) std::abort();
+    }
     return 0;
 }

@@ -25,7 +25,7 @@ EXAMPLES = ROOT / "examples"
 @pytest.fixture(scope="module")
 def jppd(workdir):
     d = Daemon(workdir, ["--dev-mode", "--network", "regtest", "--ws-ping-interval", "1",
-                         "--ws-max-message-bytes", "4096", "--ws-send-queue-bytes", "65536"]).start()
+                         "--ws-max-message-bytes", "4096", "--ws-send-queue-bytes", "2097152"]).start()
     yield d
     assert d.stop() == 0, d.log_text()
 
@@ -49,12 +49,12 @@ def pay(jppd, pid, amount=10_000, memo=None):
     return r.json()
 
 
-def ws_url(jppd, pid):
-    return f"ws://127.0.0.1:{jppd.port}/ws/jpp/invoice/{pid}/"
+def ws_url(jppd, pid, query=""):
+    return f"ws://127.0.0.1:{jppd.port}/ws/jpp/invoice/{pid}/{query}"
 
 
-def watch(jppd, pid):
-    return websocket.create_connection(ws_url(jppd, pid), timeout=5)
+def watch(jppd, pid, query=""):
+    return websocket.create_connection(ws_url(jppd, pid, query), timeout=5)
 
 
 def next_message(ws):
@@ -366,15 +366,81 @@ def test_data_sent_with_the_handshake_is_read(jppd):
 
 def test_invoice_expiry_is_announced_to_watchers_and_to_late_ones(jppd):
     pid = new_invoice(jppd, expires_in=1)
-    w = watch(jppd, pid)
+    w = watch(jppd, pid, "?events=all")
     w.settimeout(8)
     m = next_message(w)
     assert m["type"] == "invoice_expired" and m["invoice"]["payment_id"] == pid and m["invoice"]["status"] == "expired"
     assert m["expires"] == m["invoice"]["expires"]
-    late = watch(jppd, pid)
+    late = watch(jppd, pid, "?events=all")
     assert next_message(late)["type"] == "invoice_expired"
     w.close()
     late.close()
+
+
+def pong_comes_first(ws, payload):
+    """Sends a ping and reads until its pong: True when no data message came before it (the server's own pings
+    are skipped). What a watcher was sent before the ping is on the wire before the pong."""
+    ws.ping(payload)
+    while True:
+        opcode, frame = ws.recv_data_frame(True)
+        if opcode == websocket.ABNF.OPCODE_PONG and frame.data == payload:
+            return True
+        if opcode in (websocket.ABNF.OPCODE_TEXT, websocket.ABNF.OPCODE_BINARY):
+            return False
+
+
+@pytest.fixture
+def quiet_jppd(tmp_path):
+    """A jppd of its own (its own database, so that only its sweeper announces expiries) with the default ping
+    interval: watchers that do not read for a few seconds are not dropped."""
+    d = Daemon(tmp_path, ["--dev-mode", "--network", "regtest"]).start()
+    yield d
+    assert d.stop() == 0, d.log_text()
+
+
+def test_a_default_watcher_is_sent_payments_only_expiry_is_opt_in(quiet_jppd):
+    """Watchtower's service sends payment_received and nothing else, and the seed's clients read every message as
+    a payment: invoice_expired goes only to watchers that ask with ?events=all."""
+    jppd = quiet_jppd
+    pid = new_invoice(jppd, expires_in=1)
+    default = watch(jppd, pid)
+    explicit = watch(jppd, pid, "?events=payment_received")
+    every = watch(jppd, pid, "?events=all")
+    every.settimeout(8)
+    assert next_message(every)["type"] == "invoice_expired"  # the sweep has announced it
+    # The announcement reached every watcher's queue at once: the others' pongs come with nothing before them.
+    assert pong_comes_first(default, b"after the expiry")
+    assert pong_comes_first(explicit, b"after the expiry")
+    assert nothing_for(default, 0.5)
+    # A default watcher that connects after the expiry is not told of it either; an opted-in one is.
+    late = watch(jppd, pid)
+    assert pong_comes_first(late, b"late")
+    assert next_message(watch(jppd, pid, "?events=all"))["type"] == "invoice_expired"
+    for w in (default, explicit, every, late):
+        w.close()
+
+    # Payments still reach every kind of watcher.
+    pid = new_invoice(jppd)
+    watchers = [watch(jppd, pid), watch(jppd, pid, "?events=payment_received"), watch(jppd, pid, "?events=all")]
+    paid = pay(jppd, pid)
+    for w in watchers:
+        assert next_message(w)["txid"] == paid["payment"]["txid"]
+        w.close()
+
+
+@pytest.mark.parametrize("query", ["?events=bogus", "?events=", "?foo=1", "?events=all&events=all",
+                                   "?events=all&x=1", "?events=ALL", "?events=all;", "?events=invoice_expired"])
+def test_the_watch_query_is_parsed_strictly(jppd, query):
+    pid = new_invoice(jppd)
+    with pytest.raises(websocket.WebSocketBadStatusException) as e:
+        watch(jppd, pid, query)
+    assert e.value.status_code == 400
+    r = jppd.request("GET", f"/ws/jpp/invoice/{pid}/{query}",
+                     headers={"Upgrade": "websocket", "Connection": "Upgrade", "Sec-WebSocket-Version": "13",
+                              "Sec-WebSocket-Key": "dGhlIHNhbXBsZSBub25jZQ=="})
+    assert r.status == 400 and r.json()["code"] == "invalid_query", r
+    for accepted in ("", "?", "?events=all", "?events=payment_received"):
+        watch(jppd, pid, accepted).close()
 
 
 # ----------------------------------------------------------------------------------------------------------------
@@ -473,6 +539,27 @@ def test_example_client_prints_the_payment(jppd, command):
         assert "Payment received!" in out and paid["payment"]["txid"] in out and "paid from the test" in out
     finally:
         proc.kill()
+
+
+@pytest.mark.parametrize("command", [
+    ["/usr/bin/python3", str(EXAMPLES / "websocket_client_example.py")],
+    ["node", str(EXAMPLES / "websocket_client_example.js")],
+], ids=["python", "node"])
+def test_example_client_reports_an_expiry_as_an_expiry(jppd, command):
+    """The examples opt in to every event (?events=all), and an expiry is printed as one, never as a payment."""
+    pid = new_invoice(jppd, expires_in=2)
+    proc = subprocess.Popen([*command, pid, f"127.0.0.1:{jppd.port}"], stdout=subprocess.PIPE,
+                            stderr=subprocess.STDOUT, text=True, env={**os.environ, "NODE_PATH": str(NODE_MODULES)})
+    try:
+        out, _ = proc.communicate(timeout=20)
+        assert proc.returncode == 3, out
+        assert "expired unpaid" in out and "Payment received" not in out and "Traceback" not in out, out
+    finally:
+        proc.kill()
+    # Connecting after the expiry: told at once.
+    p = subprocess.run([*command, pid, f"127.0.0.1:{jppd.port}"], capture_output=True, text=True, timeout=15,
+                       env={**os.environ, "NODE_PATH": str(NODE_MODULES)})
+    assert p.returncode == 3 and "expired unpaid" in p.stdout, p.stdout + p.stderr
 
 
 @pytest.mark.parametrize("command", [

@@ -25,6 +25,7 @@ TEST_CASE("decoding rejects characters outside the alphabet, with the position")
         CHECK(r.error().code == Errc::invalid_address);
     }
     CHECK(base58_decode("a30").error().message == "invalid base58 character '0' at position 2");
+    CHECK(base58_decode("a\xc3\xa9").error().message == "invalid base58 character byte 0xc3 at position 1");
     CHECK(base58_decode(std::string(1025, '2')).error().code == Errc::invalid_address);
 }
 

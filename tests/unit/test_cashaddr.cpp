@@ -44,6 +44,9 @@ TEST_CASE("invalid strings from the reference implementation's tests") {
           Errc::address_checksum);
     CHECK(cashaddr_decode("bitcoincash:qpm2qsznhks23z7629mms6s4cwef74vcwvy22gdxba", "").error().message ==
           "invalid CashAddr character 'b' at position 52");
+    // A byte that is not printable ASCII (here the first of a two-byte character) is shown in hex, never alone.
+    CHECK(cashaddr_decode("bitcoincash:qpm2qsznhks23z7629mms6s4cwef74vcwvy22gdx\xc9\x8c", "").error().message ==
+          "invalid CashAddr character byte 0xc9 at position 52");
 }
 
 TEST_CASE("a checksum valid under one prefix is not valid under another") {

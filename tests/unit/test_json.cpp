@@ -2,6 +2,11 @@
 
 #include <rapidjson/document.h>
 
+#include <pthread.h>
+
+#include <cmath>
+#include <limits>
+
 #include "jpp/json.hpp"
 
 using namespace jpp;
@@ -187,4 +192,218 @@ TEST_CASE("pay and verify requests") {
     CHECK(parse_verify_request(R"({"raw_tx_hex":1})").error().code == Errc::json_invalid);
 }
 
+TEST_CASE("parse_json: one reader, every limit with its own code") {
+    auto doc = parse_json(R"({"a":[1,-2,18446744073709551615,2.5,"x\u00e9",true,null,{}],"b":{"c":"d"}})");
+    REQUIRE(doc.ok());
+    const JsonValue root = doc->root();
+    REQUIRE(root.is_object());
+    CHECK(root.size() == 2);
+    CHECK(root.key(0) == "a");
+    const JsonValue a = *root.find("a");
+    CHECK(a.size() == 8);
+    CHECK(a[0].as_int64() == 1);
+    CHECK(a[1].as_int64() == -2);
+    CHECK(a[2].kind() == JsonValue::Kind::big_integer);
+    CHECK_FALSE(a[2].is_int64());
+    CHECK(a[3].as_double() == 2.5);
+    CHECK(a[4].as_string() == "x\xc3\xa9");
+    CHECK(a[5].as_bool());
+    CHECK(a[6].is_null());
+    CHECK(a[7].is_object());
+    CHECK(root.find("b")->find("c")->as_string() == "d");
+    CHECK_FALSE(root.find("z").has_value());
+    CHECK(to_json(root) == R"({"a":[1,-2,18446744073709551615,2.5,"xé",true,null,{}],"b":{"c":"d"}})");
+    CHECK(to_json(root, true) == R"({"a":[1,-2,18446744073709551615,2.5,"x\u00E9",true,null,{}],"b":{"c":"d"}})");
+
+    JsonLimits limits;
+    limits.max_bytes = 100;
+    limits.max_depth = 3;
+    CHECK(parse_json(std::string(101, ' '), limits).error().code == Errc::json_too_large);
+    CHECK(parse_json("[[[1]]]", limits).ok());
+    CHECK(parse_json("[[[[1]]]]", limits).error().code == Errc::json_too_deep);
+    CHECK(parse_json(R"({"a":{"b":[]}})", limits).ok());
+    CHECK(parse_json(R"({"a":{"b":[{}]}})", limits).error().code == Errc::json_too_deep);
+
+    // Duplicate keys, anywhere, however spelled (escapes decoded first); the same key in two objects is fine.
+    CHECK(parse_json(R"({"a":1,"a":2})").error().code == Errc::json_duplicate_key);
+    CHECK(parse_json(R"({"a":1,"\u0061":2})").error().code == Errc::json_duplicate_key);
+    CHECK(parse_json(R"([{"x":{"k":1,"j":2,"k":3}}])").error().code == Errc::json_duplicate_key);
+    CHECK(parse_json(R"([{"k":1},{"k":1}])").ok());
+    std::string many = "{";
+    for (int i = 0; i < 5000; ++i) many += (i ? ",\"k" : "\"k") + std::to_string(i) + "\":0";
+    CHECK(parse_json(many + "}").ok());
+    CHECK(parse_json(many + ",\"k4321\":1}").error().code == Errc::json_duplicate_key);
+
+    // UTF-8: raw bytes and escapes alike, surrogates and overlong forms refused.
+    for (const char* bad : {"\"\xff\"", "\"\xc0\xaf\"", "\"\xed\xa0\x80\"", "\"\xf4\x90\x80\x80\"", "\"caf\xc3\"",
+                            R"("\ud800")", R"("\udc00")", R"("\ud800\u0041")", "{\"\xff\":1}"}) {
+        CAPTURE(bad);
+        const auto r = parse_json(bad);
+        REQUIRE_FALSE(r.ok());
+        CHECK(r.error().code == Errc::json_invalid);
+    }
+    CHECK(parse_json(R"("\ud83d\ude00")")->root().as_string() == "\xf0\x9f\x98\x80");
+    CHECK(parse_json("\"\xf0\x9f\x98\x80\"").ok());
+
+    CHECK(JsonDocument().root().is_null());  // an empty document holds null, never nothing
+
+    // Numbers: integers exactly, doubles correctly rounded, written back as they were read.
+    const auto numbers = parse_json("[0,-0,0e300,1e-400,-1e-400,18446744073709551616,-9223372036854775808,"
+                                    "-9223372036854775809,0.1,1.7976931348623157e308,5e-324,1.0]");
+    REQUIRE(numbers.ok());
+    const JsonValue n = numbers->root();
+    CHECK(n[0].as_int64() == 0);
+    CHECK(n[2].kind() == JsonValue::Kind::real);
+    CHECK(n[2].as_double() == 0);
+    CHECK(n[3].as_double() == 0);
+    CHECK(std::signbit(n[4].as_double()));
+    CHECK(n[5].as_double() == 18446744073709551616.0);
+    CHECK(n[6].as_int64() == std::numeric_limits<std::int64_t>::min());
+    CHECK(n[7].kind() == JsonValue::Kind::real);
+    CHECK(n[8].as_double() == 0.1);
+    CHECK(n[9].as_double() == std::numeric_limits<double>::max());
+    CHECK(n[10].as_double() == std::numeric_limits<double>::denorm_min());
+    CHECK(to_json(n) == "[0,0,0.0,0.0,-0.0,18446744073709553000.0,-9223372036854775808,-9223372036854776000.0,0.1,"
+                        "1.7976931348623157e308,5e-324,1.0]");
+    CHECK(parse_json("1e400").error().code == Errc::json_invalid);
+    CHECK(parse_json("0e400").error().code == Errc::json_invalid);  // RapidJSON's grammar: the exponent alone
+    CHECK(parse_json("-1e309").error().code == Errc::json_invalid);
+    CHECK(parse_json(std::string(400, '9')).error().code == Errc::json_invalid);
+    CHECK(parse_json("0." + std::string(400, '0') + "1")->root().as_double() == 0);
+
+    // What a text is wrong with comes before what it asks too much: a deep or duplicate-keyed text that is also
+    // malformed (or not UTF-8 further on) is json_invalid.
+    CHECK(parse_json("[[[[[[", limits).error().code == Errc::json_invalid);
+    CHECK(parse_json("[[[[1]]]] x", limits).error().code == Errc::json_invalid);
+    CHECK(parse_json("[[[[\"\xff\"]]]]", limits).error().code == Errc::json_invalid);
+    CHECK(parse_json(R"({"a":1,"a":2)").error().code == Errc::json_invalid);
+    CHECK(parse_json("[{\"a\":1,\"a\":2},\"\xc3\"]").error().code == Errc::json_invalid);
+    const auto deep = parse_json("[[[[1]]]]", limits);
+    CHECK(deep.error().message == "JSON nested deeper than 3 levels");
+    CHECK(deep.error().offset == 3);  // the bracket that opens the fourth level
+
+    for (const char* bad : {"", " ", "[1,]", "{\"a\"}", "1 2", "[1] x", "nul", "\xef\xbb\xbf{}"}) {
+        CAPTURE(bad);
+        CHECK(parse_json(bad).error().code == Errc::json_invalid);
+    }
 }
+
+namespace {
+
+// Runs `body` on a thread with a 64 KB stack: a recursion over 100,000 levels would overflow it.
+void on_small_stack(void (*body)()) {
+    pthread_attr_t attr;
+    pthread_attr_init(&attr);
+    pthread_attr_setstacksize(&attr, 64 * 1024);
+    pthread_t thread;
+    REQUIRE(pthread_create(&thread, &attr, [](void* f) -> void* { reinterpret_cast<void (*)()>(f)(); return nullptr; },
+                           reinterpret_cast<void*>(body)) == 0);
+    pthread_join(thread, nullptr);
+    pthread_attr_destroy(&attr);
+}
+
+bool deep_ok = false;
+
+}  // namespace
+
+TEST_CASE("parse_json and to_json never recurse: 100,000 levels on a 64 KB stack") {
+    deep_ok = false;
+    on_small_stack([] {
+        std::string deep;
+        for (int i = 0; i < 50000; ++i) deep += "[{\"k\":";
+        deep += "1";
+        for (int i = 0; i < 50000; ++i) deep += "}]";
+        JsonLimits unlimited;
+        unlimited.max_bytes = 1 << 22;
+        unlimited.max_depth = 1000000;
+        auto doc = parse_json(deep, unlimited);
+        // And with the usual limits, refused early.
+        const auto refused = parse_json(deep, JsonLimits{1 << 22, 16});
+        deep_ok = doc.ok() && to_json(doc->root()) == deep && to_json(doc->root(), true) == deep &&
+                  !refused.ok() && refused.error().code == Errc::json_too_deep;
+    });
+    CHECK(deep_ok);
+}
+
+TEST_CASE("to_valid_utf8: what is not UTF-8 becomes U+FFFD, the rest is kept") {
+    CHECK(to_valid_utf8("caf\xc3\xa9 \xf0\x9f\x98\x80") == "caf\xc3\xa9 \xf0\x9f\x98\x80");
+    CHECK(to_valid_utf8("a\xc9" "b") == "a\xef\xbf\xbd" "b");
+    CHECK(to_valid_utf8("\xed\xa0\x80") == "\xef\xbf\xbd\xef\xbf\xbd\xef\xbf\xbd");
+    CHECK(to_valid_utf8("end\xe2\x82") == "end\xef\xbf\xbd\xef\xbf\xbd");
+    CHECK(to_valid_utf8(std::string("\0x", 2)) == std::string("\0x", 2));
+}
+
+TEST_CASE("refund_to is bounded in the pay request") {
+    ServiceConfig config;
+    std::string body = R"({"raw_tx_hex":"00","refund_to":[)";
+    for (std::size_t i = 0; i < config.max_refund_outputs; ++i)
+        body += std::string(i ? "," : "") + R"({"amount":1,"address":"bitcoincash:qpm2qsznhks23z7629mms6s4cwef74vcwvy22gdx6a"})";
+    auto ok = parse_pay_request(body + "]}", {}, config);
+    REQUIRE_MESSAGE(ok.ok(), ok.error().message);
+    CHECK(ok->refund_to.size() == config.max_refund_outputs);
+    auto many = parse_pay_request(body + R"(,{"amount":1,"address":"x"}]})", {}, config);
+    REQUIRE_FALSE(many.ok());
+    CHECK(many.error().code == Errc::invoice_invalid);
+    CHECK(many.error().message == "refund_to: 17 entries exceed the limit of 16");
+    const auto long_address = parse_pay_request(
+        R"({"raw_tx_hex":"00","refund_to":[{"amount":1,"address":")" + std::string(129, 'q') + "\"}]}", {}, config);
+    CHECK(long_address.error().code == Errc::invoice_invalid);
+    CHECK(long_address.error().message == "refund_to[0].address: longer than 128 bytes");
+    CHECK(parse_pay_request(R"({"raw_tx_hex":"00","refund_to":[{"amount":2100000000000001,"address":"x"}]})")
+              .error().code == Errc::invoice_invalid);
+    CHECK(parse_pay_request(R"({"raw_tx_hex":"00","refund_to":[{"amount":-1,"address":"x"}]})").error().code ==
+          Errc::invoice_invalid);
+}
+
+TEST_CASE("the largest possible event is within max_event_json_bytes") {
+    ServiceConfig config;
+    const std::string public_url = "https://" + std::string(56, 'p') + ".example";  // 64 bytes
+    // The longest address there is (a token-aware P2SH32 on the main network), the longest texts, all of them
+    // control characters (six bytes each in JSON), every list at its limit.
+    Address p2sh32{Network::main, AddressKind::p2sh32, Bytes(32, 0x11), true};
+    const std::string address = encode_cashaddr(p2sh32);
+    CHECK(address.size() < config.max_address_bytes);
+    const std::string worst_text(config.max_memo_bytes, '\x01');
+    CreateInvoiceRequest request;
+    request.memo = worst_text;
+    request.required_fee_per_byte = 1.2345678901234567e-300;
+    request.lifetime = config.max_invoice_lifetime;
+    // merchant_data at its limit: a JSON string of control characters, as stored (already escaped).
+    request.merchant_data = "\"" + std::string(config.max_merchant_data_bytes - 2, 'a') + "\"";
+    for (std::size_t i = 0; i < config.max_outputs; ++i) {
+        OutputRequest o;
+        o.amount = max_money / static_cast<std::int64_t>(config.max_outputs);
+        o.address = address;
+        o.description = std::string(config.max_description_bytes, '\x1f');
+        TokenData token;
+        token.category.fill(0xab);
+        token.amount = max_token_amount;
+        token.nft = Nft{NftCapability::minting, Bytes(config.verify.rules.max_commitment_length, 0xcd)};
+        o.token = token;
+        request.outputs.push_back(std::move(o));
+    }
+    auto invoice = build_invoice(request, config, *parse_rfc3339("2999-12-31T23:59:59Z"));
+    REQUIRE_MESSAGE(invoice.ok(), invoice.error().message);
+    Invoice expired = *invoice;
+    Payment payment;
+    payment.txid.bytes.fill(0xee);
+    payment.memo = std::string(config.max_memo_bytes, '\x02');
+    payment.paid_at = invoice->expires;
+    for (std::size_t i = 0; i < config.max_refund_outputs; ++i)
+        payment.refund_to.push_back(RefundOutput{max_money, std::string(config.max_address_bytes, '\x03')});
+    invoice->payment = payment;
+    const JsonContext at{public_url, invoice->expires};
+    const std::size_t paid = event_to_json(Event{EventType::payment_received, *invoice}, at).size();
+    const std::size_t gone = event_to_json(Event{EventType::invoice_expired, expired}, at).size();
+    const std::size_t bound = max_event_json_bytes(config, public_url.size());
+    CAPTURE(paid);
+    CAPTURE(gone);
+    CAPTURE(bound);
+    CHECK(paid <= bound);
+    CHECK(gone <= bound);
+    MESSAGE("largest events: paid " << paid << ", expired " << gone << "; bound " << bound);
+    CHECK(paid > bound * 9 / 10);  // and the bound is not wildly above what can happen
+}
+
+}
+

@@ -274,15 +274,6 @@ int service_call(jpp_service* service, F&& body) noexcept {
     });
 }
 
-// JSON the signer reads: the library's bounded parser decides first (iterative, limits on size and depth), so the
-// DOM parse after it never meets a document it could not finish.
-bool parse_bounded(rapidjson::Document& doc, const char* text, const jpp::JsonLimits& limits) {
-    const std::string_view view(text);
-    if (!jpp::is_json_value(view, limits)) return false;
-    doc.Parse<rapidjson::kParseIterativeFlag>(view.data(), view.size());
-    return !doc.HasParseError();
-}
-
 }  // namespace
 
 extern "C" {
@@ -462,33 +453,39 @@ int jpp_sign_p2pkh(const char* wif, const char* coins_json, const char* outputs_
         const jpp::Bytes own = jpp::locking_bytecode(
             jpp::Address{network_of(network), jpp::AddressKind::p2pkh, jpp::Bytes(hash.begin(), hash.end()), false});
 
-        rapidjson::Document coins_doc, outputs_doc;
-        const std::string bounds = " (JSON of at most " + std::to_string(signer_limits.max_bytes) + " bytes and " +
-                                   std::to_string(signer_limits.max_depth) + " levels of nesting)";
-        if (!parse_bounded(coins_doc, coins_json, signer_limits) || !coins_doc.IsArray())
-            return fail(jpp::Errc::json_invalid, "coins_json: expected an array of {txid, vout, value}" + bounds);
-        if (!parse_bounded(outputs_doc, outputs_json, signer_limits) || !outputs_doc.IsArray())
-            return fail(jpp::Errc::json_invalid, "outputs_json: expected an array of {address, amount}" + bounds);
+        // Through the library's one JSON reader: bounded depth and size, UTF-8, no key twice.
+        auto coins_doc = jpp::parse_json(coins_json, signer_limits);
+        if (!coins_doc) return fail(coins_doc.error().code, "coins_json: " + coins_doc.error().describe());
+        auto outputs_doc = jpp::parse_json(outputs_json, signer_limits);
+        if (!outputs_doc) return fail(outputs_doc.error().code, "outputs_json: " + outputs_doc.error().describe());
+        const jpp::JsonValue coin_list = coins_doc->root(), output_list = outputs_doc->root();
+        if (!coin_list.is_array())
+            return fail(jpp::Errc::json_invalid, "coins_json: expected an array of {txid, vout, value}");
+        if (!output_list.is_array())
+            return fail(jpp::Errc::json_invalid, "outputs_json: expected an array of {address, amount}");
         std::vector<jpp::Coin> coins;
-        for (const auto& c : coins_doc.GetArray()) {
-            const std::string at = "coins[" + std::to_string(coins.size()) + "]";
-            if (!c.IsObject() || !c.HasMember("txid") || !c["txid"].IsString() || !c.HasMember("vout") ||
-                !c["vout"].IsUint() || !c.HasMember("value") || !c["value"].IsInt64())
+        for (std::size_t i = 0; i < coin_list.size(); ++i) {
+            const jpp::JsonValue c = coin_list[i];
+            const std::string at = "coins[" + std::to_string(i) + "]";
+            const auto txid_text = c.find("txid"), vout = c.find("vout"), value = c.find("value");
+            if (!txid_text || !txid_text->is_string() || !vout || !vout->is_int64() || vout->as_int64() < 0 ||
+                vout->as_int64() > 0xffffffffLL || !value || !value->is_int64())
                 return fail(jpp::Errc::json_invalid, at + ": expected {txid: hex, vout: integer, value: integer}");
-            auto txid = jpp::TxId::from_hex(c["txid"].GetString());
+            auto txid = jpp::TxId::from_hex(txid_text->as_string());
             if (!txid) return fail(jpp::Errc::json_invalid, at + ".txid: " + txid.error().message);
-            coins.push_back(jpp::Coin{jpp::Outpoint{*txid, c["vout"].GetUint()},
-                                      jpp::Output{c["value"].GetInt64(), own, std::nullopt}});
+            coins.push_back(jpp::Coin{jpp::Outpoint{*txid, static_cast<std::uint32_t>(vout->as_int64())},
+                                      jpp::Output{value->as_int64(), own, std::nullopt}});
         }
         std::vector<jpp::Output> outputs;
-        for (const auto& o : outputs_doc.GetArray()) {
-            const std::string at = "outputs[" + std::to_string(outputs.size()) + "]";
-            if (!o.IsObject() || !o.HasMember("address") || !o["address"].IsString() || !o.HasMember("amount") ||
-                !o["amount"].IsInt64())
+        for (std::size_t i = 0; i < output_list.size(); ++i) {
+            const jpp::JsonValue o = output_list[i];
+            const std::string at = "outputs[" + std::to_string(i) + "]";
+            const auto address_text = o.find("address"), amount = o.find("amount");
+            if (!address_text || !address_text->is_string() || !amount || !amount->is_int64())
                 return fail(jpp::Errc::json_invalid, at + ": expected {address: string, amount: integer}");
-            auto address = jpp::decode_address(o["address"].GetString(), network_of(network));
+            auto address = jpp::decode_address(address_text->as_string(), network_of(network));
             if (!address) return fail(address.error().code, at + ".address: " + address.error().message);
-            outputs.push_back(jpp::Output{o["amount"].GetInt64(), jpp::locking_bytecode(*address), std::nullopt});
+            outputs.push_back(jpp::Output{amount->as_int64(), jpp::locking_bytecode(*address), std::nullopt});
         }
         auto tx = jpp::build_p2pkh_transaction(*key, coins, outputs);
         if (!tx) return fail(tx.error());

@@ -1,5 +1,9 @@
 #include "api/errors.hpp"
 
+#include <jpp/json.hpp>
+
+#include "log.hpp"
+
 namespace jppd::api {
 
 using jpp::Errc;
@@ -20,10 +24,50 @@ int http_status(Errc code) noexcept {
 
 namespace {
 
-// The general body with `extra` (already JSON members, ending in a comma) in front.
-http::Response build(const jpp::Error& error, const std::string& extra) {
+// A node's reject reason ("insufficient fee", "txn-mempool-conflict", "bad-txns-inputs-missingorspent"): short
+// printable ASCII naming no URL and no file.
+bool shareable_reason(std::string_view text) {
+    if (text.empty() || text.size() > 300 || text.find("://") != std::string_view::npos) return false;
+    for (const char c : text)
+        if (c < 0x20 || c > 0x7e) return false;
+    return true;
+}
+
+std::string logged(std::string_view context, const jpp::Error& error) {
+    return (context.empty() ? std::string() : std::string(context) + ": ") + std::string(jpp::errc_name(error.code)) +
+           ": " + error.describe();
+}
+
+}  // namespace
+
+std::string public_message(const jpp::Error& error, std::string_view context) {
+    switch (error.code) {
+        case Errc::store_failure:
+            log_warn(logged(context, error));
+            return "The payment server cannot read or record invoices now; try again shortly";
+        case Errc::chain_unavailable:
+            log_warn(logged(context, error));
+            return "The payment server cannot reach the network now; try again shortly";
+        case Errc::broadcast_rejected:
+            log_info(logged(context, error));
+            if (shareable_reason(error.message)) return error.message;
+            return "The network rejected the transaction";
+        default: break;
+    }
+    if (http_status(error.code) >= 500) {
+        log_error(logged(context, error));
+        return "Internal error";
+    }
+    return error.message;
+}
+
+namespace {
+
+// The general body with `extra` (already JSON members, ending in a comma) in front. The message may quote what the
+// client sent: it is made valid UTF-8 first, like every text jppd answers with.
+http::Response build(const jpp::Error& error, const std::string& shown, const std::string& extra) {
+    const std::string message = jpp::to_valid_utf8(shown);
     const int status = http_status(error.code);
-    const std::string& message = error.message;
     http::Response r;
     r.status = status;
     r.content_type = "application/json; charset=utf-8";
@@ -38,16 +82,20 @@ http::Response build(const jpp::Error& error, const std::string& extra) {
 
 }  // namespace
 
-http::Response error_response(const jpp::Error& error) { return build(error, ""); }
-
-http::Response verify_error_response(const jpp::Error& error) {
-    if (error.code == Errc::invoice_not_found) return build(error, "");
-    return build(error, "\"valid\":false,\"error\":" + http::json_quote(error.message) + ",");
+http::Response error_response(const jpp::Error& error, std::string_view context) {
+    return build(error, public_message(error, context), "");
 }
 
-http::Response pay_error_response(const jpp::Error& error) {
-    if (error.code == Errc::invoice_not_found) return build(error, "");
-    return build(error, "\"non_field_errors\":[" + http::json_quote(error.message) + "],");
+http::Response verify_error_response(const jpp::Error& error, std::string_view context) {
+    const std::string message = jpp::to_valid_utf8(public_message(error, context));
+    if (error.code == Errc::invoice_not_found) return build(error, message, "");
+    return build(error, message, "\"valid\":false,\"error\":" + http::json_quote(message) + ",");
+}
+
+http::Response pay_error_response(const jpp::Error& error, std::string_view context) {
+    const std::string message = jpp::to_valid_utf8(public_message(error, context));
+    if (error.code == Errc::invoice_not_found) return build(error, message, "");
+    return build(error, message, "\"non_field_errors\":[" + http::json_quote(message) + "],");
 }
 
 bool is_json_request(const http::Request& request) {

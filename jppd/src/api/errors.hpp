@@ -3,6 +3,7 @@
 
 #include <jpp/error.hpp>
 
+#include <string>
 #include <string_view>
 #include <vector>
 
@@ -14,12 +15,20 @@ namespace jppd::api {
 // the daemon can cause, 400 for everything a client sent wrong.
 int http_status(jpp::Errc code) noexcept;
 
+// What a client is told of an error: its message, except where the message holds what only the operator may
+// see (the node's URL, the cookie file's path, SQLite's own words). store_failure, chain_unavailable and the
+// daemon's internal errors get a fixed text and their message goes to the log, with `context` (the request's
+// invoice, say); broadcast_rejected keeps the node's reason (public knowledge, and what a wallet needs to fix its
+// transaction) when it is short printable text naming no URL.
+std::string public_message(const jpp::Error& error, std::string_view context);
+
 // {"code","message","detail"}: the general shape (detail is "Not found." on 404, as Django REST framework says).
-http::Response error_response(const jpp::Error& error);
+// `context` names the request in the log, for errors whose message is not shown.
+http::Response error_response(const jpp::Error& error, std::string_view context = {});
 // /verify adds {"valid": false, "error": message}.
-http::Response verify_error_response(const jpp::Error& error);
+http::Response verify_error_response(const jpp::Error& error, std::string_view context = {});
 // /pay adds {"non_field_errors": [message]}.
-http::Response pay_error_response(const jpp::Error& error);
+http::Response pay_error_response(const jpp::Error& error, std::string_view context = {});
 
 // 415 unless the body is declared JSON (or not declared at all).
 bool is_json_request(const http::Request& request);

@@ -3,6 +3,7 @@
 #include "api/errors.hpp"
 #include "api/invoice_page.hpp"
 #include "http/accept.hpp"
+#include "log.hpp"
 #include "paypro/bip70.hpp"
 #include "paypro/bitpay.hpp"
 
@@ -25,7 +26,7 @@ http::Response create_invoice(const ApiContext& api, const http::Request& reques
     auto parsed = jpp::parse_create_invoice(request.body, api.json_limits);
     if (!parsed) return error_response(parsed.error());
     auto invoice = api.service.create(*parsed);
-    if (!invoice) return error_response(invoice.error());
+    if (!invoice) return error_response(invoice.error(), "creating an invoice");
     http::Response r = invoice_response(api, *invoice, 201);
     r.with_header("Location", jpp::payment_url(api.json_context(), invoice->id));
     return r;
@@ -45,7 +46,7 @@ http::Response get_invoice(const ApiContext& api, const jpp::InvoiceId& id, cons
         case 0:
         case 1: {
             auto invoice = api.service.get(id);
-            if (!invoice) return error_response(invoice.error());
+            if (!invoice) return error_response(invoice.error(), "invoice " + id.hex());
             r = *chosen == 1 ? invoice_page(api, *invoice) : invoice_response(api, *invoice, 200);
             break;
         }
@@ -67,7 +68,7 @@ http::Response verify_payment(const ApiContext& api, const jpp::InvoiceId& id, c
     auto hex = jpp::parse_verify_request(request.body, api.json_limits);
     if (!hex) return verify_error_response(hex.error());
     auto verdict = api.service.verify(id, *hex);
-    if (!verdict) return verify_error_response(verdict.error());
+    if (!verdict) return verify_error_response(verdict.error(), "verify " + id.hex());
     http::Response r;
     r.content_type = "application/json; charset=utf-8";
     r.body = "{\"valid\":true,\"inputs_checked\":" + std::string(verdict->inputs_checked ? "true" : "false") +
@@ -80,10 +81,10 @@ http::Response verify_payment(const ApiContext& api, const jpp::InvoiceId& id, c
 
 http::Response pay_invoice(const ApiContext& api, const jpp::InvoiceId& id, const http::Request& request) {
     if (!is_json_request(request)) return unsupported_media_type();
-    auto pay = jpp::parse_pay_request(request.body, api.json_limits);
+    auto pay = jpp::parse_pay_request(request.body, api.json_limits, api.service.config());
     if (!pay) return pay_error_response(pay.error());
     auto invoice = api.service.pay(id, *pay);
-    if (!invoice) return pay_error_response(invoice.error());
+    if (!invoice) return pay_error_response(invoice.error(), "pay " + id.hex());
     return invoice_response(api, *invoice, 200);
 }
 

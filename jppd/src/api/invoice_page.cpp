@@ -208,7 +208,7 @@ http::Response invoice_page(const ApiContext& api, const jpp::Invoice& invoice) 
     html += "</ul><p class=\"connection\" id=\"connection\"></p></div></main>"
             "<script id=\"invoice-data\" type=\"application/json\">{\"server_time\":\"" +
             jpp::to_rfc3339(context.now) + "\",\"ws_path\":\"/ws/jpp/invoice/" + invoice.id.hex() +
-            "/\",\"invoice\":" + escape_script_json(jpp::invoice_to_json(invoice, context)) + "}</script><script>";
+            "/?events=all\",\"invoice\":" + escape_script_json(jpp::invoice_to_json(invoice, context)) + "}</script><script>";
     html += script;
     html += "</script></body></html>\n";
 

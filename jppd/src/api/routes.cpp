@@ -1,6 +1,7 @@
 #include "api/routes.hpp"
 
 #include <array>
+#include <optional>
 #include <string_view>
 #include <vector>
 
@@ -82,19 +83,37 @@ bool method_allowed(Endpoint e, std::string_view method) {
     return method == "POST";
 }
 
+// The watcher's query: none (only payment_received, what Watchtower's service sends) or events=all (also
+// invoice_expired, and whatever else later versions announce). Anything else is refused: a typo must not
+// silently watch less than asked.
+std::optional<bool> all_events(const http::Request& request) {
+    const auto q = request.target.find('?');
+    if (q == std::string::npos) return false;
+    const std::string_view query = std::string_view(request.target).substr(q + 1);
+    if (query.empty()) return false;
+    if (query == "events=all") return true;
+    if (query == "events=payment_received") return false;
+    return std::nullopt;
+}
+
 // GET /ws/jpp/invoice/{id}/: a WebSocket that is told of the invoice's payment. Unlike Watchtower, an unknown
 // invoice is refused (404) rather than watched forever.
 http::Response watch(ApiContext& api, const jpp::InvoiceId& id, const http::Request& request) {
     if (!api.watchers) return http::json_error(404, "not_found", "WebSocket notifications are not enabled");
+    const auto all = all_events(request);
+    if (!all)
+        return http::json_error(400, "invalid_query",
+                                "the only query a watcher may give is events=all (every event) or "
+                                "events=payment_received (the default)");
     if (auto refused = ws::check_handshake(request)) return std::move(*refused);
     auto invoice = api.service.get(id);
-    if (!invoice) return error_response(invoice.error());
+    if (!invoice) return error_response(invoice.error(), "watch " + id.hex());
     if (api.watchers->full())
         return http::json_error(503, "too_many_watchers", "the server's WebSocket limit is reached; retry shortly")
             .with_header("Retry-After", "5");
     http::Response r = ws::accept_handshake(request);
-    r.upgrade = [hub = api.watchers, id](asio::ip::tcp::socket socket, std::string already_read) {
-        return hub->attach(std::move(socket), id, std::move(already_read));
+    r.upgrade = [hub = api.watchers, id, every = *all](asio::ip::tcp::socket socket, std::string already_read) {
+        return hub->attach(std::move(socket), id, std::move(already_read), every);
     };
     return r;
 }

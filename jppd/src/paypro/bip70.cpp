@@ -2,8 +2,10 @@
 
 #include <jpp/address.hpp>
 #include <jpp/bytes.hpp>
+#include <jpp/json.hpp>
 #include <jpp/transaction.hpp>
 
+#include "api/errors.hpp"
 #include "http/accept.hpp"
 #include "paymentrequest.pb.h"
 #include "ws/utf8.hpp"
@@ -17,26 +19,34 @@ using jpp::Errc;
 // One standard transaction and what surrounds it; BIP70 itself asks servers to refuse Payments above 50,000
 // bytes, which would refuse standard transactions that are larger.
 constexpr std::size_t max_payment_bytes = jpp::max_standard_transaction_size + 16 * 1024;
+// What a wallet echoes of the PaymentRequest's merchant_data: ours is the invoice id, 32 characters.
+constexpr std::size_t max_merchant_data_bytes = 1024;
 
 http::Response text(int status, std::string body) {
     http::Response r;
     r.status = status;
     r.content_type = "text/plain; charset=utf-8";
-    r.body = std::move(body);
+    r.body = jpp::to_valid_utf8(body);  // it may quote what the client sent
     if (status == 503) r.with_header("Retry-After", "5");
     return r;
 }
 
-// Short texts: Electron Cash puts them in a dialog or a toast.
-http::Response error_text(const jpp::Error& error) {
+// Short texts: Electron Cash puts them in a dialog or a toast. What only the operator may see (the node's URL,
+// SQLite's words) goes to the log instead (api::public_message).
+http::Response error_text(const jpp::Error& error, const jpp::InvoiceId& id) {
     switch (error.code) {
         case Errc::invoice_not_found: return text(404, "Invoice not found");
         case Errc::invoice_expired: return text(400, "Invoice has expired");
         case Errc::invoice_already_paid: return text(400, "Invoice already paid");
-        case Errc::broadcast_rejected: return text(400, "Transaction rejected by the network: " + error.message);
+        case Errc::broadcast_rejected:
+            return text(400, "Transaction rejected by the network: " +
+                                 api::public_message(error, "BIP70 payment to " + id.hex()));
         case Errc::chain_unavailable:
+            api::public_message(error, "BIP70, invoice " + id.hex());
             return text(503, "The payment server cannot reach the network; try again shortly");
-        case Errc::store_failure: return text(503, "The payment server cannot record payments now; try again shortly");
+        case Errc::store_failure:
+            api::public_message(error, "BIP70, invoice " + id.hex());
+            return text(503, "The payment server cannot record payments now; try again shortly");
         case Errc::payment_in_progress:
             return text(503, "Another payment for this invoice is being processed; try again shortly");
         default: break;
@@ -44,7 +54,8 @@ http::Response error_text(const jpp::Error& error) {
     if ((error.code >= Errc::truncated && error.code <= Errc::invalid_token_prefix) ||
         (error.code >= Errc::tx_undersize && error.code <= Errc::tx_bad_coinbase))
         return text(400, "Unable to parse the transaction: " + error.message);
-    return text(error.code == Errc::invalid_argument ? 500 : 400, error.message);
+    return text(api::http_status(error.code) >= 500 ? 500 : 400,
+                api::public_message(error, "BIP70, invoice " + id.hex()));
 }
 
 std::string_view bip70_network(jpp::Network network) {
@@ -57,9 +68,8 @@ bool is_utf8(std::string_view s) {
     return v.feed(reinterpret_cast<const std::uint8_t*>(s.data()), s.size()) && v.complete();
 }
 
-// The payer's memo, cut to what the service stores, on a character boundary; dropped if it is not UTF-8.
+// The payer's memo, cut to what the service stores, on a character boundary (it is UTF-8: checked before).
 std::string payer_memo(const std::string& memo, std::size_t limit) {
-    if (!is_utf8(memo)) return "";
     if (memo.size() <= limit) return memo;
     std::size_t n = limit;
     while (n > 0 && (static_cast<unsigned char>(memo[n]) & 0xC0) == 0x80) --n;
@@ -71,7 +81,7 @@ std::string payer_memo(const std::string& memo, std::size_t limit) {
 http::Response bip70_payment_request(const api::ApiContext& api, const jpp::InvoiceId& id,
                                      const std::string& payment_url) {
     auto invoice = api.service.get(id);
-    if (!invoice) return error_text(invoice.error());
+    if (!invoice) return error_text(invoice.error(), id);
     switch (invoice->status_at(api.clock.now())) {
         case jpp::InvoiceStatus::paid: return text(400, "Invoice already paid");
         case jpp::InvoiceStatus::expired: return text(400, "Invoice has expired");
@@ -117,29 +127,38 @@ http::Response bip70_payment(const api::ApiContext& api, const jpp::InvoiceId& i
     if (request.body.size() > max_payment_bytes) return text(400, "Payment too large");
 
     // An unknown invoice is named first, whatever else is wrong with the request.
-    if (auto invoice = api.service.get(id); !invoice) return error_text(invoice.error());
+    if (auto invoice = api.service.get(id); !invoice) return error_text(invoice.error(), id);
 
     payments::Payment payment;
     // The partial parse and the check of required fields apart: ParseFromString would log every malformed body.
+    // (No message of the schema nests; protobuf bounds the nesting of unknown groups.)
     if (!payment.ParsePartialFromString(request.body) || !payment.IsInitialized())
         return text(400, "Unable to parse payment");
     if (payment.transactions_size() != 1) return text(400, "Request must include exactly one (1) transaction");
+    // Every list and text a payer controls is bounded: the Payment comes back in the acknowledgement, and the
+    // refunds and memo go to every watcher of the invoice.
+    const jpp::ServiceConfig& limits = api.service.config();
+    if (static_cast<std::size_t>(payment.refund_to_size()) > limits.max_refund_outputs)
+        return text(400, "Too many refund outputs: at most " + std::to_string(limits.max_refund_outputs));
+    if (payment.merchant_data().size() > max_merchant_data_bytes)
+        return text(400, "merchant_data longer than " + std::to_string(max_merchant_data_bytes) + " bytes");
+    if (!is_utf8(payment.memo())) return text(400, "Unable to parse payment: the memo is not UTF-8");
 
     jpp::PayRequest pay;
     const std::string& raw = payment.transactions(0);
     pay.raw_tx_hex = jpp::to_hex(jpp::ByteView(reinterpret_cast<const std::uint8_t*>(raw.data()), raw.size()));
-    pay.memo = payer_memo(payment.memo(), api.service.config().max_memo_bytes);
+    pay.memo = payer_memo(payment.memo(), limits.max_memo_bytes);
     for (const auto& refund : payment.refund_to()) {
         // Kept when the script is an address; a refund to anything else could not be paid by us anyway.
         const auto* script = reinterpret_cast<const std::uint8_t*>(refund.script().data());
         auto address = jpp::address_from_locking_bytecode(jpp::ByteView(script, refund.script().size()),
-                                                           api.service.config().network);
+                                                           limits.network);
         if (!address || refund.amount() > static_cast<std::uint64_t>(jpp::max_money)) continue;
         pay.refund_to.push_back({static_cast<std::int64_t>(refund.amount()), jpp::encode_cashaddr(*address)});
     }
 
     auto paid = api.service.pay(id, pay);
-    if (!paid) return error_text(paid.error());
+    if (!paid) return error_text(paid.error(), id);
 
     payments::PaymentACK ack;
     *ack.mutable_payment() = payment;  // the Payment as received: wallets read the transaction back from it

@@ -4,7 +4,6 @@
 #include <jpp/json.hpp>
 #include <jpp/transaction.hpp>
 
-#include <rapidjson/document.h>
 #include <rapidjson/stringbuffer.h>
 #include <rapidjson/writer.h>
 
@@ -53,7 +52,11 @@ struct Failure {
     std::string detail;  // what exactly was wrong, when the text is generic
 };
 
-http::Response failure_response(BitpayVersion version, const Failure& f) {
+http::Response failure_response(BitpayVersion version, const Failure& given) {
+    // The texts may quote what the client sent: made valid UTF-8 first.
+    Failure f = given;
+    f.text = jpp::to_valid_utf8(f.text);
+    f.detail = jpp::to_valid_utf8(f.detail);
     http::Response r;
     r.status = f.status;
     if (version == BitpayVersion::v1) {
@@ -114,33 +117,43 @@ Failure output_failure(const jpp::Error& error, const jpp::Invoice& invoice, std
             error.message};
 }
 
-Failure failure_from(const jpp::Error& error, const jpp::Invoice* invoice = nullptr, std::string_view tx_hex = {}) {
+Failure failure_from(const jpp::Error& error, const jpp::InvoiceId& id, const jpp::Invoice* invoice = nullptr,
+                     std::string_view tx_hex = {}) {
     const std::string code(jpp::errc_name(error.code));
     switch (error.code) {
         case Errc::invoice_not_found: return {404, code, std::string(not_found_text), ""};
         case Errc::invoice_expired:
         case Errc::invoice_already_paid: return {400, code, std::string(closed_text), error.message};
         case Errc::invalid_hex: return {400, code, std::string(not_hex_text), ""};
-        case Errc::json_invalid: return {400, code, std::string(unparsable_text), error.message};
+        case Errc::json_invalid:
+        case Errc::json_too_deep:
+        case Errc::json_duplicate_key: return {400, code, std::string(unparsable_text), error.message};
         case Errc::payment_output_missing:
             if (invoice) return output_failure(error, *invoice, tx_hex);
             break;
         case Errc::payment_fee_too_low:
             return {400, code, "Transaction fee is below the current minimum threshold: " + error.message, ""};
-        case Errc::broadcast_rejected: return {500, code, std::string(broadcast_text), error.message};
-        case Errc::chain_unavailable: return {503, code, std::string(no_network_text), error.message};
+        // The node's URL, the cookie's path and SQLite's words go to the log only (api::public_message).
+        case Errc::broadcast_rejected:
+            return {500, code, std::string(broadcast_text), api::public_message(error, "payment to " + id.hex())};
+        case Errc::chain_unavailable:
+            api::public_message(error, "invoice " + id.hex());
+            return {503, code, std::string(no_network_text), ""};
+        case Errc::store_failure:
+            api::public_message(error, "invoice " + id.hex());
+            return {503, code, std::string(no_store_text), ""};
         case Errc::payment_in_progress: return {503, code, std::string(in_progress_text), ""};
-        case Errc::store_failure: return {503, code, std::string(no_store_text), error.message};
         default:
             if (is_decode_error(error.code)) return {400, code, std::string(bad_tx_text), error.message};
             break;
     }
-    return {api::http_status(error.code), code, error.message, ""};
+    return {api::http_status(error.code), code, api::public_message(error, "invoice " + id.hex()), ""};
 }
 
 // The invoice, if it still takes payments.
-std::optional<Failure> check_open(const api::ApiContext& api, const jpp::Result<jpp::Invoice>& invoice) {
-    if (!invoice) return failure_from(invoice.error());
+std::optional<Failure> check_open(const api::ApiContext& api, const jpp::Result<jpp::Invoice>& invoice,
+                                  const jpp::InvoiceId& id) {
+    if (!invoice) return failure_from(invoice.error(), id);
     switch (invoice->status_at(api.clock.now())) {
         case jpp::InvoiceStatus::open: return std::nullopt;
         case jpp::InvoiceStatus::paid:
@@ -294,79 +307,88 @@ std::string v1_payment_request(const jpp::Invoice& invoice, const std::string& p
     return out.GetString();
 }
 
-// {"payment": <the request, as received>, "memo": memo}. The request is written back from its parse: the same
-// members and strings (the transactions exactly), without the insignificant whitespace.
-std::string echo(const rapidjson::Value& request, std::string_view memo) {
+// {"payment": <the request, as received>, "memo": memo}. The request is written back from its parse (without
+// recursion, whatever its shape): the same members and strings (the transactions exactly), without the
+// insignificant whitespace, non-ASCII escaped like the rest of the answer.
+std::string echo(const jpp::JsonValue& request, std::string_view memo) {
+    const std::string payment = jpp::to_json(request, true);
     rapidjson::StringBuffer out;
     Writer w(out);
     w.StartObject();
     key(w, "payment");
-    request.Accept(w);
+    w.RawValue(payment.data(), payment.size(), rapidjson::kObjectType);
     key(w, "memo");
     string(w, memo);
     w.EndObject();
     return out.GetString();
 }
 
-std::optional<Failure> parse_body(std::string_view body, rapidjson::Document& doc) {
-    if (body.size() > max_body_bytes)
-        return Failure{400, "payment_too_large", "Payment too large",
-                       "the body exceeds " + std::to_string(max_body_bytes) + " bytes"};
-    doc.Parse<rapidjson::kParseIterativeFlag>(body.data(), body.size());
-    if (doc.HasParseError() || !doc.IsObject())
+// Through the library's one JSON reader, with the native API's depth limit and this protocol's size limit.
+std::optional<Failure> parse_body(std::string_view body, const jpp::JsonLimits& api_limits,
+                                  std::optional<jpp::JsonDocument>& doc) {
+    auto parsed = jpp::parse_json(body, {max_body_bytes, api_limits.max_depth});
+    if (!parsed) {
+        const jpp::Error& e = parsed.error();
+        if (e.code == Errc::json_too_large)
+            return Failure{400, "payment_too_large", "Payment too large",
+                           "the body exceeds " + std::to_string(max_body_bytes) + " bytes"};
+        return Failure{400, std::string(jpp::errc_name(e.code)), std::string(unparsable_text), e.describe()};
+    }
+    doc.emplace(std::move(*parsed));
+    if (!doc->root().is_object())
         return Failure{400, "json_invalid", std::string(unparsable_text), "the body is not a JSON object"};
     return std::nullopt;
 }
 
 // chain and currency, when given, must name BCH (bitcore upper-cases them, others may not); currency defaults
 // to chain.
-std::optional<Failure> check_currency(const rapidjson::Value& body) {
+std::optional<Failure> check_currency(const jpp::JsonValue& body) {
     for (const char* name : {"chain", "currency"}) {
-        const auto m = body.FindMember(name);
-        if (m == body.MemberEnd() || m->value.IsNull()) continue;
-        if (!m->value.IsString())
+        const auto m = body.find(name);
+        if (!m || m->is_null()) continue;
+        if (!m->is_string())
             return Failure{400, "json_invalid", std::string(unparsable_text),
                            std::string(name) + ": expected a string"};
-        std::string value(m->value.GetString(), m->value.GetStringLength());
+        std::string value(m->as_string().substr(0, 16));
         for (auto& c : value) c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
-        if (value != "BCH")
+        if (value != "BCH") {
+            // Shown back: printable ASCII only.
+            for (auto& c : value)
+                if (c < 0x20 || c > 0x7e) c = '?';
             return Failure{400, "unsupported_currency",
-                           "This invoice is priced in BCH, not " + value.substr(0, 16) +
-                               ". Please try with a BCH wallet instead",
+                           "This invoice is priced in BCH, not " + value + ". Please try with a BCH wallet instead",
                            ""};
+        }
     }
     return std::nullopt;
 }
 
 // The one transaction's hex: transactions[0].tx in v2, transactions[0] in v1's payment.
-std::optional<Failure> one_transaction(const rapidjson::Value& body, BitpayVersion version, std::string& hex) {
-    const auto m = body.FindMember("transactions");
-    if (m == body.MemberEnd() || !m->value.IsArray())
+std::optional<Failure> one_transaction(const jpp::JsonValue& body, BitpayVersion version, std::string& hex) {
+    const auto m = body.find("transactions");
+    if (!m || !m->is_array())
         return Failure{400, "json_invalid", std::string(unparsable_text), "transactions: expected an array"};
-    if (m->value.Size() != 1) return Failure{400, "transaction_count", std::string(tx_count_text), ""};
-    const rapidjson::Value& entry = m->value[0];
-    const rapidjson::Value* tx = &entry;
+    if (m->size() != 1) return Failure{400, "transaction_count", std::string(tx_count_text), ""};
+    const jpp::JsonValue entry = (*m)[0];
+    std::optional<jpp::JsonValue> tx = entry;
     if (version == BitpayVersion::v2) {
-        const auto t = entry.IsObject() ? entry.FindMember("tx") : entry.MemberEnd();
-        if (!entry.IsObject() || t == entry.MemberEnd())
-            return Failure{400, "json_invalid", std::string(unparsable_text), "transactions[0].tx is missing"};
-        tx = &t->value;
+        tx = entry.find("tx");
+        if (!tx) return Failure{400, "json_invalid", std::string(unparsable_text), "transactions[0].tx is missing"};
     }
-    if (!tx->IsString()) return Failure{400, "invalid_hex", std::string(not_hex_text), ""};
-    hex.assign(tx->GetString(), tx->GetStringLength());
+    if (!tx->is_string()) return Failure{400, "invalid_hex", std::string(not_hex_text), ""};
+    hex.assign(tx->as_string());
     return std::nullopt;
 }
 
-BitpayVersion version_of(const http::Request& request, std::string_view media_type, const rapidjson::Document* doc) {
+BitpayVersion version_of(const http::Request& request, std::string_view media_type, const jpp::JsonValue* body) {
     if (media_type == "application/payment-request" || media_type == "application/payment-verification")
         return BitpayVersion::v2;
     if (media_type == "application/verify-payment") return BitpayVersion::v1;
     // application/payment: v1 sends the transactions as strings, v2 as objects; clients on the v1 path send no
     // x-paypro-version.
-    if (doc && doc->IsObject()) {
-        const auto m = doc->FindMember("transactions");
-        if (m != doc->MemberEnd() && m->value.IsArray() && !m->value.Empty())
-            return m->value[0].IsString() ? BitpayVersion::v1 : BitpayVersion::v2;
+    if (body) {
+        const auto m = body->find("transactions");
+        if (m && m->is_array() && m->size() > 0) return (*m)[0].is_string() ? BitpayVersion::v1 : BitpayVersion::v2;
     }
     return request.header("x-paypro-version") == "2" ? BitpayVersion::v2 : BitpayVersion::v1;
 }
@@ -376,7 +398,7 @@ BitpayVersion version_of(const http::Request& request, std::string_view media_ty
 http::Response bitpay_get(const api::ApiContext& api, const jpp::InvoiceId& id, BitpayVersion version,
                           const std::string& payment_url) {
     auto invoice = api.service.get(id);
-    if (auto closed = check_open(api, invoice)) return failure_response(version, *closed);
+    if (auto closed = check_open(api, invoice, id)) return failure_response(version, *closed);
     return success(api, version == BitpayVersion::v2 ? payment_options(*invoice, payment_url)
                                                      : v1_payment_request(*invoice, payment_url));
 }
@@ -389,30 +411,33 @@ bool is_bitpay_post(std::string_view media_type) {
 http::Response bitpay_post(const api::ApiContext& api, const jpp::InvoiceId& id, const http::Request& request,
                            const std::string& payment_url) {
     const std::string type = request.media_type();
-    rapidjson::Document doc;
-    const auto unparsable = parse_body(request.body, doc);
-    const BitpayVersion version = version_of(request, type, unparsable ? nullptr : &doc);
+    std::optional<jpp::JsonDocument> doc;
+    const auto unparsable = parse_body(request.body, api.json_limits, doc);
+    const jpp::JsonValue* body = nullptr;
+    std::optional<jpp::JsonValue> root;
+    if (!unparsable) body = &root.emplace(doc->root());
+    const BitpayVersion version = version_of(request, type, body);
     if (unparsable) return failure_response(version, *unparsable);
-    if (auto wrong = check_currency(doc)) return failure_response(version, *wrong);
+    if (auto wrong = check_currency(*body)) return failure_response(version, *wrong);
 
     // An unknown invoice is named first, whatever else is wrong with the request.
     auto invoice = api.service.get(id);
-    if (!invoice) return failure_response(version, failure_from(invoice.error()));
+    if (!invoice) return failure_response(version, failure_from(invoice.error(), id));
 
     if (type == "application/payment-request") {
         // Choosing the payment option; asked again before each later step by some wallets, so it is repeatable.
-        if (auto closed = check_open(api, invoice)) return failure_response(version, *closed);
+        if (auto closed = check_open(api, invoice, id)) return failure_response(version, *closed);
         return success(api, v2_payment_request(*invoice, payment_url));
     }
 
     std::string hex;
     if (type == "application/verify-payment") {
-        const auto m = doc.FindMember("unsignedTransaction");
-        if (m == doc.MemberEnd()) return failure_response(version, {400, "json_invalid", std::string(unparsable_text),
-                                                                    "unsignedTransaction is missing"});
-        if (!m->value.IsString()) return failure_response(version, {400, "invalid_hex", std::string(not_hex_text), ""});
-        hex.assign(m->value.GetString(), m->value.GetStringLength());
-    } else if (auto bad = one_transaction(doc, version, hex)) {
+        const auto m = body->find("unsignedTransaction");
+        if (!m) return failure_response(version, {400, "json_invalid", std::string(unparsable_text),
+                                                  "unsignedTransaction is missing"});
+        if (!m->is_string()) return failure_response(version, {400, "invalid_hex", std::string(not_hex_text), ""});
+        hex.assign(m->as_string());
+    } else if (auto bad = one_transaction(*body, version, hex)) {
         return failure_response(version, *bad);
     }
 
@@ -420,17 +445,17 @@ http::Response bitpay_post(const api::ApiContext& api, const jpp::InvoiceId& id,
         jpp::PayRequest pay;
         pay.raw_tx_hex = hex;
         auto paid = api.service.pay(id, pay);
-        if (!paid) return failure_response(version, failure_from(paid.error(), &*invoice, hex));
-        return success(api, echo(doc, api.dev_mode
-                                          ? "Transaction received and recorded (development server: not broadcast)"
-                                          : "Transaction received and broadcast. The invoice is paid."));
+        if (!paid) return failure_response(version, failure_from(paid.error(), id, &*invoice, hex));
+        return success(api, echo(*body, api.dev_mode
+                                            ? "Transaction received and recorded (development server: not broadcast)"
+                                            : "Transaction received and broadcast. The invoice is paid."));
     }
 
     // Verification: the transaction may be unsigned or signed (Electron Cash sends the signed one); it is
     // checked, never broadcast.
     auto verdict = api.service.verify(id, hex);
-    if (!verdict) return failure_response(version, failure_from(verdict.error(), &*invoice, hex));
-    return success(api, echo(doc, "Payment appears valid"));
+    if (!verdict) return failure_response(version, failure_from(verdict.error(), id, &*invoice, hex));
+    return success(api, echo(*body, "Payment appears valid"));
 }
 
 http::Response unsupported_payment_type(const http::Request& request) {

@@ -17,8 +17,8 @@ Hub::Hub(HubOptions options, jpp::InvoiceService& service, jpp::EventBus& events
 Hub::~Hub() { events_.unsubscribe(subscription_); }
 
 std::shared_ptr<http::Stream> Hub::attach(asio::ip::tcp::socket socket, const jpp::InvoiceId& invoice,
-                                          std::string already_read) {
-    return std::make_shared<Session>(*this, std::move(socket), invoice, std::move(already_read));
+                                          std::string already_read, bool all_events) {
+    return std::make_shared<Session>(*this, std::move(socket), invoice, std::move(already_read), all_events);
 }
 
 bool Hub::join(const std::shared_ptr<Session>& session) {

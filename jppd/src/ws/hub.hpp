@@ -49,9 +49,10 @@ public:
     bool full() const noexcept { return sessions_.load() >= options_.max_sessions; }
     std::size_t session_count() const noexcept { return sessions_.load(); }
 
-    // After the 101 is written: the session that takes over the socket and watches `invoice`.
+    // After the 101 is written: the session that takes over the socket and watches `invoice`. It is sent
+    // payment_received only, unless `all_events` (?events=all): then invoice_expired too.
     std::shared_ptr<http::Stream> attach(asio::ip::tcp::socket socket, const jpp::InvoiceId& invoice,
-                                         std::string already_read);
+                                         std::string already_read, bool all_events = false);
 
     const HubOptions& options() const noexcept { return options_; }
 

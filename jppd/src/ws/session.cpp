@@ -7,13 +7,15 @@
 
 namespace jppd::ws {
 
-Session::Session(Hub& hub, asio::ip::tcp::socket socket, const jpp::InvoiceId& invoice, std::string already_read)
+Session::Session(Hub& hub, asio::ip::tcp::socket socket, const jpp::InvoiceId& invoice, std::string already_read,
+                 bool all_events)
     : hub_(hub),
       socket_(std::move(socket)),
       timer_(socket_.get_executor()),
       reader_(hub.options().max_message_bytes),
       invoice_(invoice),
-      already_read_(std::move(already_read)) {}
+      already_read_(std::move(already_read)),
+      all_events_(all_events) {}
 
 Session::~Session() {
     if (joined_) hub_.leave(this);
@@ -49,6 +51,7 @@ void Session::deliver(jpp::EventType type, std::shared_ptr<const std::string> fr
 
 void Session::send_event(jpp::EventType type, std::shared_ptr<const std::string> frame) {
     if (phase_ != Phase::open) return;
+    if (type != jpp::EventType::payment_received && !all_events_) return;  // not asked for (?events=all)
     bool& told = type == jpp::EventType::payment_received ? told_paid_ : told_expired_;
     if (told || (type == jpp::EventType::invoice_expired && told_paid_)) return;
     told = true;

@@ -23,7 +23,9 @@ class Hub;
 
 class Session final : public http::Stream, public std::enable_shared_from_this<Session> {
 public:
-    Session(Hub& hub, asio::ip::tcp::socket socket, const jpp::InvoiceId& invoice, std::string already_read);
+    // `all_events`: every event of the invoice; otherwise payment_received only.
+    Session(Hub& hub, asio::ip::tcp::socket socket, const jpp::InvoiceId& invoice, std::string already_read,
+            bool all_events = false);
     ~Session() override;
 
     asio::any_io_executor executor() override { return socket_.get_executor(); }
@@ -67,6 +69,7 @@ private:
     std::size_t queued_bytes_ = 0;
     Phase phase_ = Phase::open;
     bool joined_ = false;
+    bool all_events_ = false;
     bool told_paid_ = false;
     bool told_expired_ = false;
     bool peer_closed_ = false;      // the peer's close frame arrived

@@ -57,8 +57,11 @@ enum class Errc : int {
     broadcast_rejected,       // the node refused the transaction
     chain_unavailable,        // the node could not be reached or timed out
     store_failure,            // the database failed (full disk, I/O error, busy beyond the timeout)
-    json_invalid,             // malformed JSON or a field of the wrong type
-    // Added later; values above are stable, new ones go at the end.
+    json_invalid,             // malformed JSON (or not UTF-8), or a field of the wrong type
+    // Added later: values above are stable, new codes go at the end.
+    json_too_deep,            // arrays and objects nested beyond the limit
+    json_too_large,           // a JSON text beyond the size limit
+    json_duplicate_key,       // an object naming one key twice
     tx_already_known,         // a chain backend's answer: the node already holds this transaction
     payment_tx_not_new,       // the node had the transaction before this server broadcast it for this invoice
     payment_in_progress,      // another transaction for this invoice is being broadcast; its outcome is pending

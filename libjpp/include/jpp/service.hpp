@@ -28,8 +28,10 @@ struct ServiceConfig {
     std::size_t max_description_bytes = 1000;
     std::size_t max_merchant_data_bytes = 16 * 1024;
     std::size_t max_metadata_bytes = 16 * 1024;
+    // What a payer may attach to a payment: every watcher of the invoice is sent it (and the largest possible
+    // event must fit a watcher's send queue, see max_event_json_bytes).
     std::size_t max_refund_outputs = 16;
-    std::size_t max_refund_address_bytes = 128;
+    std::size_t max_address_bytes = 128;  // an address as text (the longest CashAddr is about 70)
     // A transaction with more inputs than this is refused before any lookup (payment_too_many_inputs): each
     // input is one question to the node. A standard transaction of ordinary inputs has fewer than 700.
     std::size_t max_input_lookups = 700;
