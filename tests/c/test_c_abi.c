@@ -504,9 +504,9 @@ static void test_signer_limits(void) {
     memset(deep, '[', depth);
     memset(deep + depth, ']', depth);
     deep[2 * depth] = '\0';
-    CHECK(jpp_sign_p2pkh(wif, deep, outputs, JPP_NETWORK_MAIN, &raw) == jpp_error_code("json_invalid"));
+    CHECK(jpp_sign_p2pkh(wif, deep, outputs, JPP_NETWORK_MAIN, &raw) == jpp_error_code("json_too_deep"));
     CHECK(strstr(jpp_last_error(), "coins_json") != NULL);
-    CHECK(jpp_sign_p2pkh(wif, "[]", deep, JPP_NETWORK_MAIN, &raw) == jpp_error_code("json_invalid"));
+    CHECK(jpp_sign_p2pkh(wif, "[]", deep, JPP_NETWORK_MAIN, &raw) == jpp_error_code("json_too_deep"));
     CHECK(strstr(jpp_last_error(), "outputs_json") != NULL);
     CHECK(raw == NULL);
     free(deep);
