@@ -109,6 +109,10 @@ int parse_command_line(int argc, char** argv, DaemonConfig& c) {
     app.add_option("--fee-rate", c.fee_rate,
                    "Fee rate (sat/byte) invoices require unless the create request names one")
         ->envname("JPPD_FEE_RATE")->capture_default_str()->check(CLI::Range(0.0, 1000.0))->group(pay);
+    app.add_flag("--open-invoice-creation", c.open_invoice_creation,
+                 "Anyone who can reach jppd may create invoices (on in --dev-mode); otherwise creating one needs "
+                 "an API key with invoices:create (jppd key create)")
+        ->envname("JPPD_OPEN_INVOICE_CREATION")->group(pay);
     app.add_option("--retain-expired-days", c.retain_expired_days,
                    "Days an invoice that expired unpaid is kept before it is deleted (0: kept forever); paid "
                    "invoices are always kept")

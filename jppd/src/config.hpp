@@ -28,6 +28,7 @@ struct DaemonConfig {
     std::string node_rpc_cookie;
     unsigned node_rpc_timeout = 10;  // seconds
     bool dev_mode = false;
+    bool open_invoice_creation = false;  // anyone may create invoices (always so in dev mode)
 
     // Limits
     std::size_t max_connections = 10000;

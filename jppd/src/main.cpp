@@ -161,6 +161,7 @@ int main(int argc, char** argv) {
     hub_options.ping_interval = std::chrono::seconds(config.ws_ping_interval);
     jppd::ws::Hub watchers(hub_options, service, events, [&api] { return api.json_context(); });
     api.watchers = &watchers;
+    api.open_invoice_creation = config.open_invoice_creation || config.dev_mode;
     if (signer) api.signer = &*signer;
     jppd::api::Routes routes(api);
     jppd::http::Server server(server_options, routes);
@@ -177,6 +178,9 @@ int main(int argc, char** argv) {
 
     jppd::log_info("jppd " JPPD_VERSION " listening on " + bound + " (network " + config.network + ", database " +
                    config.db + ", node " + chain_description + ", public URL " + api.public_url + ")");
+    jppd::log_info(api.open_invoice_creation
+                       ? "open invoice creation: anyone who can reach this server may create invoices"
+                       : "invoice creation needs an API key with invoices:create (jppd key create)");
     if (config.dev_mode) {
         jppd::log_warn("***************************************************************************");
         jppd::log_warn("* DEV MODE: payments are verified and recorded but NEVER BROADCAST.        *");

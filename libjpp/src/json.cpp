@@ -694,6 +694,7 @@ Result<CreateInvoiceRequest> parse_create_invoice(std::string_view body, const J
         request.lifetime = std::chrono::seconds(expires_in->as_int64());
     }
     if (const auto merchant = root.find("merchant_data")) request.merchant_data = to_json(*merchant);
+    if (const auto metadata = root.find("metadata")) request.metadata = to_json(*metadata);
     return request;
 }
 

@@ -364,7 +364,8 @@ def node(workdir):
     n.stop()
 
 
-def node_args(rpc_url, timeout=5):
-    """jppd's flags for a regtest node at `rpc_url`."""
+def node_args(rpc_url, timeout=5, open_creation=True):
+    """jppd's flags for a regtest node at `rpc_url`; the payment tests create invoices without keys (open
+    creation), test_merchants.py the other way."""
     return ["--network", "regtest", "--node-rpc", rpc_url, "--node-rpc-user", "x", "--node-rpc-password",
-            Node.API_KEY, "--node-rpc-timeout", str(timeout)]
+            Node.API_KEY, "--node-rpc-timeout", str(timeout), *(["--open-invoice-creation"] if open_creation else [])]

@@ -56,7 +56,7 @@ def test_node_details_stay_in_the_log(tmp_path, cookie):
     if cookie == "present":
         cookie_path.write_text("__cookie__:s3cr3t-p4ssw0rd\n")
     jppd = Daemon(tmp_path, ["--network", "regtest", "--node-rpc", rpc_url, "--node-rpc-cookie", str(cookie_path),
-                             "--node-rpc-timeout", "1"]).start()
+                             "--node-rpc-timeout", "1", "--open-invoice-creation"]).start()
     try:
         pid = jppd.create_invoice([{"address": MERCHANT, "amount": 10_000}])["payment_id"]
         raw = payment_tx()

@@ -26,7 +26,7 @@ def create_key(db, merchant, permissions):
 
 @pytest.fixture
 def jppd(tmp_path, node):
-    d = Daemon(tmp_path, node_args(node.rpc_url))
+    d = Daemon(tmp_path, node_args(node.rpc_url, open_creation=False))
     assert admin(d.db, "merchant", "add", "shop").returncode == 0
     assert admin(d.db, "merchant", "add", "other").returncode == 0
     d.start()
@@ -92,7 +92,7 @@ def test_creation_needs_a_key_with_the_permission(jppd):
 
 
 def test_open_creation_is_the_operators_choice(tmp_path, node):
-    d = Daemon(tmp_path, node_args(node.rpc_url) + ["--open-invoice-creation"]).start()
+    d = Daemon(tmp_path, node_args(node.rpc_url)).start()
     try:
         assert create(d).status == 201
         assert create(d, "jppk_0000000000000000_" + "0" * 48).status == 401  # a bad key is refused all the same

@@ -115,8 +115,7 @@ def test_node_down_is_503_and_records_nothing(workdir, tmp_path):
     require_node()
     node = Node(workdir).start()
     funds = Funds(node, count=1)
-    daemon = Daemon(tmp_path, ["--network", "regtest", "--node-rpc", node.rpc_url, "--node-rpc-user", "x",
-                              "--node-rpc-password", Node.API_KEY, "--node-rpc-timeout", "3"]).start()
+    daemon = Daemon(tmp_path, node_args(node.rpc_url, timeout=3)).start()
     try:
         invoice = daemon.create_invoice([{"address": MERCHANT, "amount": 70_000}])
         raw = pay_tx(funds.coin(), [{"address": MERCHANT, "amount": 70_000}])

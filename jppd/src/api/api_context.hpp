@@ -26,6 +26,7 @@ struct ApiContext {
     std::string public_url;  // absolute, no trailing slash: what payment_url and the payment URI are built on
     bool dev_mode = false;   // payments are recorded without being broadcast
     jpp::JsonLimits json_limits;
+    bool open_invoice_creation = false;  // anyone may create invoices; otherwise only a key with invoices:create
     ws::Hub* watchers = nullptr;  // the WebSocket watchers of invoices; none: the endpoint answers 404
     const paypro::ResponseSigner* signer = nullptr;  // signs JSON Payment Protocol answers; none: unsigned
 

@@ -27,7 +27,7 @@ std::string_view credential(std::string_view authorization) {
 
 }  // namespace
 
-std::variant<std::optional<jpp::ApiKey>, http::Response> optional_key(ApiContext& api, const http::Request& request,
+std::variant<std::optional<jpp::ApiKey>, http::Response> optional_key(const ApiContext& api, const http::Request& request,
                                                                       jpp::Permission needed) {
     const std::string_view authorization = request.header("authorization");
     if (authorization.empty()) return std::optional<jpp::ApiKey>{};
@@ -50,7 +50,7 @@ std::variant<std::optional<jpp::ApiKey>, http::Response> optional_key(ApiContext
     return std::optional<jpp::ApiKey>(std::move(**stored));
 }
 
-std::variant<jpp::ApiKey, http::Response> require_key(ApiContext& api, const http::Request& request,
+std::variant<jpp::ApiKey, http::Response> require_key(const ApiContext& api, const http::Request& request,
                                                       jpp::Permission needed) {
     auto key = optional_key(api, request, needed);
     if (auto* refused = std::get_if<http::Response>(&key)) return std::move(*refused);

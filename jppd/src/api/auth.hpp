@@ -15,12 +15,12 @@ namespace jppd::api {
 // The request's key when it is valid, unrevoked and has `needed`; otherwise the response to send: 401 without a
 // key or with an unknown, malformed or revoked one (with WWW-Authenticate), 403 naming the missing permission,
 // 503 when the store cannot be read.
-std::variant<jpp::ApiKey, http::Response> require_key(ApiContext& api, const http::Request& request,
+std::variant<jpp::ApiKey, http::Response> require_key(const ApiContext& api, const http::Request& request,
                                                       jpp::Permission needed);
 
 // Like require_key, for routes a caller may use without a key: no Authorization header is nullopt, a valid key
 // its ApiKey, and a presented key that does not pass is refused all the same.
-std::variant<std::optional<jpp::ApiKey>, http::Response> optional_key(ApiContext& api, const http::Request& request,
+std::variant<std::optional<jpp::ApiKey>, http::Response> optional_key(const ApiContext& api, const http::Request& request,
                                                                       jpp::Permission needed);
 
 }  // namespace jppd::api

@@ -1,5 +1,6 @@
 #include "api/invoice_api.hpp"
 
+#include "api/auth.hpp"
 #include "api/errors.hpp"
 #include "api/invoice_page.hpp"
 #include "http/accept.hpp"
@@ -22,9 +23,22 @@ http::Response invoice_response(const ApiContext& api, const jpp::Invoice& invoi
 }  // namespace
 
 http::Response create_invoice(const ApiContext& api, const http::Request& request) {
+    // The key first: a stranger learns nothing from the body's errors. With open creation a key is optional (and
+    // still checked when given); either way the invoice belongs to the key's merchant.
+    std::optional<jpp::ApiKey> key;
+    if (api.open_invoice_creation) {
+        auto caller = optional_key(api, request, jpp::invoices_create);
+        if (auto* refused = std::get_if<http::Response>(&caller)) return std::move(*refused);
+        key = std::move(std::get<std::optional<jpp::ApiKey>>(caller));
+    } else {
+        auto caller = require_key(api, request, jpp::invoices_create);
+        if (auto* refused = std::get_if<http::Response>(&caller)) return std::move(*refused);
+        key = std::move(std::get<jpp::ApiKey>(caller));
+    }
     if (!is_json_request(request)) return unsupported_media_type();
     auto parsed = jpp::parse_create_invoice(request.body, api.json_limits);
     if (!parsed) return error_response(parsed.error());
+    if (key) parsed->merchant_id = key->merchant_id;
     auto invoice = api.service.create(*parsed);
     if (!invoice) return error_response(invoice.error(), "creating an invoice");
     http::Response r = invoice_response(api, *invoice, 201);
