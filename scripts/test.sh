@@ -35,7 +35,8 @@ build/tsan/tests/jppd_unit_tests
 # report stops jppd with a non-zero status, which the tests check on every stop.
 JPPD_BIN=build/tsan/jppd/jppd JPP_TEST_WALLET=build/tsan/tests/jpp_test_wallet /usr/bin/python3 -m pytest -q -rs \
   -p no:cacheprovider tests/integration/test_http_api.py tests/integration/test_websocket.py \
-  tests/integration/test_node_payments.py tests/integration/test_wallet_protocols.py tests/integration/test_faults.py
+  tests/integration/test_node_payments.py tests/integration/test_wallet_protocols.py tests/integration/test_faults.py \
+  tests/integration/test_payment_safety.py
 unset TSAN_OPTIONS
 
 echo "== fuzzers, ${JPP_FUZZ_SECONDS:-15}s each"

@@ -35,3 +35,14 @@ TEST_CASE("amounts that are not whole satoshis or not amounts are refused") {
     CHECK_FALSE(parse_bch_amount("0x10"));
     CHECK_FALSE(parse_bch_amount("NaN"));
 }
+
+TEST_CASE("node replies: real shapes read, absurd nesting refused before anything recurses over it") {
+    jppd::chain::JsonReader json;
+    REQUIRE(json.parse(R"({"result":{"chain":"regtest","blocks":101,"value":0.00010000},"error":null,"id":1})"));
+    CHECK(jppd::chain::string_of(jppd::chain::member(*jppd::chain::member(json.root(), "result"), "chain")) ==
+          "regtest");
+    const std::string deep = std::string(100000, '[') + std::string(100000, ']');
+    CHECK_FALSE(json.parse(deep));
+    CHECK_FALSE(json.parse(R"({"result":1,"result":2})"));
+    CHECK_FALSE(json.parse("{\"result\":\"\xff\"}"));
+}

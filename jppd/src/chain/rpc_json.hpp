@@ -1,4 +1,4 @@
-// Reading node replies with RapidJSON. Numbers are kept as their text, so amounts in BCH are converted to
+// Reading node replies with RapidJSON, after the library's bounded check. Numbers are kept as their text, so amounts in BCH are converted to
 // satoshis exactly (parse_bch_amount), never through a double.
 #pragma once
 
@@ -6,6 +6,8 @@
 #include <optional>
 #include <string>
 #include <string_view>
+
+#include <jpp/json.hpp>
 
 #pragma GCC diagnostic push
 #pragma GCC diagnostic ignored "-Wconversion"
@@ -22,7 +24,10 @@ namespace jppd::chain {
 
 class JsonReader {
 public:
+    // The library's bounded check first: a reply nested deeper than any real one (or not UTF-8, or with a key
+    // twice) is refused before the document is built, so nothing later recurses over what the node sent.
     bool parse(std::string_view text) {
+        if (!jpp::is_json_value(text, jpp::JsonLimits{64 * 1024 * 1024, 32})) return false;
         doc_.Parse<rapidjson::kParseNumbersAsStringsFlag | rapidjson::kParseIterativeFlag>(text.data(), text.size());
         return !doc_.HasParseError();
     }
