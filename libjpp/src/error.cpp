@@ -52,6 +52,7 @@ std::string_view errc_name(Errc code) noexcept {
     case Errc::payment_tx_not_new: return "payment_tx_not_new";
     case Errc::payment_in_progress: return "payment_in_progress";
     case Errc::payment_too_many_inputs: return "payment_too_many_inputs";
+    case Errc::idempotency_conflict: return "idempotency_conflict";
     }
     return "unknown";
 }

@@ -102,6 +102,21 @@ Result<Invoice> InvoiceService::create(const CreateInvoiceRequest& request) {
     return invoice;
 }
 
+Result<InvoiceService::Creation> InvoiceService::create_idempotent(const CreateInvoiceRequest& request,
+                                                                  const IdempotencyKey& key) {
+    auto invoice = build_invoice(request, config_, clock_.now_rounded_up());
+    if (!invoice) return std::move(invoice).error();
+    auto inserted = store_.insert_idempotent(*invoice, key);
+    if (!inserted) return store_error(inserted.error());
+    if (inserted->inserted) return Creation{std::move(*invoice), false};
+    if (!inserted->same_request)
+        return make_error(Errc::idempotency_conflict,
+                          "this idempotency key was used before with another request; use a new key for a new invoice");
+    auto existing = get(inserted->existing);
+    if (!existing) return std::move(existing).error();
+    return Creation{std::move(*existing), true};
+}
+
 Result<Invoice> InvoiceService::get(const InvoiceId& id) {
     auto found = store_.find(id);
     if (!found) return store_error(found.error());

@@ -176,6 +176,15 @@ constexpr std::array<const char*, 2> migrations = {
         UPDATE invoices SET paid = 0 WHERE id = OLD.invoice_id;
     END;
 
+    -- Creation requests' idempotency keys, per merchant (scope 0: requests without a merchant).
+    CREATE TABLE idempotency_keys (
+        scope INTEGER NOT NULL,
+        key TEXT NOT NULL,
+        request_hash BLOB NOT NULL CHECK (length(request_hash) = 32),
+        invoice_id BLOB NOT NULL REFERENCES invoices (id) ON DELETE CASCADE,
+        PRIMARY KEY (scope, key)
+    ) WITHOUT ROWID;
+
     -- At most one open intent per invoice and per transaction. refund_to holds "amount address" lines.
     CREATE TABLE broadcast_intents (
         invoice_id BLOB NOT NULL UNIQUE REFERENCES invoices (id) ON DELETE CASCADE,
@@ -701,6 +710,36 @@ Status SqliteStore::insert(const Invoice& invoice) {
         // For imports of invoices paid elsewhere; payments normally arrive through record_payment().
         if (invoice.payment) insert_payment_rows(lease.connection(), invoice.id, *invoice.payment);
         tx.commit();
+    });
+}
+
+Result<IdempotentInsert> SqliteStore::insert_idempotent(const Invoice& invoice, const IdempotencyKey& key) {
+    return guarded<IdempotentInsert>("insert invoice", [&] {
+        Impl::Lease lease(*impl_);
+        Connection& c = lease.connection();
+        // IMMEDIATE: the lookup and the insert see one state, whoever else is creating with this key.
+        SQLite::Transaction tx(c.db(), SQLite::TransactionBehavior::IMMEDIATE);
+        {
+            Query q(c, "SELECT invoice_id, request_hash FROM idempotency_keys WHERE scope = ? AND key = ?");
+            q->bind(1, key.scope);
+            q->bind(2, key.key);
+            if (q->executeStep()) {
+                IdempotentInsert found;
+                found.existing.bytes = get_fixed_blob<16>(q->getColumn(0), "idempotency_keys.invoice_id");
+                found.same_request = get_fixed_blob<32>(q->getColumn(1), "idempotency_keys.request_hash") ==
+                                     key.request_hash;
+                return found;  // the destructor ends the transaction
+            }
+        }
+        insert_invoice_rows(c, invoice);
+        Query q(c, "INSERT INTO idempotency_keys (scope, key, request_hash, invoice_id) VALUES (?, ?, ?, ?)");
+        q->bind(1, key.scope);
+        q->bind(2, key.key);
+        bind_blob(*q, 3, key.request_hash);
+        bind_blob(*q, 4, invoice.id.bytes);
+        q->exec();
+        tx.commit();
+        return IdempotentInsert{true, {}, false};
     });
 }
 

@@ -99,3 +99,25 @@ def test_open_creation_is_the_operators_choice(tmp_path, node):
         assert "open invoice creation" in d.log_text()
     finally:
         assert d.stop() == 0, d.log_text()
+
+
+def test_idempotent_creation(jppd):
+    key, _ = create_key(jppd.db, "shop", "invoices:create")
+    other, _ = create_key(jppd.db, "other", "invoices:create")
+
+    def post(api_key, idempotency, body=INVOICE):
+        return jppd.request("POST", "/jpp/invoices/", body,
+                            headers={"Authorization": f"Bearer {api_key}", "Idempotency-Key": idempotency})
+
+    first = post(key, "order-17")
+    assert first.status == 201, first
+    retry = post(key, "order-17")  # the shop's retry after a timeout
+    assert retry.status == 200 and retry.headers["idempotent-replayed"] == "true", retry
+    assert retry.json()["payment_id"] == first.json()["payment_id"]
+    conflict = post(key, "order-17", {**INVOICE, "memo": "something else"})
+    assert conflict.status == 409 and conflict.json()["code"] == "idempotency_conflict", conflict
+    # Keys are per merchant: another shop's "order-17" is its own.
+    theirs = post(other, "order-17")
+    assert theirs.status == 201 and theirs.json()["payment_id"] != first.json()["payment_id"]
+    assert post(key, "x" * 256).status == 400
+    assert post(key, "bad key").json()["code"] == "invalid_idempotency_key"

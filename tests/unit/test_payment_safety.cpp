@@ -8,6 +8,7 @@
 #include <atomic>
 #include <functional>
 #include <stdexcept>
+#include <thread>
 
 #include "service_fixture.hpp"
 
@@ -314,6 +315,47 @@ TEST_CASE("refund_to is bounded in count and address length") {
     CHECK(too_many.error().message.find("refund_to: 17 outputs exceed the limit of 16") == 0);
     auto long_address = f.service->pay(invoice.id, PayRequest{f.paying(invoice), "", {RefundOutput{1, std::string(200, 'q')}}});
     CHECK(long_address.error().message.find("refund_to[0].address: longer than 128 bytes") == 0);
+}
+
+}
+
+TEST_SUITE("idempotent creation") {
+
+TEST_CASE("one invoice per key and scope: a repeat gets it back, another body is a conflict, threads race safely") {
+    Fixture f;
+    CreateInvoiceRequest request;
+    request.outputs.push_back(OutputRequest{10000, merchant, "", std::nullopt});
+    IdempotencyKey key{7, "order-17", {}};
+    key.request_hash.fill(0xaa);
+
+    auto first = f.service->create_idempotent(request, key);
+    REQUIRE(first.ok());
+    CHECK_FALSE(first->existed);
+    auto again = f.service->create_idempotent(request, key);
+    REQUIRE(again.ok());
+    CHECK(again->existed);
+    CHECK(again->invoice == first->invoice);
+
+    IdempotencyKey other_body = key;
+    other_body.request_hash.fill(0xbb);
+    CHECK(f.service->create_idempotent(request, other_body).error().code == Errc::idempotency_conflict);
+    IdempotencyKey other_scope = key;
+    other_scope.scope = 8;  // another merchant's key of the same name is another key
+    auto theirs = f.service->create_idempotent(request, other_scope);
+    REQUIRE(theirs.ok());
+    CHECK_FALSE(theirs->existed);
+
+    std::vector<std::thread> threads;
+    std::atomic<int> made{0}, found{0};
+    IdempotencyKey raced{7, "order-18", {}};
+    for (int i = 0; i < 8; ++i)
+        threads.emplace_back([&] {
+            auto r = f.service->create_idempotent(request, raced);
+            if (r.ok()) ++(r->existed ? found : made);
+        });
+    for (auto& t : threads) t.join();
+    CHECK(made == 1);
+    CHECK(found == 7);
 }
 
 }

@@ -11,7 +11,8 @@ using jpp::Errc;
 int http_status(Errc code) noexcept {
     switch (code) {
         case Errc::invoice_not_found: return 404;
-        case Errc::payment_in_progress: return 409;
+        case Errc::payment_in_progress:
+        case Errc::idempotency_conflict: return 409;
         case Errc::chain_unavailable:
         case Errc::store_failure: return 503;
         case Errc::ok:

@@ -1,5 +1,9 @@
 #include "api/invoice_api.hpp"
 
+#include <jpp/hash.hpp>
+
+#include <algorithm>
+
 #include "api/auth.hpp"
 #include "api/errors.hpp"
 #include "api/invoice_page.hpp"
@@ -39,6 +43,25 @@ http::Response create_invoice(const ApiContext& api, const http::Request& reques
     auto parsed = jpp::parse_create_invoice(request.body, api.json_limits);
     if (!parsed) return error_response(parsed.error());
     if (key) parsed->merchant_id = key->merchant_id;
+
+    // Idempotency-Key: a shop's retry after a timeout gets the invoice its first request made, never a second.
+    const std::string_view idempotency = request.header("idempotency-key");
+    if (!idempotency.empty()) {
+        if (idempotency.size() > 255 ||
+            std::any_of(idempotency.begin(), idempotency.end(), [](char c) { return c < 0x21 || c > 0x7e; }))
+            return http::json_error(400, "invalid_idempotency_key",
+                                    "Idempotency-Key: 1 to 255 visible ASCII characters");
+        const jpp::Hash256 body_hash = jpp::sha256(jpp::ByteView(
+            reinterpret_cast<const std::uint8_t*>(request.body.data()), request.body.size()));
+        jpp::IdempotencyKey scoped{key ? key->merchant_id : 0, std::string(idempotency), {}};
+        std::copy(body_hash.begin(), body_hash.end(), scoped.request_hash.begin());
+        auto made = api.service.create_idempotent(*parsed, scoped);
+        if (!made) return error_response(made.error(), "creating an invoice");
+        http::Response r = invoice_response(api, made->invoice, made->existed ? 200 : 201);
+        r.with_header("Location", jpp::payment_url(api.json_context(), made->invoice.id));
+        if (made->existed) r.with_header("Idempotent-Replayed", "true");
+        return r;
+    }
     auto invoice = api.service.create(*parsed);
     if (!invoice) return error_response(invoice.error(), "creating an invoice");
     http::Response r = invoice_response(api, *invoice, 201);

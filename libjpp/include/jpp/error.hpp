@@ -66,10 +66,11 @@ enum class Errc : int {
     payment_tx_not_new,       // the node had the transaction before this server broadcast it for this invoice
     payment_in_progress,      // another transaction for this invoice is being broadcast; its outcome is pending
     payment_too_many_inputs,  // more inputs than the server will look up to check the fee
+    idempotency_conflict,     // an idempotency key used before with another request
 };
 
 // The highest code: every value from ok to this one has a name.
-inline constexpr Errc errc_last = Errc::payment_too_many_inputs;
+inline constexpr Errc errc_last = Errc::idempotency_conflict;
 
 // The stable lower_snake_case name of a code, as used in JSON error bodies ("truncated", "tx_dust_output" ...).
 std::string_view errc_name(Errc code) noexcept;

@@ -79,6 +79,13 @@ public:
     // Validates everything (the message names the field: "outputs[1].amount: 500 sat is below the dust
     // threshold of 546 sat for this output") and stores a new open invoice.
     Result<Invoice> create(const CreateInvoiceRequest& request);
+    // create() for a request that may be a retry: the first request with `key` makes the invoice, a repeat with
+    // the same body gets that invoice back (`existed`), another body with the key is idempotency_conflict.
+    struct Creation {
+        Invoice invoice;
+        bool existed = false;
+    };
+    Result<Creation> create_idempotent(const CreateInvoiceRequest& request, const IdempotencyKey& key);
     Result<Invoice> get(const InvoiceId& id);
 
     // Decodes and verifies without broadcasting or recording, with the checks pay() makes before it broadcasts:

@@ -43,6 +43,7 @@ public:
     static constexpr int schema_version = 2;
 
     Status insert(const Invoice& invoice) override;
+    Result<IdempotentInsert> insert_idempotent(const Invoice& invoice, const IdempotencyKey& key) override;
     Result<std::optional<Invoice>> find(const InvoiceId& id) override;
     Result<std::optional<Invoice>> find_by_txid(const TxId& txid) override;
     Result<RecordOutcome> record_payment(const InvoiceId& id, const Payment& payment) override;

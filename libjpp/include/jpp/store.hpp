@@ -1,6 +1,7 @@
 // Where invoices and payments live. The interface every store implements; sqlite_store.hpp is the default.
 #pragma once
 
+#include <array>
 #include <cstddef>
 #include <optional>
 #include <string>
@@ -32,6 +33,21 @@ struct BroadcastIntent {
     Timestamp created{};
 };
 
+// A creation request's idempotency key: a repeat of the request (same key, same merchant) finds the invoice the
+// first one made instead of making another.
+struct IdempotencyKey {
+    std::int64_t scope = 0;           // the merchant's id; 0 for requests without one
+    std::string key;                  // what the client sent
+    std::array<std::uint8_t, 32> request_hash{};  // of the request's body: the same key with another body is a conflict
+};
+
+// What insert_idempotent did: stored the invoice, or found the one an earlier request with the key made.
+struct IdempotentInsert {
+    bool inserted = false;
+    InvoiceId existing;         // when not inserted
+    bool same_request = false;  // when not inserted: the earlier request had the same hash
+};
+
 enum class IntentOutcome : std::uint8_t {
     opened,             // this call wrote the intent
     already_open,       // the same invoice and transaction had one already (written by an earlier request)
@@ -47,6 +63,9 @@ public:
     virtual ~InvoiceStore() = default;
 
     virtual Status insert(const Invoice& invoice) = 0;
+    // Inserts the invoice and records the key in one transaction, unless the key (in its scope) is recorded
+    // already: exactly one invoice per key, even under concurrent requests.
+    virtual Result<IdempotentInsert> insert_idempotent(const Invoice& invoice, const IdempotencyKey& key) = 0;
     virtual Result<std::optional<Invoice>> find(const InvoiceId& id) = 0;
     virtual Result<std::optional<Invoice>> find_by_txid(const TxId& txid) = 0;
 
