@@ -29,8 +29,9 @@ rps() {
 
 start_jppd() {  # start_jppd LOG_LEVEL -> sets JPPD_PORT
   JPPD_PORT=$(free_port)
+  # wrk is one client: the per-client limits are lifted.
   build-bench/jppd/jppd --dev-mode --listen "127.0.0.1:$JPPD_PORT" --db "$work/jppd.sqlite3" --threads "$threads" \
-    --log-level "$1" 2> "$work/jppd-$1.log" &
+    --client-rate 0 --max-client-connections 0 --log-level "$1" 2> "$work/jppd-$1.log" &
   pids+=($!)
   wait_port "$JPPD_PORT"
 }

@@ -35,7 +35,8 @@ measure() {
 
 port=$(free_port)
 build-bench/jppd/jppd --dev-mode --listen "127.0.0.1:$port" --db "$work/jppd.sqlite3" --log-level warn \
-  --max-connections 30000 --max-websockets 25000 --ws-ping-interval 3600 2> "$work/jppd.log" &
+  --max-connections 30000 --max-websockets 25000 --ws-ping-interval 3600 \
+  --client-rate 0 --max-client-connections 0 --max-client-websockets 0 2> "$work/jppd.log" &
 pids+=($!)
 wait_port "$port"
 measure jppd "$port" "${pids[-1]}" > "$work/jppd.txt"

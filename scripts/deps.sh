@@ -12,9 +12,10 @@ install_packages() {
   DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends "${missing[@]}" > /dev/null
 }
 
-# What building libjpp and jppd needs on Debian 12 (protobuf for jppd's BIP70).
+# What building libjpp and jppd needs on Debian 12 (protobuf for jppd's BIP70; node-llhttp's C sources for jppd's
+# request parser; libhttp-parser-dev for the node RPC client's replies and URLs).
 BUILD_PACKAGES=(g++ cmake ninja-build pkg-config libssl-dev libsecp256k1-dev rapidjson-dev libsqlitecpp-dev
-  libsqlite3-dev libcli11-dev doctest-dev libasio-dev libhttp-parser-dev libqrencode-dev
+  libsqlite3-dev libcli11-dev doctest-dev libasio-dev libhttp-parser-dev node-llhttp libqrencode-dev
   libprotobuf-dev protobuf-compiler)
 # What the tests need on top: clang's libFuzzer and sanitizer runtimes, Python's test runner and installer for
 # the bindings and jppd's integration tests, curl for the README's example, websocket-client, headless Chromium (with

@@ -34,7 +34,8 @@ build/tsan/tests/jppd_unit_tests
 # The daemon's threads under load: the HTTP server, WebSocket fan-out, payments with a node, the fault tests. A race
 # report stops jppd with a non-zero status, which the tests check on every stop.
 JPPD_BIN=build/tsan/jppd/jppd JPP_TEST_WALLET=build/tsan/tests/jpp_test_wallet /usr/bin/python3 -m pytest -q -rs \
-  -p no:cacheprovider tests/integration/test_http_api.py tests/integration/test_websocket.py \
+  -p no:cacheprovider tests/integration/test_http_api.py tests/integration/test_http_hardening.py \
+  tests/integration/test_websocket.py \
   tests/integration/test_node_payments.py tests/integration/test_wallet_protocols.py tests/integration/test_faults.py \
   tests/integration/test_payment_safety.py
 unset TSAN_OPTIONS

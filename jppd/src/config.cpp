@@ -4,6 +4,9 @@
 
 #include <charconv>
 
+#include "http/client_address.hpp"
+#include "http/host_check.hpp"
+
 namespace jppd {
 
 namespace {
@@ -36,6 +39,20 @@ ENDPOINTS
   GET, POST /jpp/i/<id>/             BIP70 (application/bitcoincash-*)
   GET  /ws/jpp/invoice/<id>/         WebSocket: told of the payment
   Every invoice URL answers every protocol, chosen by Accept and Content-Type.
+
+CLIENTS, HOSTS AND PROXIES
+  Only requests whose Host names the public URL's host (with its port), the
+  listen address with its port, or localhost and loopback addresses (when
+  bound to loopback; any address when bound to 0.0.0.0 or ::) are served;
+  others get 421 (DNS rebinding defence). --allowed-host adds names.
+  Each client (an IPv4 address, an IPv6 /64) may hold --max-client-connections
+  connections and --max-client-websockets watchers, and send --client-rate
+  requests a second after a burst of --client-burst; beyond, 429 with
+  Retry-After. Request bodies being read share --max-buffered-body-bytes of
+  memory; a body beyond it gets 503 with Retry-After. Behind a proxy, name it
+  with --trusted-proxy: the client is then the rightmost address in
+  X-Forwarded-For that is not a trusted proxy, or with --proxy-protocol, the
+  one its PROXY protocol header (v1 or v2) names. Nobody else's headers count.
 
 SIGNALS
   SIGINT, SIGTERM  stop accepting, finish requests in flight (up to
@@ -150,6 +167,50 @@ int parse_command_line(int argc, char** argv, DaemonConfig& c) {
         ->envname("JPPD_REQUEST_TIMEOUT")->capture_default_str()->check(CLI::Range(1u, 600u))->group(limits);
     app.add_option("--shutdown-timeout", c.shutdown_timeout, "Seconds requests in flight get on SIGTERM")
         ->envname("JPPD_SHUTDOWN_TIMEOUT")->capture_default_str()->check(CLI::Range(0u, 600u))->group(limits);
+    app.add_option("--max-buffered-body-bytes", c.max_buffered_body_bytes,
+                   "Memory all request bodies being read may hold together; a body beyond it is answered 503 "
+                   "with Retry-After (0: no budget)")
+        ->envname("JPPD_MAX_BUFFERED_BODY_BYTES")->capture_default_str()
+        ->check(CLI::Range(std::size_t{0}, std::size_t{1} << 40))->group(limits);
+
+    const std::string clients = "Clients, hosts and proxies";
+    const auto host_check = [](const std::string& value) {
+        std::string host;
+        std::optional<std::uint16_t> port;
+        return value == "*" || http::split_host_port(value, host, port)
+                   ? std::string()
+                   : "expected NAME, NAME:PORT, [IPv6], [IPv6]:PORT or *";
+    };
+    const auto range_check = [](const std::string& value) {
+        return http::AddressRange::parse(value) ? std::string() : "expected an IP address or a CIDR block (10.0.0.0/8)";
+    };
+    app.add_option("--allowed-host", c.allowed_hosts,
+                   "A Host the server answers besides the public URL's and the listen address (repeatable; NAME "
+                   "allows any port; * allows any host, turning the DNS rebinding defence off)")
+        ->envname("JPPD_ALLOWED_HOST")->delimiter(',')->check(host_check)->group(clients);
+    app.add_option("--trusted-proxy", c.trusted_proxies,
+                   "A proxy (address or CIDR block, repeatable) whose X-Forwarded-For, or PROXY header with "
+                   "--proxy-protocol, names the client; no one else's does")
+        ->envname("JPPD_TRUSTED_PROXY")->delimiter(',')->check(range_check)->group(clients);
+    app.add_flag("--proxy-protocol", c.proxy_protocol,
+                 "Connections from trusted proxies begin with a PROXY protocol header (HAProxy's, v1 or v2), which "
+                 "names the client")
+        ->envname("JPPD_PROXY_PROTOCOL")->group(clients);
+    app.add_option("--max-client-connections", c.max_client_connections,
+                   "Connections one client (IPv4 address, IPv6 /64) may hold, WebSockets included; more are "
+                   "answered 429 (0: no limit)")
+        ->envname("JPPD_MAX_CLIENT_CONNECTIONS")->capture_default_str()->check(CLI::Range(0, 1000000))
+        ->group(clients);
+    app.add_option("--max-client-websockets", c.max_client_websockets,
+                   "WebSocket watchers one client may hold; more are answered 429 (0: no limit)")
+        ->envname("JPPD_MAX_CLIENT_WEBSOCKETS")->capture_default_str()->check(CLI::Range(0, 1000000))
+        ->group(clients);
+    app.add_option("--client-rate", c.client_rate,
+                   "Requests a second one client may send, sustained; beyond, 429 with Retry-After (0: no limit)")
+        ->envname("JPPD_CLIENT_RATE")->capture_default_str()->check(CLI::Range(0.0, 1e6))->group(clients);
+    app.add_option("--client-burst", c.client_burst, "Requests one client may send at once, before --client-rate "
+                   "applies")
+        ->envname("JPPD_CLIENT_BURST")->capture_default_str()->check(CLI::Range(1.0, 1e7))->group(clients);
 
     const std::string ws = "WebSocket notifications";
     app.add_option("--max-websockets", c.max_websockets,
@@ -208,6 +269,14 @@ int parse_command_line(int argc, char** argv, DaemonConfig& c) {
             return 2;
         }
         return -1;
+    }
+    if (c.proxy_protocol && c.trusted_proxies.empty()) {
+        std::fprintf(stderr, "jppd: --proxy-protocol needs --trusted-proxy: only trusted proxies' headers are read\n");
+        return 2;
+    }
+    if (c.max_buffered_body_bytes != 0 && c.max_buffered_body_bytes < c.max_body_bytes) {
+        std::fprintf(stderr, "jppd: --max-buffered-body-bytes must be 0 or at least --max-body-bytes\n");
+        return 2;
     }
     if (!c.node_rpc_cookie.empty() && (!c.node_rpc_user.empty() || !c.node_rpc_password.empty())) {
         std::fprintf(stderr, "jppd: give either --node-rpc-cookie or --node-rpc-user/--node-rpc-password\n");

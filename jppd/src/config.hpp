@@ -3,6 +3,7 @@
 
 #include <cstdint>
 #include <string>
+#include <vector>
 
 namespace jppd {
 
@@ -37,6 +38,16 @@ struct DaemonConfig {
     unsigned idle_timeout = 60;     // seconds between requests on a keep-alive connection
     unsigned request_timeout = 10;  // seconds from a request's first byte to its last
     unsigned shutdown_timeout = 10;
+    std::size_t max_buffered_body_bytes = 128 * 1024 * 1024;  // all bodies being read, together; 0: no budget
+
+    // Clients and proxies
+    std::vector<std::string> allowed_hosts;    // Host values served beyond the public URL's and the listen address
+    std::vector<std::string> trusted_proxies;  // addresses or CIDR blocks whose word on the client is taken
+    bool proxy_protocol = false;               // trusted proxies send a PROXY protocol header first
+    std::size_t max_client_connections = 100;  // per client (IPv4 address, IPv6 /64); 0: no limit
+    std::size_t max_client_websockets = 50;
+    double client_rate = 50;    // requests per second per client, sustained; 0: no limit
+    double client_burst = 500;  // requests per client at once
 
     // WebSocket watchers
     std::size_t max_websockets = 8000;       // of max_connections

@@ -78,6 +78,12 @@ int main(int argc, char** argv) {
     server_options.idle_timeout = std::chrono::seconds(config.idle_timeout);
     server_options.request_timeout = std::chrono::seconds(config.request_timeout);
     server_options.shutdown_timeout = std::chrono::seconds(config.shutdown_timeout);
+    server_options.max_buffered_body_bytes = config.max_buffered_body_bytes;
+    server_options.client_limits = {config.max_client_connections, config.client_rate, config.client_burst};
+    std::vector<jppd::http::AddressRange> proxies;
+    for (const auto& proxy : config.trusted_proxies) proxies.push_back(*jppd::http::AddressRange::parse(proxy));
+    server_options.trusted_proxies = jppd::http::TrustedProxies(std::move(proxies));
+    server_options.proxy_protocol = config.proxy_protocol;
 
     std::optional<jppd::paypro::ResponseSigner> signer;
     if (!config.signing_key.empty()) {
@@ -156,6 +162,7 @@ int main(int argc, char** argv) {
                               jpp::JsonLimits{config.max_body_bytes, 16}};
     jppd::ws::HubOptions hub_options;
     hub_options.max_sessions = config.max_websockets;
+    hub_options.max_sessions_per_client = config.max_client_websockets;
     hub_options.max_message_bytes = config.ws_max_message_bytes;
     hub_options.max_queued_bytes = config.ws_send_queue_bytes;
     hub_options.ping_interval = std::chrono::seconds(config.ws_ping_interval);
@@ -175,12 +182,21 @@ int main(int argc, char** argv) {
     const std::string bound = "http://" + host + ":" + std::to_string(server.port());
     if (api.public_url.empty()) api.public_url = bound;
     while (!api.public_url.empty() && api.public_url.back() == '/') api.public_url.pop_back();
+    auto hosts = jppd::http::HostPolicy::make(api.public_url, server_options.host, server.port(), config.allowed_hosts,
+                                              error);
+    if (!hosts) {
+        jppd::log_error(error);
+        return 2;
+    }
+    const std::string served_hosts = hosts->describe();
+    server.set_host_policy(std::move(*hosts));
 
     jppd::log_info("jppd " JPPD_VERSION " listening on " + bound + " (network " + config.network + ", database " +
                    config.db + ", node " + chain_description + ", public URL " + api.public_url + ")");
     jppd::log_info(api.open_invoice_creation
                        ? "open invoice creation: anyone who can reach this server may create invoices"
                        : "invoice creation needs an API key with invoices:create (jppd key create)");
+    jppd::log_info("answering requests for the hosts " + served_hosts);
     if (config.dev_mode) {
         jppd::log_warn("***************************************************************************");
         jppd::log_warn("* DEV MODE: payments are verified and recorded but NEVER BROADCAST.        *");

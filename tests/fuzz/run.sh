@@ -10,7 +10,8 @@ CC=clang CXX=clang++ cmake -S . -B "$build" -G Ninja -DCMAKE_BUILD_TYPE=RelWithD
 cmake --build "$build" > /dev/null
 status=0
 export UBSAN_OPTIONS="suppressions=$PWD/tests/fuzz/ubsan.supp:halt_on_error=1:print_stacktrace=1"
-for target in transaction token_prefix cashaddr base58 json_bodies http_request ws_frames wallet_protocols; do
+for target in transaction token_prefix cashaddr base58 json_bodies http_request proxy_header ws_frames \
+              wallet_protocols; do
   corpus="$build/corpus/$target"
   log="$build/fuzz_$target.log"
   mkdir -p "$corpus"

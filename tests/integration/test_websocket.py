@@ -92,7 +92,8 @@ class RawWs:
         self.sock.connect(("127.0.0.1", jppd.port))
         self.sock.settimeout(5)
         key = base64.b64encode(os.urandom(16)).decode()
-        self.sock.sendall(f"GET /ws/jpp/invoice/{pid}/ HTTP/1.1\r\nHost: 127.0.0.1\r\nUpgrade: websocket\r\n"
+        self.sock.sendall(f"GET /ws/jpp/invoice/{pid}/ HTTP/1.1\r\nHost: 127.0.0.1:{jppd.port}\r\n"
+                          f"Upgrade: websocket\r\n"
                           f"Connection: Upgrade\r\nSec-WebSocket-Key: {key}\r\nSec-WebSocket-Version: 13\r\n"
                           f"{extra_headers}\r\n".encode())
         self.buffer = b""
@@ -352,7 +353,8 @@ def test_data_sent_with_the_handshake_is_read(jppd):
     pid = new_invoice(jppd)
     sock = socket.create_connection(("127.0.0.1", jppd.port), timeout=5)
     key = base64.b64encode(os.urandom(16)).decode()
-    sock.sendall(f"GET /ws/jpp/invoice/{pid}/ HTTP/1.1\r\nHost: x\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
+    sock.sendall(f"GET /ws/jpp/invoice/{pid}/ HTTP/1.1\r\nHost: 127.0.0.1:{jppd.port}\r\nUpgrade: websocket\r\n"
+                 f"Connection: Upgrade\r\n"
                  f"Sec-WebSocket-Key: {key}\r\nSec-WebSocket-Version: 13\r\n\r\n".encode() + RawWs.frame(9, b"early"))
     data = b""
     while b"early" not in data:

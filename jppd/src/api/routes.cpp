@@ -108,12 +108,21 @@ http::Response watch(ApiContext& api, const jpp::InvoiceId& id, const http::Requ
     if (auto refused = ws::check_handshake(request)) return std::move(*refused);
     auto invoice = api.service.get(id);
     if (!invoice) return error_response(invoice.error(), "watch " + id.hex());
-    if (api.watchers->full())
+    // The watcher's place is taken now, in one step, and held by the upgrade until the session owns it: handshakes
+    // arriving together cannot all pass a check made before any of them has attached.
+    ws::Hub::Refusal why{};
+    auto slot = api.watchers->reserve(request.client, why);
+    if (!slot && why == ws::Hub::Refusal::client_full)
+        return http::json_error(429, "too_many_client_websockets",
+                                "this client holds as many WebSockets as one client may; close one first")
+            .with_header("Retry-After", "5");
+    if (!slot)
         return http::json_error(503, "too_many_watchers", "the server's WebSocket limit is reached; retry shortly")
             .with_header("Retry-After", "5");
     http::Response r = ws::accept_handshake(request);
-    r.upgrade = [hub = api.watchers, id, every = *all](asio::ip::tcp::socket socket, std::string already_read) {
-        return hub->attach(std::move(socket), id, std::move(already_read), every);
+    r.upgrade = [hub = api.watchers, id, slot = std::move(slot), every = *all](asio::ip::tcp::socket socket,
+                                                                                std::string already_read) {
+        return hub->attach(std::move(socket), id, std::move(already_read), slot, every);
     };
     return r;
 }

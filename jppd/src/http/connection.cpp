@@ -1,5 +1,6 @@
 #include "http/connection.hpp"
 
+#include <atomic>
 #include <cstring>
 #include <exception>
 
@@ -15,6 +16,7 @@ std::string_view parser_error_code(int status) {
         case 413: return "body_too_large";
         case 417: return "expectation_failed";
         case 431: return "headers_too_large";
+        case 503: return "server_busy";
         case 505: return "http_version_not_supported";
         default: return "malformed_request";
     }
@@ -24,15 +26,18 @@ constexpr std::size_t buffer_size = 8 * 1024;
 
 }  // namespace
 
-Connection::Connection(Server& server, asio::ip::tcp::socket socket)
+Connection::Connection(Server& server, asio::ip::tcp::socket socket, const asio::ip::address& peer, bool from_proxy)
     : server_(server),
       socket_(std::move(socket)),
       timer_(socket_.get_executor()),
-      parser_(server.options_.limits),
-      buffer_(buffer_size) {
+      parser_(server.options_.limits, &server.body_budget_),
+      buffer_(buffer_size),
+      peer_(peer),
+      from_proxy_(from_proxy) {
     asio::error_code ec;
     const auto endpoint = socket_.remote_endpoint(ec);
     if (!ec) remote_ = endpoint.address().to_string() + ":" + std::to_string(endpoint.port());
+    if (from_proxy && server.options_.proxy_protocol) proxy_header_.emplace();
 }
 
 void Connection::start() {
@@ -60,8 +65,53 @@ void Connection::read() {
                             });
 }
 
+bool Connection::read_proxy_header() {
+    begin_ += proxy_header_->feed(buffer_.data() + begin_, end_ - begin_);
+    switch (proxy_header_->state()) {
+        case ProxyHeaderParser::State::need_more:
+            if (stopping_) close();
+            else read();
+            return false;
+        case ProxyHeaderParser::State::failed:
+            log_info("closing a connection from the proxy " + remote_ + ": " + proxy_header_->error());
+            refuse(json_error(400, "malformed_request", proxy_header_->error()));
+            return false;
+        case ProxyHeaderParser::State::done:
+            break;
+    }
+    if (const auto& source = proxy_header_->source()) {
+        peer_ = *source;
+        proxy_named_peer_ = true;
+        from_proxy_ = server_.options_.trusted_proxies.contains(peer_);
+        if (!from_proxy_) {
+            auto lease = server_.clients_.open_connection(peer_);
+            if (!lease) {
+                client_ = peer_.to_string();
+                refuse(json_error(429, "too_many_client_connections",
+                                  "this client holds as many connections as one client may; close one first")
+                           .with_header("Retry-After", "1"));
+                return false;
+            }
+            hold(std::move(*lease));
+        }
+    }
+    proxy_header_.reset();
+    return true;
+}
+
+void Connection::refuse(Response response) {
+    method_ = "-";
+    target_ = "-";
+    keep_alive_ = false;
+    started_ = std::chrono::steady_clock::now();
+    busy_ = true;
+    response.close = true;
+    respond(std::move(response));
+}
+
 void Connection::process() {
     if (closed_ || busy_) return;
+    if (proxy_header_ && !read_proxy_header()) return;
     const bool was_started = parser_.started();
     while (begin_ < end_ && parser_.state() == RequestParser::State::need_more) {
         const std::size_t used = parser_.feed(buffer_.data() + begin_, end_ - begin_);
@@ -70,15 +120,10 @@ void Connection::process() {
     }
     switch (parser_.state()) {
         case RequestParser::State::failed: {
-            method_ = "-";
-            target_ = "-";
-            keep_alive_ = false;
-            started_ = std::chrono::steady_clock::now();
-            busy_ = true;
             Response r = json_error(parser_.error_status(), parser_error_code(parser_.error_status()),
                                     parser_.error_message());
-            r.close = true;  // the stream's framing is lost
-            return respond(std::move(r));
+            if (parser_.error_status() == 503) r.with_header("Retry-After", "1");
+            return refuse(std::move(r));  // the stream's framing is lost
         }
         case RequestParser::State::complete:
             return dispatch(parser_.take());
@@ -110,6 +155,25 @@ void Connection::dispatch(Request request) {
     keep_alive_ = request.keep_alive;
     started_ = std::chrono::steady_clock::now();
     request.remote = remote_;
+    request.client = from_proxy_ ? forwarded_client(peer_, request, server_.options_.trusted_proxies) : peer_;
+    client_.clear();
+    if (request.client != peer_ || proxy_named_peer_) client_ = request.client.to_string();
+    if (!from_proxy_ && request.header_count("x-forwarded-for") > 0) {
+        static std::atomic<bool> told{false};
+        if (!told.exchange(true))
+            log_warn("ignoring X-Forwarded-For from " + peer_.to_string() + ", which is not a --trusted-proxy: if "
+                     "jppd is behind a proxy there, name it, or every client of the proxy counts as one (said once)");
+    }
+
+    // Per-client rate, then Host: both before any handler (WebSocket upgrades included).
+    std::chrono::seconds retry_after{};
+    if (!server_.clients_.admit_request(request.client, started_, retry_after)) {
+        const auto seconds = std::to_string(retry_after.count());
+        return respond(json_error(429, "rate_limited",
+                                  "too many requests from this client; retry in " + seconds + " s")
+                           .with_header("Retry-After", seconds));
+    }
+    if (auto refused = server_.hosts_.check(request)) return respond(std::move(*refused));
 
     auto handle = [this](const Request& r) {
         try {
@@ -142,7 +206,8 @@ void Connection::respond(Response response) {
         char took[32];
         std::snprintf(took, sizeof took, "%.3fms", static_cast<double>(micros) / 1000.0);
         log_info(method_ + " " + target_ + " " + std::to_string(response.status) + " " +
-                 std::to_string(response.body.size()) + "B " + took + " " + remote_);
+                 std::to_string(response.body.size()) + "B " + took + " " + remote_ +
+                 (client_.empty() ? "" : " client " + client_));
     }
     send(serialize(response, !close_after, method_ == "HEAD"), close_after);
 }
@@ -163,12 +228,16 @@ void Connection::send(std::string bytes, bool close_after) {
 }
 
 void Connection::hand_over() {
-    if (server_.stopping_) return close();
     closed_ = true;
     timer_.cancel();
     std::string already_read(buffer_.data() + begin_, end_ - begin_);
     auto upgrade = std::move(upgrade_);
-    server_.adopt(upgrade(std::move(socket_), std::move(already_read)));
+    auto stream = upgrade(std::move(socket_), std::move(already_read));
+    stream->hold(release_lease());  // the WebSocket is still the client's connection
+    server_.adopt(stream);
+    // Shutdown began while the 101 was on its way: the client was promised a WebSocket, so it gets one that says
+    // goodbye (close 1001), rather than a connection dropped without a word.
+    if (stopping_ || server_.stopping_) asio::dispatch(stream->executor(), [stream] { stream->stop_gracefully(); });
 }
 
 void Connection::arm_timer(std::chrono::milliseconds timeout) {

@@ -5,9 +5,11 @@
 
 #include <chrono>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
+#include "http/proxy_protocol.hpp"
 #include "http/request_parser.hpp"
 #include "http/stream.hpp"
 
@@ -17,7 +19,9 @@ class Server;
 
 class Connection final : public Stream, public std::enable_shared_from_this<Connection> {
 public:
-    Connection(Server& server, asio::ip::tcp::socket socket);
+    // `peer`: the socket's peer address; `from_proxy`: it is a trusted proxy (which, with --proxy-protocol, begins
+    // with a PROXY header naming the client).
+    Connection(Server& server, asio::ip::tcp::socket socket, const asio::ip::address& peer, bool from_proxy);
     void start() override;
     asio::any_io_executor executor() override { return socket_.get_executor(); }  // the connection's strand
     // Closes now if waiting for a request, else after the response in flight.
@@ -28,7 +32,9 @@ private:
     void read();
     void on_read(std::size_t n);
     void process();  // parse what is buffered and act on it
+    bool read_proxy_header();  // true once it is read and its client admitted
     void dispatch(Request request);
+    void refuse(Response response);  // answer and close, the stream's framing lost or the client refused
     void respond(Response response);
     void send(std::string bytes, bool close_after);
     void hand_over();  // after a 101: the socket goes to the upgraded stream
@@ -44,6 +50,11 @@ private:
     std::string out_;
     decltype(Response::upgrade) upgrade_;  // set while a 101 is being written
     std::string remote_;
+    asio::ip::address peer_;  // the peer, or the client a PROXY header named
+    bool from_proxy_ = false; // peer_ is a trusted proxy: its X-Forwarded-For names the client
+    bool proxy_named_peer_ = false;  // peer_ came from a PROXY header, not the socket
+    std::optional<ProxyHeaderParser> proxy_header_;  // while a PROXY header is awaited
+    std::string client_;  // the current request's client, for the log line, when it is not the peer
 
     // The request being answered, for the log line and the response's framing.
     std::string method_, target_;

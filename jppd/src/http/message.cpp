@@ -12,6 +12,12 @@ std::string_view Request::header(std::string_view name) const {
     return {};
 }
 
+std::size_t Request::header_count(std::string_view name) const {
+    std::size_t n = 0;
+    for (const auto& header : headers) n += header.first == name;
+    return n;
+}
+
 std::string Request::media_type() const {
     std::string_view value = header("content-type");
     value = value.substr(0, value.find(';'));
@@ -39,7 +45,9 @@ std::string_view reason_phrase(int status) {
         case 414: return "URI Too Long";
         case 415: return "Unsupported Media Type";
         case 417: return "Expectation Failed";
+        case 421: return "Misdirected Request";
         case 426: return "Upgrade Required";
+        case 429: return "Too Many Requests";
         case 431: return "Request Header Fields Too Large";
         case 500: return "Internal Server Error";
         case 501: return "Not Implemented";

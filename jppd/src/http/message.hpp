@@ -21,12 +21,21 @@ struct Request {
     // Header names lowercased, values with surrounding whitespace trimmed; repeated headers stay separate.
     std::vector<std::pair<std::string, std::string>> headers;
     std::string body;
+    int http_minor = 1;      // HTTP/1.1 or HTTP/1.0
     bool keep_alive = true;  // what the client's version and Connection header ask for
     bool upgrade = false;    // Connection: upgrade + Upgrade: ... (WebSocket)
-    std::string remote;      // "127.0.0.1:54321", for the log
+    std::string remote;      // the peer, "127.0.0.1:54321", for the log
+    // The client the per-client limits count against: the peer, or whom a trusted proxy names (PROXY protocol,
+    // X-Forwarded-For). Set by the connection before the handler sees the request.
+    asio::ip::address client;
+    // The body's share of the server's memory budget for request bodies, given back when the last copy of the
+    // request is gone. Empty when there is no body or no budget.
+    std::shared_ptr<void> body_memory;
 
     // The first header of that (lowercase) name, or "" when absent.
     std::string_view header(std::string_view name) const;
+    // How many header lines have that (lowercase) name.
+    std::size_t header_count(std::string_view name) const;
     // The media type of Content-Type, lowercased and without parameters ("application/json").
     std::string media_type() const;
 };

@@ -10,9 +10,24 @@
 
 namespace jppd::http {
 
+namespace {
+
+const std::string& too_many_client_connections() {
+    static const std::string refused = serialize(
+        json_error(429, "too_many_client_connections",
+                   "this client holds as many connections as one client may; close one first")
+            .with_header("Retry-After", "1"),
+        false, false);
+    return refused;
+}
+
+}  // namespace
+
 Server::Server(ServerOptions options, Handler& handler)
     : options_(std::move(options)),
       handler_(handler),
+      body_budget_(options_.max_buffered_body_bytes),
+      clients_(options_.client_limits),
       control_(asio::make_strand(io_)),
       workers_(options_.worker_threads == 0 ? 1 : options_.worker_threads),
       acceptor_(control_),
@@ -89,21 +104,46 @@ void Server::accept() {
         }
         asio::error_code ignored;
         socket.set_option(asio::ip::tcp::no_delay(true), ignored);
+        const auto endpoint = socket.remote_endpoint(ignored);
+        if (ignored) {  // gone already
+            socket.close(ignored);
+            return accept();
+        }
+        const auto peer = unmapped(endpoint.address());
+        const bool from_proxy = options_.trusted_proxies.contains(peer);
         if (connection_count() >= options_.max_connections) {
-            // Told, not silently dropped: a best-effort write that never blocks the accept loop.
+            // Told, not silently dropped.
             static const std::string busy = serialize(
                 json_error(503, "too_many_connections", "connection limit reached; try again shortly")
                     .with_header("Retry-After", "1"),
                 false, false);
-            socket.non_blocking(true, ignored);
-            socket.write_some(asio::buffer(busy.data(), busy.size()), ignored);
-            socket.shutdown(asio::ip::tcp::socket::shutdown_send, ignored);
-            linger_and_close(std::move(socket));
-        } else {
-            adopt(std::make_shared<Connection>(*this, std::move(socket)));
+            refuse(std::move(socket), busy);
+            return accept();
         }
+        // A trusted proxy's connections carry many clients: they are counted per client once the client is known
+        // (after a PROXY header), never against the proxy.
+        auto lease = from_proxy ? std::optional<ClientTable::Lease>(ClientTable::Lease{})
+                                : clients_.open_connection(peer);
+        if (!lease) {
+            log_debug("refused a connection from " + peer.to_string() + ": it holds " +
+                      std::to_string(options_.client_limits.max_connections) + " already");
+            refuse(std::move(socket), too_many_client_connections());
+            return accept();
+        }
+        auto connection = std::make_shared<Connection>(*this, std::move(socket), peer, from_proxy);
+        connection->hold(std::move(*lease));
+        adopt(std::move(connection));
         accept();
     });
+}
+
+void Server::refuse(asio::ip::tcp::socket socket, const std::string& response) {
+    // A best-effort write that never blocks the accept loop.
+    asio::error_code ignored;
+    socket.non_blocking(true, ignored);
+    socket.write_some(asio::buffer(response.data(), response.size()), ignored);
+    socket.shutdown(asio::ip::tcp::socket::shutdown_send, ignored);
+    linger_and_close(std::move(socket));
 }
 
 // Closing a socket with unread input makes the kernel send a reset, which can destroy the 503 just written before

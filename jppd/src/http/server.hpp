@@ -16,7 +16,11 @@
 #include <unordered_map>
 #include <vector>
 
+#include "http/body_budget.hpp"
+#include "http/client_address.hpp"
+#include "http/client_limits.hpp"
 #include "http/handler.hpp"
+#include "http/host_check.hpp"
 #include "http/request_parser.hpp"
 #include "http/stream.hpp"
 
@@ -29,6 +33,14 @@ struct ServerOptions {
     unsigned worker_threads = 8;  // blocking handlers: mostly waiting on the disk or the node
     std::size_t max_connections = 10000;
     ParserLimits limits;
+    // Memory all request bodies being read may hold together; a body that would pass it gets 503. 0: no budget.
+    std::size_t max_buffered_body_bytes = 128 * 1024 * 1024;
+    // Per client (an IPv4 address, an IPv6 /64): connections (429 beyond) and request rate (429, Retry-After).
+    ClientLimitOptions client_limits;
+    // Peers whose word on the client is taken: their X-Forwarded-For, or their PROXY protocol header.
+    TrustedProxies trusted_proxies;
+    // Connections from trusted proxies begin with a PROXY protocol header (v1 or v2), which they must then send.
+    bool proxy_protocol = false;
     // A keep-alive connection may sit this long between requests.
     std::chrono::milliseconds idle_timeout{60000};
     // Once its first byte has arrived, a request must be complete within this; a response must be written
@@ -50,6 +62,9 @@ public:
     // The port actually bound (the configured one, or the kernel's choice for port 0).
     std::uint16_t port() const { return port_; }
 
+    // Which Host headers are served (421 otherwise); set after listen(), before run(). By default, any.
+    void set_host_policy(HostPolicy policy) { hosts_ = std::move(policy); }
+
     // Serves until shutdown() (or SIGINT / SIGTERM) has finished: runs the I/O threads, returns when they stop
     // and the worker pool has finished what it was doing.
     void run();
@@ -65,6 +80,8 @@ private:
     friend class Connection;
     friend class Stream;
     void accept();
+    // Answers a connection that is not taken (a limit) with `response`, without blocking, and closes it.
+    void refuse(asio::ip::tcp::socket socket, const std::string& response);
     // Registers the stream (counted, stopped on shutdown) and starts it on its strand.
     void adopt(std::shared_ptr<Stream> stream);
     void linger_and_close(asio::ip::tcp::socket socket);
@@ -78,6 +95,10 @@ private:
 
     ServerOptions options_;
     Handler& handler_;
+    HostPolicy hosts_;
+    // Declared before the io_contexts: connections, destroyed with them, give their shares back here.
+    BodyBudget body_budget_;
+    ClientTable clients_;
     // Declared before io_: destroying io_ destroys pending handlers, and with them connections, which remove
     // themselves from here.
     mutable std::mutex mutex_;

@@ -4,6 +4,8 @@
 
 #include <asio/any_io_executor.hpp>
 
+#include "http/client_limits.hpp"
+
 namespace jppd::http {
 
 class Server;
@@ -23,9 +25,15 @@ public:
     // The shutdown deadline passed, or the server is being destroyed: close now.
     virtual void close() = 0;
 
+    // The client's connection count this stream holds (nothing for a trusted proxy's connection), passed on from a
+    // connection to the WebSocket it is upgraded to.
+    void hold(ClientTable::Lease lease) { client_lease_ = std::move(lease); }
+    ClientTable::Lease release_lease() { return std::move(client_lease_); }
+
 private:
     friend class Server;
     Server* server_ = nullptr;  // set when the server adopts the stream
+    ClientTable::Lease client_lease_;
 };
 
 }  // namespace jppd::http

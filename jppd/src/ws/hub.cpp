@@ -16,17 +16,42 @@ Hub::Hub(HubOptions options, jpp::InvoiceService& service, jpp::EventBus& events
 
 Hub::~Hub() { events_.unsubscribe(subscription_); }
 
-std::shared_ptr<http::Stream> Hub::attach(asio::ip::tcp::socket socket, const jpp::InvoiceId& invoice,
-                                          std::string already_read, bool all_events) {
-    return std::make_shared<Session>(*this, std::move(socket), invoice, std::move(already_read), all_events);
+std::shared_ptr<Hub::Slot> Hub::reserve(const asio::ip::address& client, Refusal& why) {
+    const http::ClientKey key = http::client_key(client);
+    std::lock_guard lock(slots_mutex_);
+    if (sessions_.load() >= options_.max_sessions) {
+        why = Refusal::server_full;
+        return nullptr;
+    }
+    const auto it = slots_by_client_.find(key);
+    if (options_.max_sessions_per_client != 0 && it != slots_by_client_.end() &&
+        it->second >= options_.max_sessions_per_client) {
+        why = Refusal::client_full;
+        return nullptr;
+    }
+    ++sessions_;
+    ++slots_by_client_[key];
+    return std::shared_ptr<Slot>(new Slot(*this, key));
 }
 
-bool Hub::join(const std::shared_ptr<Session>& session) {
+void Hub::release(const http::ClientKey& client) {
+    std::lock_guard lock(slots_mutex_);
+    --sessions_;
+    const auto it = slots_by_client_.find(client);
+    if (it != slots_by_client_.end() && --it->second == 0) slots_by_client_.erase(it);
+}
+
+Hub::Slot::~Slot() { hub_.release(client_); }
+
+std::shared_ptr<http::Stream> Hub::attach(asio::ip::tcp::socket socket, const jpp::InvoiceId& invoice,
+                                          std::string already_read, std::shared_ptr<Slot> slot, bool all_events) {
+    return std::make_shared<Session>(*this, std::move(socket), invoice, std::move(already_read), std::move(slot),
+                                     all_events);
+}
+
+void Hub::join(const std::shared_ptr<Session>& session) {
     std::lock_guard lock(mutex_);
-    if (sessions_.load() >= options_.max_sessions) return false;
-    ++sessions_;
     watchers_[session->invoice()].push_back(Watcher{session.get(), session});
-    return true;
 }
 
 void Hub::leave(Session* session) {
@@ -39,7 +64,6 @@ void Hub::leave(Session* session) {
     *found = std::move(list.back());
     list.pop_back();
     if (list.empty()) watchers_.erase(it);
-    --sessions_;
 }
 
 std::shared_ptr<const std::string> Hub::current_state(const jpp::InvoiceId& invoice, jpp::EventType& type) {

@@ -19,12 +19,14 @@
 #include <string>
 #include <vector>
 
+#include "http/client_address.hpp"
 #include "http/stream.hpp"
 
 namespace jppd::ws {
 
 struct HubOptions {
     std::size_t max_sessions = 8000;
+    std::size_t max_sessions_per_client = 50;  // per client (an IPv4 address, an IPv6 /64); 0: no limit
     std::uint64_t max_message_bytes = 16 * 1024;  // a larger client message is answered with close 1009
     std::size_t max_queued_bytes = 256 * 1024;     // a watcher this far behind is dropped
     // Watchers are pinged this often; one that has not answered (or sent anything) by the next ping is dropped,
@@ -45,22 +47,42 @@ public:
     Hub(const Hub&) = delete;
     Hub& operator=(const Hub&) = delete;
 
-    // Whether another watcher would exceed the limit (the handshake is refused with 503 then).
-    bool full() const noexcept { return sessions_.load() >= options_.max_sessions; }
-    std::size_t session_count() const noexcept { return sessions_.load(); }
+    // A watcher's place under the limits, taken when the handshake is accepted and held until its session ends,
+    // or given back when the upgrade does not happen (the 101 could not be written, shutdown began): whoever holds
+    // the last reference gives it back. Taking it is one atomic step, so handshakes arriving together can never
+    // pass the limits, however long their upgrades take.
+    class Slot {
+    public:
+        ~Slot();
+        Slot(const Slot&) = delete;
+        Slot& operator=(const Slot&) = delete;
 
-    // After the 101 is written: the session that takes over the socket and watches `invoice`. It is sent
-    // payment_received only, unless `all_events` (?events=all): then invoice_expired too.
+    private:
+        friend class Hub;
+        Slot(Hub& hub, const http::ClientKey& client) : hub_(hub), client_(client) {}
+        Hub& hub_;
+        http::ClientKey client_;
+    };
+    enum class Refusal : std::uint8_t { server_full, client_full };
+
+    // A slot for a watcher from `client`, or null with the reason (the handshake is then refused: 503 when the
+    // server is full, 429 when that client holds its share).
+    std::shared_ptr<Slot> reserve(const asio::ip::address& client, Refusal& why);
+    std::size_t session_count() const noexcept { return sessions_.load(); }  // slots taken
+
+    // After the 101 is written: the session that takes over the socket and watches `invoice`, in `slot`. It is
+    // sent payment_received only, unless `all_events` (?events=all): then invoice_expired too.
     std::shared_ptr<http::Stream> attach(asio::ip::tcp::socket socket, const jpp::InvoiceId& invoice,
-                                         std::string already_read, bool all_events = false);
+                                         std::string already_read, std::shared_ptr<Slot> slot, bool all_events);
 
     const HubOptions& options() const noexcept { return options_; }
 
 private:
     friend class Session;
-    // A session's start and end. join is false when the watcher limit is reached.
-    bool join(const std::shared_ptr<Session>& session);
+    // A session's start and end (its slot was taken before).
+    void join(const std::shared_ptr<Session>& session);
     void leave(Session* session);
+    void release(const http::ClientKey& client);  // a slot given back
     // The message a watcher that connects now should get at once: the payment if the invoice is paid, the expiry
     // if it expired unpaid; null otherwise.
     std::shared_ptr<const std::string> current_state(const jpp::InvoiceId& invoice, jpp::EventType& type);
@@ -71,7 +93,9 @@ private:
     jpp::InvoiceService& service_;
     jpp::EventBus& events_;
     std::function<jpp::JsonContext()> json_context_;
-    std::atomic<std::size_t> sessions_{0};
+    std::atomic<std::size_t> sessions_{0};  // slots taken
+    std::mutex slots_mutex_;                // slot-taking and giving back
+    std::map<http::ClientKey, std::size_t> slots_by_client_;
     std::mutex mutex_;
     struct Watcher {
         Session* session;  // identity, for leave(): by then the weak pointer has expired

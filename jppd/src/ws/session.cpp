@@ -8,13 +8,14 @@
 namespace jppd::ws {
 
 Session::Session(Hub& hub, asio::ip::tcp::socket socket, const jpp::InvoiceId& invoice, std::string already_read,
-                 bool all_events)
+                 std::shared_ptr<void> slot, bool all_events)
     : hub_(hub),
       socket_(std::move(socket)),
       timer_(socket_.get_executor()),
       reader_(hub.options().max_message_bytes),
       invoice_(invoice),
       already_read_(std::move(already_read)),
+      slot_(std::move(slot)),
       all_events_(all_events) {}
 
 Session::~Session() {
@@ -25,16 +26,13 @@ void Session::start() {
     if (phase_ != Phase::open) return;  // shut down between the handshake and now
     asio::error_code ignored;
     socket_.non_blocking(true, ignored);  // reads happen when the socket is readable, until it would block
-    if (hub_.join(shared_from_this())) {
-        joined_ = true;
-        arm_timer(hub_.options().ping_interval);
-        // Subscribed first, then read: an event committed before the read is in it, and one committed after
-        // is delivered by the hub. One that is both is sent once (send_event remembers).
-        jpp::EventType type{};
-        if (auto frame = hub_.current_state(invoice_, type)) send_event(type, std::move(frame));
-    } else {
-        begin_close(close_code::try_again_later, "the server's watcher limit is reached");
-    }
+    hub_.join(shared_from_this());  // its place under the limits was taken with the handshake
+    joined_ = true;
+    arm_timer(hub_.options().ping_interval);
+    // Subscribed first, then read: an event committed before the read is in it, and one committed after is
+    // delivered by the hub. One that is both is sent once (send_event remembers).
+    jpp::EventType type{};
+    if (auto frame = hub_.current_state(invoice_, type)) send_event(type, std::move(frame));
     if (!already_read_.empty()) {
         std::string bytes;
         bytes.swap(already_read_);

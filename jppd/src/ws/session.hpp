@@ -23,9 +23,10 @@ class Hub;
 
 class Session final : public http::Stream, public std::enable_shared_from_this<Session> {
 public:
+    // `slot`: the place under the watcher limits the handshake took (Hub::reserve), held for the session's life.
     // `all_events`: every event of the invoice; otherwise payment_received only.
     Session(Hub& hub, asio::ip::tcp::socket socket, const jpp::InvoiceId& invoice, std::string already_read,
-            bool all_events = false);
+            std::shared_ptr<void> slot, bool all_events);
     ~Session() override;
 
     asio::any_io_executor executor() override { return socket_.get_executor(); }
@@ -64,6 +65,7 @@ private:
     FrameReader reader_;
     jpp::InvoiceId invoice_;
     std::string already_read_;  // bytes after the handshake, read by the HTTP connection
+    std::shared_ptr<void> slot_;  // given back (Hub::Slot) after hub_.leave, as the session is destroyed
     std::vector<std::shared_ptr<const std::string>> queue_;    // waiting for the write in flight
     std::vector<std::shared_ptr<const std::string>> writing_;  // the write in flight
     std::size_t queued_bytes_ = 0;
