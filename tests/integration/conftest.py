@@ -171,17 +171,22 @@ class Daemon:
         complete responses have arrived, or read_timeout passes."""
         with socket.create_connection(("127.0.0.1", self.port)) as s:
             s.sendall(data)
-            s.settimeout(read_timeout)
-            received = b""
-            try:
-                while not _complete_responses(received, responses):
-                    chunk = s.recv(65536)
-                    if not chunk:
-                        break
-                    received += chunk
-            except (socket.timeout, ConnectionResetError):
-                pass
-            return received
+            return read_responses(s, responses, read_timeout)
+
+
+def read_responses(s, count=1, timeout=5):
+    """What arrives on `s` until `count` complete responses are in, the peer closes, or `timeout` passes."""
+    s.settimeout(timeout)
+    data = b""
+    try:
+        while not _complete_responses(data, count):
+            chunk = s.recv(65536)
+            if not chunk:
+                break
+            data += chunk
+    except (socket.timeout, ConnectionResetError):
+        pass
+    return data
 
 
 def _complete_responses(data, count):

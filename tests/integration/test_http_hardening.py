@@ -16,7 +16,7 @@ import time
 import pytest
 import websocket
 
-from conftest import JPPD, MERCHANT_WIF, Daemon, _complete_responses, address_of, wait_for
+from conftest import JPPD, MERCHANT_WIF, Daemon, address_of, read_responses, wait_for
 
 MERCHANT = address_of(MERCHANT_WIF)
 OTHER = "127.0.0.2"  # the second client's source address
@@ -26,21 +26,6 @@ def connect(d, source="127.0.0.1", timeout=5):
     s = socket.create_connection(("127.0.0.1", d.port), timeout=timeout, source_address=(source, 0))
     s.settimeout(timeout)
     return s
-
-
-def read_responses(s, count=1, timeout=5):
-    """What arrives on `s` until `count` complete responses are in, the peer closes, or `timeout` passes."""
-    s.settimeout(timeout)
-    data = b""
-    try:
-        while not _complete_responses(data, count):
-            chunk = s.recv(65536)
-            if not chunk:
-                break
-            data += chunk
-    except (socket.timeout, ConnectionResetError):
-        pass
-    return data
 
 
 def exchange(d, data, source="127.0.0.1", responses=1, timeout=5):
