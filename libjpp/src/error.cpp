@@ -53,6 +53,14 @@ std::string_view errc_name(Errc code) noexcept {
     case Errc::payment_in_progress: return "payment_in_progress";
     case Errc::payment_too_many_inputs: return "payment_too_many_inputs";
     case Errc::idempotency_conflict: return "idempotency_conflict";
+    case Errc::invoice_cancelled: return "invoice_cancelled";
+    case Errc::invoice_not_cancellable: return "invoice_not_cancellable";
+    case Errc::order_id_conflict: return "order_id_conflict";
+    case Errc::signature_invalid: return "signature_invalid";
+    case Errc::signature_expired: return "signature_expired";
+    case Errc::unauthorized: return "unauthorized";
+    case Errc::forbidden: return "forbidden";
+    case Errc::not_found: return "not_found";
     }
     return "unknown";
 }

@@ -10,9 +10,14 @@ using jpp::Errc;
 
 int http_status(Errc code) noexcept {
     switch (code) {
-        case Errc::invoice_not_found: return 404;
+        case Errc::invoice_not_found:
+        case Errc::not_found: return 404;
+        case Errc::unauthorized: return 401;
+        case Errc::forbidden: return 403;
         case Errc::payment_in_progress:
-        case Errc::idempotency_conflict: return 409;
+        case Errc::idempotency_conflict:
+        case Errc::order_id_conflict:
+        case Errc::invoice_not_cancellable: return 409;
         case Errc::chain_unavailable:
         case Errc::store_failure: return 503;
         case Errc::ok:

@@ -67,10 +67,18 @@ enum class Errc : int {
     payment_in_progress,      // another transaction for this invoice is being broadcast; its outcome is pending
     payment_too_many_inputs,  // more inputs than the server will look up to check the fee
     idempotency_conflict,     // an idempotency key used before with another request
+    invoice_cancelled,        // the merchant cancelled the invoice: it takes no payment
+    invoice_not_cancellable,  // paid, expired, or a payment for it is being broadcast
+    order_id_conflict,        // the merchant has an invoice with this order id, made by another request
+    signature_invalid,        // a webhook signature header that is malformed or matches no signature of the body
+    signature_expired,        // a webhook signature whose timestamp is outside the tolerance
+    unauthorized,             // no API key, or one that is unknown, malformed or revoked
+    forbidden,                // an API key without the permission the request needs
+    not_found,                // a resource other than an invoice (a webhook endpoint, an event) that does not exist
 };
 
 // The highest code: every value from ok to this one has a name.
-inline constexpr Errc errc_last = Errc::idempotency_conflict;
+inline constexpr Errc errc_last = Errc::not_found;
 
 // The stable lower_snake_case name of a code, as used in JSON error bodies ("truncated", "tx_dust_output" ...).
 std::string_view errc_name(Errc code) noexcept;
