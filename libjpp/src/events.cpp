@@ -10,8 +10,16 @@ std::string_view event_type_name(EventType type) noexcept {
     switch (type) {
     case EventType::payment_received: return "payment_received";
     case EventType::invoice_expired: return "invoice_expired";
+    case EventType::invoice_created: return "invoice_created";
+    case EventType::invoice_cancelled: return "invoice_cancelled";
     }
     return "unknown";
+}
+
+std::optional<EventType> event_type_from_name(std::string_view name) noexcept {
+    for (int t = 0; t <= static_cast<int>(event_type_last); ++t)
+        if (event_type_name(static_cast<EventType>(t)) == name) return static_cast<EventType>(t);
+    return std::nullopt;
 }
 
 void InProcessEventBus::publish(const Event& event) {

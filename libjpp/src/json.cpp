@@ -51,7 +51,8 @@ void write_token(JsonWriter& w, const TokenData& token) {
     w.EndObject();
 }
 
-void write_invoice(JsonWriter& w, const Invoice& invoice, const JsonContext& context) {
+// The public invoice; with `merchant_view`, also what only its merchant may read.
+void write_invoice(JsonWriter& w, const Invoice& invoice, const JsonContext& context, bool merchant_view = false) {
     w.StartObject();
     key(w, "payment_id");
     string(w, invoice.id.hex());
@@ -121,6 +122,17 @@ void write_invoice(JsonWriter& w, const Invoice& invoice, const JsonContext& con
     // Stored as compact JSON produced by parse_create_invoice, so it can be embedded as it is.
     const std::string& data = invoice.merchant_data.empty() ? std::string("null") : invoice.merchant_data;
     w.RawValue(data.data(), data.size(), rapidjson::kObjectType);
+    if (merchant_view) {
+        key(w, "order_id");
+        if (invoice.order_id) string(w, *invoice.order_id);
+        else w.Null();
+        key(w, "metadata");
+        const std::string& metadata = invoice.metadata.empty() ? std::string("null") : invoice.metadata;
+        w.RawValue(metadata.data(), metadata.size(), rapidjson::kObjectType);
+        key(w, "cancelled_at");
+        if (invoice.cancelled) string(w, to_rfc3339(*invoice.cancelled));
+        else w.Null();
+    }
     w.EndObject();
 }
 
@@ -592,6 +604,13 @@ std::string invoice_to_json(const Invoice& invoice, const JsonContext& context) 
     return std::string(buffer.GetString(), buffer.GetSize());
 }
 
+std::string merchant_invoice_to_json(const Invoice& invoice, const JsonContext& context) {
+    rapidjson::StringBuffer buffer;
+    JsonWriter w(buffer);
+    write_invoice(w, invoice, context, true);
+    return std::string(buffer.GetString(), buffer.GetSize());
+}
+
 std::string event_to_json(const Event& event, const JsonContext& context) {
     rapidjson::StringBuffer buffer;
     JsonWriter w(buffer);
@@ -611,6 +630,9 @@ std::string event_to_json(const Event& event, const JsonContext& context) {
     } else if (event.type == EventType::invoice_expired) {
         key(w, "expires");
         string(w, to_rfc3339(event.invoice.expires));
+    } else if (event.type == EventType::invoice_cancelled && event.invoice.cancelled) {
+        key(w, "cancelled_at");
+        string(w, to_rfc3339(*event.invoice.cancelled));
     }
     w.EndObject();
     return std::string(buffer.GetString(), buffer.GetSize());
@@ -695,6 +717,11 @@ Result<CreateInvoiceRequest> parse_create_invoice(std::string_view body, const J
     }
     if (const auto merchant = root.find("merchant_data")) request.merchant_data = to_json(*merchant);
     if (const auto metadata = root.find("metadata")) request.metadata = to_json(*metadata);
+    const auto order_id = root.find("order_id");
+    if (order_id && !order_id->is_null()) {
+        if (!order_id->is_string()) return json_error("order_id: expected a string");
+        request.order_id = std::string(order_id->as_string());
+    }
     return request;
 }
 

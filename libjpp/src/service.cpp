@@ -2,6 +2,7 @@
 
 #include <cmath>
 
+#include "jpp/hash.hpp"
 #include "jpp/json.hpp"
 
 namespace jpp {
@@ -12,6 +13,40 @@ Error field_error(const std::string& field, const std::string& message) {
 }
 
 Error store_error(const Error& error) { return make_error(Errc::store_failure, error.message); }
+
+Error cancelled_error(const Invoice& invoice) {
+    return make_error(Errc::invoice_cancelled, "invoice " + invoice.id.hex() + " was cancelled by the merchant at " +
+                                                   to_rfc3339(*invoice.cancelled));
+}
+
+// A digest of everything a creation request asks for, each field length-prefixed so no two requests share an
+// encoding: what tells a repeat of a request keyed by its order id from another request with that order id.
+std::array<std::uint8_t, 32> request_hash(const CreateInvoiceRequest& r) {
+    std::string text;
+    const auto field = [&](std::string_view value) {
+        text += std::to_string(value.size());
+        text += ':';
+        text += value;
+    };
+    const auto number = [&](auto value) { field(std::to_string(value)); };
+    number(r.outputs.size());
+    for (const OutputRequest& o : r.outputs) {
+        number(o.amount);
+        field(o.address);
+        field(o.description);
+        field(o.token ? to_hex(o.token->category) : "-");
+        number(o.token ? o.token->amount : -1);
+        number(o.token && o.token->nft ? static_cast<int>(o.token->nft->capability) : -1);
+        field(o.token && o.token->nft ? to_hex(o.token->nft->commitment) : "-");
+    }
+    field(r.memo);
+    number(r.lifetime ? r.lifetime->count() : -1);
+    field(r.required_fee_per_byte ? std::to_string(*r.required_fee_per_byte) : "-");
+    field(r.merchant_data);
+    field(r.metadata);
+    field(r.order_id.value_or(""));
+    return sha256(ByteView(reinterpret_cast<const std::uint8_t*>(text.data()), text.size()));
+}
 
 }  // namespace
 
@@ -35,6 +70,13 @@ Result<Invoice> build_invoice(const CreateInvoiceRequest& request, const Service
     if (request.metadata.size() > config.max_metadata_bytes)
         return field_error("metadata", "longer than " + std::to_string(config.max_metadata_bytes) + " bytes");
     if (!is_json_value(request.metadata)) return field_error("metadata", "not a single valid JSON value");
+    if (request.order_id) {
+        if (request.order_id->empty() || request.order_id->size() > config.max_order_id_bytes)
+            return field_error("order_id", "must be 1 to " + std::to_string(config.max_order_id_bytes) + " bytes");
+        for (const char c : *request.order_id)
+            if (static_cast<unsigned char>(c) < 0x20 || c == 0x7f)
+                return field_error("order_id", "must not contain control characters");
+    }
     const double fee_rate = request.required_fee_per_byte.value_or(config.default_fee_per_byte);
     if (!std::isfinite(fee_rate) || fee_rate < 0 || fee_rate > 1000)
         return field_error("required_fee_per_byte", "must be between 0 and 1000 sat/byte");
@@ -56,6 +98,7 @@ Result<Invoice> build_invoice(const CreateInvoiceRequest& request, const Service
     invoice.merchant_data = request.merchant_data;
     invoice.merchant_id = request.merchant_id;
     invoice.metadata = request.metadata;
+    invoice.order_id = request.order_id;
 
     std::int64_t total = 0;
     for (std::size_t i = 0; i < request.outputs.size(); ++i) {
@@ -98,17 +141,36 @@ Result<Invoice> InvoiceService::create(const CreateInvoiceRequest& request) {
     // Dated with the time rounded up, so that it never expires before the lifetime asked for.
     auto invoice = build_invoice(request, config_, clock_.now_rounded_up());
     if (!invoice) return invoice;
-    if (Status s = store_.insert(*invoice); !s) return store_error(s.error());
+    if (Status s = store_.insert(*invoice); !s)
+        return s.error().code == Errc::order_id_conflict ? s.error() : store_error(s.error());
+    announce(Event{EventType::invoice_created, *invoice});
     return invoice;
 }
 
 Result<InvoiceService::Creation> InvoiceService::create_idempotent(const CreateInvoiceRequest& request,
-                                                                  const IdempotencyKey& key) {
+                                                                  std::optional<IdempotencyKey> key) {
+    const bool by_order_id = !key && request.order_id && request.merchant_id;
+    if (!key && !by_order_id) {
+        auto invoice = create(request);
+        if (!invoice) return std::move(invoice).error();
+        return Creation{std::move(*invoice), false};
+    }
     auto invoice = build_invoice(request, config_, clock_.now_rounded_up());
     if (!invoice) return std::move(invoice).error();
-    auto inserted = store_.insert_idempotent(*invoice, key);
+    if (by_order_id) {
+        // Keyed by the order id, in a space no client key can name (those are visible ASCII, no spaces).
+        key = IdempotencyKey{*request.merchant_id, " order_id " + *request.order_id, {}};
+        key->request_hash = request_hash(request);
+    }
+    auto inserted = store_.insert_idempotent(*invoice, *key);
     if (!inserted) return store_error(inserted.error());
-    if (inserted->inserted) return Creation{std::move(*invoice), false};
+    if (inserted->inserted) {
+        announce(Event{EventType::invoice_created, *invoice});
+        return Creation{std::move(*invoice), false};
+    }
+    if (inserted->order_id_taken || (by_order_id && !inserted->same_request))
+        return make_error(Errc::order_id_conflict, "an invoice with order_id '" + *request.order_id +
+                                                       "' exists already, made by another request");
     if (!inserted->same_request)
         return make_error(Errc::idempotency_conflict,
                           "this idempotency key was used before with another request; use a new key for a new invoice");
@@ -122,6 +184,41 @@ Result<Invoice> InvoiceService::get(const InvoiceId& id) {
     if (!found) return store_error(found.error());
     if (!found->has_value()) return make_error(Errc::invoice_not_found, "no invoice " + id.hex());
     return std::move(**found);
+}
+
+Result<Invoice> InvoiceService::get_owned(const InvoiceId& id, std::int64_t merchant_id) {
+    auto invoice = get(id);
+    if (invoice && invoice->merchant_id != merchant_id)
+        return make_error(Errc::invoice_not_found, "no invoice " + id.hex());
+    return invoice;
+}
+
+Result<std::vector<Invoice>> InvoiceService::list(InvoiceQuery query) {
+    query.now = clock_.now();
+    query.limit = std::min<std::size_t>(query.limit, 1000);
+    auto page = store_.list_invoices(query);
+    if (!page) return store_error(page.error());
+    return page;
+}
+
+Result<Invoice> InvoiceService::cancel(const InvoiceId& id, std::int64_t merchant_id) {
+    auto outcome = store_.cancel_invoice(id, merchant_id, clock_.now());
+    if (!outcome) return store_error(outcome.error());
+    const auto refused = [&](const std::string& why) {
+        return make_error(Errc::invoice_not_cancellable, "invoice " + id.hex() + " " + why);
+    };
+    switch (*outcome) {
+        case CancelOutcome::cancelled:
+        case CancelOutcome::already_cancelled: break;
+        case CancelOutcome::paid: return refused("is paid");
+        case CancelOutcome::expired: return refused("has expired");
+        case CancelOutcome::payment_in_progress: return refused("has a payment being broadcast");
+        case CancelOutcome::not_found: return make_error(Errc::invoice_not_found, "no invoice " + id.hex());
+    }
+    auto invoice = get(id);
+    if (!invoice) return invoice;
+    if (*outcome == CancelOutcome::cancelled) announce(Event{EventType::invoice_cancelled, *invoice});
+    return invoice;
 }
 
 Result<Transaction> InvoiceService::decode_payment(std::string_view raw_tx_hex, Bytes& raw) const {
@@ -198,6 +295,7 @@ Result<Verdict> InvoiceService::verify(const InvoiceId& id, std::string_view raw
     if (!intent) return std::move(intent).error();
     if (intent->has_value() && (*intent)->txid == txid)
         return settled_by_it("this transaction is being broadcast for the invoice");
+    if (invoice->cancelled) return cancelled_error(*invoice);
     if (clock_.now() >= invoice->expires)
         return make_error(Errc::invoice_expired, "invoice expired at " + to_rfc3339(invoice->expires));
     auto verdict = check(*invoice, *tx, raw.size());
@@ -261,6 +359,7 @@ Result<InvoiceService::Settled> InvoiceService::settle(const InvoiceId& id, cons
         return make_error(Errc::payment_in_progress,
                           "another transaction for this invoice is being broadcast; retry in a minute");
     }
+    if (invoice->cancelled) return cancelled_error(*invoice);
     if (clock_.now() >= invoice->expires)
         return make_error(Errc::invoice_expired, "invoice expired at " + to_rfc3339(invoice->expires));
     auto verdict = check(*invoice, tx, raw.size());
@@ -283,8 +382,11 @@ Result<InvoiceService::Settled> InvoiceService::settle(const InvoiceId& id, cons
             if (now_paid->payment && now_paid->payment->txid == txid) return Settled{std::move(*now_paid), false};
             return make_error(Errc::invoice_already_paid, "invoice " + id.hex() + " was paid by another transaction");
         }
-        case IntentOutcome::expiry_announced:
+        case IntentOutcome::expiry_announced: {  // expired, or cancelled since the read above
+            auto closed = get(id);
+            if (closed && closed->cancelled) return cancelled_error(*closed);
             return make_error(Errc::invoice_expired, "invoice expired at " + to_rfc3339(invoice->expires));
+        }
         case IntentOutcome::not_found: return make_error(Errc::invoice_not_found, "no invoice " + id.hex());
     }
     return make_error(Errc::store_failure, "unknown intent outcome");

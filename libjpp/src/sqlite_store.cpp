@@ -26,7 +26,7 @@ namespace {
 // applied; open() applies the missing ones in one transaction. To change the schema, append migration N+1 here
 // and raise SqliteStore::schema_version to match; never edit a migration that has shipped, since databases in
 // the field already ran it.
-constexpr std::array<const char*, 2> migrations = {
+constexpr std::array<const char*, 3> migrations = {
     // 1: invoices and their outputs; at most one payment per invoice (payments.invoice_id is the key), at most
     // one invoice per transaction (payments.txid is UNIQUE). Those two constraints are what makes a payment
     // exactly-once, whatever the callers race. Lookups by id use the primary keys, lookups by txid the UNIQUE
@@ -195,6 +195,63 @@ constexpr std::array<const char*, 2> migrations = {
         created INTEGER NOT NULL
     );
     )sql",
+
+    // 3: order ids and cancellation; the event log; webhook endpoints, deliveries and their attempts. A
+    // cancelled invoice is also marked expiry_announced: closed to payments (open_intent refuses it) and to the
+    // expiry sweep, and purged with the abandoned ones.
+    R"sql(
+    ALTER TABLE invoices ADD COLUMN order_id TEXT;
+    ALTER TABLE invoices ADD COLUMN cancelled INTEGER;
+    CREATE UNIQUE INDEX invoices_by_order_id ON invoices (merchant_id, order_id) WHERE order_id IS NOT NULL;
+
+    -- seq: AUTOINCREMENT, so a number is never used twice, even after the newest events are deleted.
+    CREATE TABLE events (
+        seq INTEGER PRIMARY KEY AUTOINCREMENT,
+        id TEXT NOT NULL UNIQUE,
+        type INTEGER NOT NULL,
+        invoice_id BLOB NOT NULL REFERENCES invoices (id) ON DELETE CASCADE,
+        merchant_id INTEGER,
+        created INTEGER NOT NULL
+    );
+    CREATE INDEX events_by_invoice ON events (invoice_id);
+
+    -- events: a bit set of event types (1 << type).
+    CREATE TABLE webhook_endpoints (
+        id TEXT PRIMARY KEY,
+        merchant_id INTEGER NOT NULL REFERENCES merchants (id),
+        url TEXT NOT NULL,
+        secret TEXT NOT NULL,
+        events INTEGER NOT NULL,
+        created INTEGER NOT NULL
+    ) WITHOUT ROWID;
+    CREATE INDEX webhook_endpoints_by_merchant ON webhook_endpoints (merchant_id);
+
+    -- state: 0 pending, 1 delivered, 2 failed. next_attempt: when a sender may take it (again).
+    CREATE TABLE webhook_deliveries (
+        seq INTEGER PRIMARY KEY AUTOINCREMENT,
+        id TEXT NOT NULL UNIQUE,
+        endpoint_id TEXT NOT NULL REFERENCES webhook_endpoints (id) ON DELETE CASCADE,
+        event_seq INTEGER NOT NULL REFERENCES events (seq) ON DELETE CASCADE,
+        redelivery_of TEXT,
+        state INTEGER NOT NULL DEFAULT 0 CHECK (state IN (0, 1, 2)),
+        created INTEGER NOT NULL,
+        next_attempt INTEGER NOT NULL
+    );
+    -- An endpoint's queue: its oldest pending delivery is the one sent next.
+    CREATE INDEX webhook_deliveries_pending ON webhook_deliveries (endpoint_id, seq) WHERE state = 0;
+    CREATE INDEX webhook_deliveries_by_endpoint ON webhook_deliveries (endpoint_id, seq);
+    CREATE INDEX webhook_deliveries_by_event ON webhook_deliveries (event_seq);
+
+    CREATE TABLE webhook_attempts (
+        delivery_seq INTEGER NOT NULL REFERENCES webhook_deliveries (seq) ON DELETE CASCADE,
+        number INTEGER NOT NULL,
+        time INTEGER NOT NULL,
+        status_code INTEGER NOT NULL,
+        error TEXT NOT NULL,
+        duration_ms INTEGER NOT NULL,
+        PRIMARY KEY (delivery_seq, number)
+    ) WITHOUT ROWID;
+    )sql",
 };
 static_assert(migrations.size() == SqliteStore::schema_version, "one migration per schema version");
 
@@ -301,7 +358,7 @@ using Query = Connection::Query;
 
 void insert_invoice_rows(Connection& c, const Invoice& invoice) {
     Query q(c, "INSERT INTO invoices (id, network, currency, required_fee_per_byte, memo, time, expires, "
-               "merchant_data, merchant_id, metadata) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)");
+               "merchant_data, merchant_id, metadata, order_id, cancelled) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)");
     bind_blob(*q, 1, invoice.id.bytes);
     q->bind(2, std::string(network_name(invoice.network)));
     q->bind(3, invoice.currency);
@@ -312,6 +369,8 @@ void insert_invoice_rows(Connection& c, const Invoice& invoice) {
     q->bind(8, invoice.merchant_data);
     if (invoice.merchant_id) q->bind(9, *invoice.merchant_id);  // else NULL: no owner
     q->bind(10, invoice.metadata);
+    if (invoice.order_id) q->bind(11, *invoice.order_id);
+    if (invoice.cancelled) q->bind(12, to_seconds(*invoice.cancelled));
     q->exec();
 
     Query out(c, "INSERT INTO invoice_outputs (invoice_id, position, amount, address, locking_bytecode, "
@@ -380,7 +439,7 @@ std::optional<Payment> load_payment(Connection& c, const InvoiceId& id) {
 // so that the four reads see one state.
 std::optional<Invoice> load_invoice(Connection& c, const InvoiceId& id) {
     Query q(c, "SELECT network, currency, required_fee_per_byte, memo, time, expires, merchant_data, merchant_id, "
-               "metadata FROM invoices WHERE id = ?");
+               "metadata, order_id, cancelled FROM invoices WHERE id = ?");
     bind_blob(*q, 1, id.bytes);
     if (!q->executeStep()) return std::nullopt;
     Invoice invoice;
@@ -397,6 +456,8 @@ std::optional<Invoice> load_invoice(Connection& c, const InvoiceId& id) {
     invoice.merchant_data = q->getColumn(6).getString();
     if (!q->getColumn(7).isNull()) invoice.merchant_id = q->getColumn(7).getInt64();
     invoice.metadata = q->getColumn(8).getString();
+    if (!q->getColumn(9).isNull()) invoice.order_id = q->getColumn(9).getString();
+    if (!q->getColumn(10).isNull()) invoice.cancelled = from_seconds(q->getColumn(10).getInt64());
 
     Query out(c, "SELECT amount, address, locking_bytecode, description, token_category, token_amount, "
                  "nft_capability, nft_commitment FROM invoice_outputs WHERE invoice_id = ? ORDER BY position");
@@ -438,11 +499,108 @@ std::optional<TxId> txid_that_paid(Connection& c, const InvoiceId& id) {
     return TxId{get_fixed_blob<32>(q->getColumn(0), "payments.txid")};
 }
 
+// The merchant's invoice with the order id `invoice` has, if any.
+std::optional<InvoiceId> invoice_with_order_id(Connection& c, const Invoice& invoice) {
+    if (!invoice.order_id || !invoice.merchant_id) return std::nullopt;
+    Query q(c, "SELECT id FROM invoices WHERE merchant_id = ? AND order_id = ?");
+    q->bind(1, *invoice.merchant_id);
+    q->bind(2, *invoice.order_id);
+    if (!q->executeStep()) return std::nullopt;
+    return InvoiceId{get_fixed_blob<16>(q->getColumn(0), "invoices.id")};
+}
+
 bool invoice_exists(Connection& c, const InvoiceId& id) {
     Query q(c, "SELECT 1 FROM invoices WHERE id = ?");
     bind_blob(*q, 1, id.bytes);
     return q->executeStep();
 }
+
+// ---- The event log and webhook deliveries
+
+std::optional<std::int64_t> merchant_of(Connection& c, const InvoiceId& id) {
+    Query q(c, "SELECT merchant_id FROM invoices WHERE id = ?");
+    bind_blob(*q, 1, id.bytes);
+    if (!q->executeStep() || q->getColumn(0).isNull()) return std::nullopt;
+    return q->getColumn(0).getInt64();
+}
+
+// Appends the event and queues a delivery of it to each of the merchant's endpoints that wants its type; the
+// caller's transaction makes both part of the change they describe.
+void append_event(Connection& c, EventType type, const InvoiceId& invoice_id,
+                  std::optional<std::int64_t> merchant_id, Timestamp at) {
+    std::int64_t seq = 0;
+    {
+        Query q(c, "INSERT INTO events (id, type, invoice_id, merchant_id, created) VALUES (?, ?, ?, ?, ?)");
+        q->bind(1, "evt_" + InvoiceId::generate().hex());  // 128 random bits
+        q->bind(2, static_cast<int>(type));
+        bind_blob(*q, 3, invoice_id.bytes);
+        if (merchant_id) q->bind(4, *merchant_id);
+        q->bind(5, to_seconds(at));
+        q->exec();
+        seq = c.db().getLastInsertRowid();
+    }
+    if (!merchant_id) return;
+    Query q(c, "INSERT INTO webhook_deliveries (id, endpoint_id, event_seq, created, next_attempt) "
+               "SELECT 'dlv_' || lower(hex(randomblob(16))), id, ?, ?, ? FROM webhook_endpoints "
+               "WHERE merchant_id = ? AND (events & ?) != 0 ORDER BY created, id");
+    q->bind(1, seq);
+    q->bind(2, to_seconds(at));
+    q->bind(3, to_seconds(at));
+    q->bind(4, *merchant_id);
+    q->bind(5, static_cast<std::int64_t>(1) << static_cast<int>(type));
+    q->exec();
+}
+
+StoredEvent event_from_row(SQLite::Statement& q, int first) {
+    StoredEvent e;
+    e.seq = q.getColumn(first).getInt64();
+    e.id = q.getColumn(first + 1).getString();
+    const std::int64_t type = q.getColumn(first + 2).getInt64();
+    if (type < 0 || type > static_cast<std::int64_t>(event_type_last)) corrupt("events.type");
+    e.type = static_cast<EventType>(type);
+    e.invoice_id.bytes = get_fixed_blob<16>(q.getColumn(first + 3), "events.invoice_id");
+    if (!q.getColumn(first + 4).isNull()) e.merchant_id = q.getColumn(first + 4).getInt64();
+    e.created = from_seconds(q.getColumn(first + 5).getInt64());
+    return e;
+}
+#define JPP_EVENT_COLUMNS "events.seq, events.id, events.type, events.invoice_id, events.merchant_id, events.created"
+
+// A delivery row with its event, and its attempts.
+#define JPP_DELIVERY_COLUMNS \
+    "d.seq, d.id, d.endpoint_id, d.redelivery_of, d.state, d.created, d.next_attempt, " JPP_EVENT_COLUMNS
+WebhookDelivery delivery_from_row(Connection& c, SQLite::Statement& q) {
+    WebhookDelivery d;
+    const std::int64_t seq = q.getColumn(0).getInt64();
+    d.id = q.getColumn(1).getString();
+    d.endpoint_id = q.getColumn(2).getString();
+    if (!q.getColumn(3).isNull()) d.redelivery_of = q.getColumn(3).getString();
+    const std::int64_t state = q.getColumn(4).getInt64();
+    if (state < 0 || state > 2) corrupt("webhook_deliveries.state");
+    d.state = static_cast<DeliveryState>(state);
+    d.created = from_seconds(q.getColumn(5).getInt64());
+    d.next_attempt = from_seconds(q.getColumn(6).getInt64());
+    d.event = event_from_row(q, 7);
+    Query a(c, "SELECT time, status_code, error, duration_ms FROM webhook_attempts WHERE delivery_seq = ? "
+               "ORDER BY number");
+    a->bind(1, seq);
+    while (a->executeStep())
+        d.attempts.push_back(DeliveryAttempt{from_seconds(a->getColumn(0).getInt64()), a->getColumn(1).getInt(),
+                                             a->getColumn(2).getString(),
+                                             std::chrono::milliseconds(a->getColumn(3).getInt64())});
+    return d;
+}
+
+WebhookEndpoint endpoint_from_row(SQLite::Statement& q) {
+    WebhookEndpoint e;
+    e.id = q.getColumn(0).getString();
+    e.merchant_id = q.getColumn(1).getInt64();
+    e.url = q.getColumn(2).getString();
+    e.secret = q.getColumn(3).getString();
+    e.events = static_cast<std::uint32_t>(q.getColumn(4).getInt64());
+    e.created = from_seconds(q.getColumn(5).getInt64());
+    return e;
+}
+#define JPP_ENDPOINT_COLUMNS "id, merchant_id, url, secret, events, created"
 
 // ---- Broadcast intents
 
@@ -703,14 +861,20 @@ Result<std::unique_ptr<SqliteStore>> SqliteStore::open(const std::string& path, 
 }
 
 Status SqliteStore::insert(const Invoice& invoice) {
-    return guarded_status("insert invoice", [&] {
+    auto inserted = guarded<bool>("insert invoice", [&] {
         Impl::Lease lease(*impl_);
         SQLite::Transaction tx(lease.db(), SQLite::TransactionBehavior::IMMEDIATE);
+        if (invoice_with_order_id(lease.connection(), invoice)) return false;
         insert_invoice_rows(lease.connection(), invoice);
+        append_event(lease.connection(), EventType::invoice_created, invoice.id, invoice.merchant_id, invoice.time);
         // For imports of invoices paid elsewhere; payments normally arrive through record_payment().
         if (invoice.payment) insert_payment_rows(lease.connection(), invoice.id, *invoice.payment);
         tx.commit();
+        return true;
     });
+    if (!inserted) return std::move(inserted).error();
+    if (!*inserted) return make_error(Errc::order_id_conflict, "the merchant has an invoice with this order id");
+    return {};
 }
 
 Result<IdempotentInsert> SqliteStore::insert_idempotent(const Invoice& invoice, const IdempotencyKey& key) {
@@ -731,7 +895,14 @@ Result<IdempotentInsert> SqliteStore::insert_idempotent(const Invoice& invoice, 
                 return found;  // the destructor ends the transaction
             }
         }
+        if (const auto taken = invoice_with_order_id(c, invoice)) {
+            IdempotentInsert found;
+            found.existing = *taken;
+            found.order_id_taken = true;
+            return found;
+        }
         insert_invoice_rows(c, invoice);
+        append_event(c, EventType::invoice_created, invoice.id, invoice.merchant_id, invoice.time);
         Query q(c, "INSERT INTO idempotency_keys (scope, key, request_hash, invoice_id) VALUES (?, ?, ?, ?)");
         q->bind(1, key.scope);
         q->bind(2, key.key);
@@ -776,6 +947,7 @@ Result<RecordOutcome> SqliteStore::record_payment(const InvoiceId& id, const Pay
             if (outcome != RecordOutcome::recorded) return outcome;  // the destructor ends the transaction
             insert_payment_rows(c, id, payment);
             delete_intent(c, id);
+            append_event(c, EventType::payment_received, id, merchant_of(c, id), payment.paid_at);
             tx.commit();
             return RecordOutcome::recorded;
         } catch (const SQLite::Exception& e) {
@@ -892,10 +1064,304 @@ Result<std::vector<Invoice>> SqliteStore::claim_expired(Timestamp now, std::size
                 bind_blob(*mark, 1, id.bytes);
                 mark->exec();
             }
-            if (auto invoice = load_invoice(c, id)) claimed.push_back(std::move(*invoice));
+            if (auto invoice = load_invoice(c, id)) {
+                append_event(c, EventType::invoice_expired, id, invoice->merchant_id, now);
+                claimed.push_back(std::move(*invoice));
+            }
         }
         tx.commit();
         return claimed;
+    });
+}
+
+// ---- Cancellation and listing
+
+Result<CancelOutcome> SqliteStore::cancel_invoice(const InvoiceId& id, std::int64_t merchant_id, Timestamp now) {
+    return guarded<CancelOutcome>("cancel invoice", [&] {
+        Impl::Lease lease(*impl_);
+        Connection& c = lease.connection();
+        // IMMEDIATE: no payment, intent or sweep can land between the checks and the mark.
+        SQLite::Transaction tx(c.db(), SQLite::TransactionBehavior::IMMEDIATE);
+        {
+            Query q(c, "SELECT merchant_id, paid, cancelled, expiry_announced, expires FROM invoices WHERE id = ?");
+            bind_blob(*q, 1, id.bytes);
+            if (!q->executeStep() || q->getColumn(0).isNull() || q->getColumn(0).getInt64() != merchant_id)
+                return CancelOutcome::not_found;
+            if (q->getColumn(1).getInt() != 0) return CancelOutcome::paid;
+            if (!q->getColumn(2).isNull()) return CancelOutcome::already_cancelled;
+            if (intent_of(c, id)) return CancelOutcome::payment_in_progress;
+            if (q->getColumn(3).getInt() != 0 || from_seconds(q->getColumn(4).getInt64()) <= now)
+                return CancelOutcome::expired;
+        }
+        {
+            Query q(c, "UPDATE invoices SET cancelled = ?, expiry_announced = 1 WHERE id = ?");
+            q->bind(1, to_seconds(now));
+            bind_blob(*q, 2, id.bytes);
+            q->exec();
+        }
+        append_event(c, EventType::invoice_cancelled, id, merchant_id, now);
+        tx.commit();
+        return CancelOutcome::cancelled;
+    });
+}
+
+Result<std::vector<Invoice>> SqliteStore::list_invoices(const InvoiceQuery& query) {
+    return guarded<std::vector<Invoice>>("list invoices", [&] {
+        // Built from fixed pieces (never from the query's values, which are bound), and served by the index
+        // invoices_by_merchant (merchant_id, time, id) in either direction.
+        std::string sql = "SELECT id FROM invoices WHERE merchant_id = ?";
+        if (query.created_after) sql += " AND time >= ?";
+        if (query.created_before) sql += " AND time < ?";
+        if (query.order_id) sql += " AND order_id = ?";
+        if (query.status) {
+            switch (*query.status) {
+                case InvoiceStatus::open: sql += " AND paid = 0 AND cancelled IS NULL AND expires > ?"; break;
+                case InvoiceStatus::expired: sql += " AND paid = 0 AND cancelled IS NULL AND expires <= ?"; break;
+                case InvoiceStatus::paid: sql += " AND paid = 1"; break;
+                case InvoiceStatus::cancelled: sql += " AND paid = 0 AND cancelled IS NOT NULL"; break;
+            }
+        }
+        if (query.after) sql += " AND (time < ? OR (time = ? AND id < ?))";
+        sql += " ORDER BY time DESC, id DESC LIMIT ?";
+
+        Impl::Lease lease(*impl_);
+        Connection& c = lease.connection();
+        SQLite::Transaction tx(c.db());  // one snapshot for the page
+        SQLite::Statement q(c.db(), sql);
+        int n = 0;
+        q.bind(++n, query.merchant_id);
+        if (query.created_after) q.bind(++n, to_seconds(*query.created_after));
+        if (query.created_before) q.bind(++n, to_seconds(*query.created_before));
+        if (query.order_id) q.bind(++n, *query.order_id);
+        if (query.status == InvoiceStatus::open || query.status == InvoiceStatus::expired)
+            q.bind(++n, to_seconds(query.now));
+        if (query.after) {
+            q.bind(++n, to_seconds(query.after->first));
+            q.bind(++n, to_seconds(query.after->first));
+            bind_blob(q, ++n, query.after->second.bytes);
+        }
+        q.bind(++n, static_cast<std::int64_t>(std::min<std::size_t>(query.limit, INT64_MAX)));
+        std::vector<InvoiceId> ids;
+        while (q.executeStep()) ids.push_back(InvoiceId{get_fixed_blob<16>(q.getColumn(0), "invoices.id")});
+        std::vector<Invoice> page;
+        page.reserve(ids.size());
+        for (const InvoiceId& id : ids)
+            if (auto invoice = load_invoice(c, id)) page.push_back(std::move(*invoice));
+        q.reset();
+        tx.commit();
+        return page;
+    });
+}
+
+// ---- The event log
+
+Result<std::vector<StoredEvent>> SqliteStore::events_after(std::int64_t seq, std::size_t limit) {
+    return guarded<std::vector<StoredEvent>>("read events", [&] {
+        Impl::Lease lease(*impl_);
+        Query q(lease.connection(), "SELECT " JPP_EVENT_COLUMNS " FROM events WHERE seq > ? ORDER BY seq LIMIT ?");
+        q->bind(1, seq);
+        q->bind(2, static_cast<std::int64_t>(std::min<std::size_t>(limit, INT64_MAX)));
+        std::vector<StoredEvent> out;
+        while (q->executeStep()) out.push_back(event_from_row(*q, 0));
+        return out;
+    });
+}
+
+Result<std::optional<StoredEvent>> SqliteStore::find_event(const std::string& id) {
+    return guarded<std::optional<StoredEvent>>("find event", [&]() -> std::optional<StoredEvent> {
+        Impl::Lease lease(*impl_);
+        Query q(lease.connection(), "SELECT " JPP_EVENT_COLUMNS " FROM events WHERE id = ?");
+        q->bind(1, id);
+        if (!q->executeStep()) return std::nullopt;
+        return event_from_row(*q, 0);
+    });
+}
+
+// ---- Webhooks
+
+std::string_view delivery_state_name(DeliveryState state) noexcept {
+    switch (state) {
+        case DeliveryState::pending: return "pending";
+        case DeliveryState::delivered: return "delivered";
+        case DeliveryState::failed: return "failed";
+    }
+    return "unknown";
+}
+
+Status SqliteStore::add_webhook(const WebhookEndpoint& endpoint) {
+    return guarded_status("add webhook endpoint", [&] {
+        Impl::Lease lease(*impl_);
+        Query q(lease.connection(), "INSERT INTO webhook_endpoints (" JPP_ENDPOINT_COLUMNS ") VALUES (?, ?, ?, ?, ?, ?)");
+        q->bind(1, endpoint.id);
+        q->bind(2, endpoint.merchant_id);
+        q->bind(3, endpoint.url);
+        q->bind(4, endpoint.secret);
+        q->bind(5, static_cast<std::int64_t>(endpoint.events));
+        q->bind(6, to_seconds(endpoint.created));
+        q->exec();
+    });
+}
+
+Result<std::vector<WebhookEndpoint>> SqliteStore::webhooks(std::optional<std::int64_t> merchant_id) {
+    return guarded<std::vector<WebhookEndpoint>>("list webhook endpoints", [&] {
+        Impl::Lease lease(*impl_);
+        Query q(lease.connection(), "SELECT " JPP_ENDPOINT_COLUMNS " FROM webhook_endpoints "
+                                    "WHERE ?1 IS NULL OR merchant_id = ?1 ORDER BY created, id");
+        if (merchant_id) q->bind(1, *merchant_id);
+        std::vector<WebhookEndpoint> out;
+        while (q->executeStep()) out.push_back(endpoint_from_row(*q));
+        return out;
+    });
+}
+
+Result<std::optional<WebhookEndpoint>> SqliteStore::find_webhook(const std::string& id) {
+    return guarded<std::optional<WebhookEndpoint>>("find webhook endpoint", [&]() -> std::optional<WebhookEndpoint> {
+        Impl::Lease lease(*impl_);
+        Query q(lease.connection(), "SELECT " JPP_ENDPOINT_COLUMNS " FROM webhook_endpoints WHERE id = ?");
+        q->bind(1, id);
+        if (!q->executeStep()) return std::nullopt;
+        return endpoint_from_row(*q);
+    });
+}
+
+Result<bool> SqliteStore::remove_webhook(const std::string& id) {
+    return guarded<bool>("remove webhook endpoint", [&] {
+        Impl::Lease lease(*impl_);
+        Query q(lease.connection(), "DELETE FROM webhook_endpoints WHERE id = ?");
+        q->bind(1, id);
+        return q->exec() > 0;
+    });
+}
+
+Result<std::vector<DueDelivery>> SqliteStore::take_due_deliveries(Timestamp now, Timestamp lease_until,
+                                                                  std::size_t limit) {
+    return guarded<std::vector<DueDelivery>>("take due webhook deliveries", [&] {
+        Impl::Lease lease(*impl_);
+        Connection& c = lease.connection();
+        SQLite::Transaction tx(c.db(), SQLite::TransactionBehavior::IMMEDIATE);
+        std::vector<DueDelivery> due;
+        {
+            // Each endpoint's queue head, found through webhook_deliveries_pending: the cost is per endpoint,
+            // not per pending delivery.
+            Query q(c, "SELECT " JPP_DELIVERY_COLUMNS ", e.url, e.secret FROM webhook_endpoints e "
+                       "JOIN webhook_deliveries d ON d.seq = (SELECT seq FROM webhook_deliveries "
+                       "WHERE endpoint_id = e.id AND state = 0 ORDER BY seq LIMIT 1) "
+                       "JOIN events ON events.seq = d.event_seq "
+                       "WHERE d.next_attempt <= ? ORDER BY d.next_attempt, d.seq LIMIT ?");
+            q->bind(1, to_seconds(now));
+            q->bind(2, static_cast<std::int64_t>(std::min<std::size_t>(limit, INT64_MAX)));
+            while (q->executeStep()) {
+                DueDelivery d{delivery_from_row(c, *q), q->getColumn(13).getString(), q->getColumn(14).getString()};
+                due.push_back(std::move(d));
+            }
+        }
+        for (DueDelivery& d : due) {
+            Query q(c, "UPDATE webhook_deliveries SET next_attempt = ? WHERE id = ?");
+            q->bind(1, to_seconds(lease_until));
+            q->bind(2, d.delivery.id);
+            q->exec();
+            d.delivery.next_attempt = lease_until;
+        }
+        tx.commit();
+        return due;
+    });
+}
+
+Status SqliteStore::record_attempt(const std::string& delivery_id, const DeliveryAttempt& attempt,
+                                   DeliveryState state, Timestamp next_attempt) {
+    return guarded_status("record webhook attempt", [&] {
+        Impl::Lease lease(*impl_);
+        Connection& c = lease.connection();
+        SQLite::Transaction tx(c.db(), SQLite::TransactionBehavior::IMMEDIATE);
+        std::int64_t seq = 0;
+        {
+            Query q(c, "SELECT seq FROM webhook_deliveries WHERE id = ?");
+            q->bind(1, delivery_id);
+            if (!q->executeStep()) return;  // its endpoint was removed meanwhile
+            seq = q->getColumn(0).getInt64();
+        }
+        {
+            Query q(c, "INSERT INTO webhook_attempts (delivery_seq, number, time, status_code, error, duration_ms) "
+                       "SELECT ?1, coalesce(max(number), 0) + 1, ?2, ?3, ?4, ?5 FROM webhook_attempts "
+                       "WHERE delivery_seq = ?1");
+            q->bind(1, seq);
+            q->bind(2, to_seconds(attempt.time));
+            q->bind(3, attempt.status_code);
+            q->bind(4, attempt.error);
+            q->bind(5, static_cast<std::int64_t>(attempt.duration.count()));
+            q->exec();
+        }
+        Query q(c, "UPDATE webhook_deliveries SET state = ?, next_attempt = ? WHERE seq = ?");
+        q->bind(1, static_cast<int>(state));
+        q->bind(2, to_seconds(next_attempt));
+        q->bind(3, seq);
+        q->exec();
+        tx.commit();
+    });
+}
+
+Result<std::vector<WebhookDelivery>> SqliteStore::deliveries(const std::string& endpoint_id, std::size_t limit) {
+    return guarded<std::vector<WebhookDelivery>>("list webhook deliveries", [&] {
+        Impl::Lease lease(*impl_);
+        Connection& c = lease.connection();
+        SQLite::Transaction tx(c.db());
+        std::vector<WebhookDelivery> out;
+        {
+            Query q(c, "SELECT " JPP_DELIVERY_COLUMNS " FROM webhook_deliveries d JOIN events ON events.seq = "
+                       "d.event_seq WHERE d.endpoint_id = ? ORDER BY d.seq DESC LIMIT ?");
+            q->bind(1, endpoint_id);
+            q->bind(2, static_cast<std::int64_t>(std::min<std::size_t>(limit, INT64_MAX)));
+            while (q->executeStep()) out.push_back(delivery_from_row(c, *q));
+        }
+        tx.commit();
+        return out;
+    });
+}
+
+Result<std::optional<WebhookDelivery>> SqliteStore::redeliver(const std::string& event_id,
+                                                              const std::string& endpoint_id, Timestamp now) {
+    return guarded<std::optional<WebhookDelivery>>("redeliver event", [&]() -> std::optional<WebhookDelivery> {
+        Impl::Lease lease(*impl_);
+        Connection& c = lease.connection();
+        SQLite::Transaction tx(c.db(), SQLite::TransactionBehavior::IMMEDIATE);
+        std::int64_t event_seq = 0;
+        {
+            Query q(c, "SELECT events.seq FROM events JOIN webhook_endpoints e ON e.merchant_id = events.merchant_id "
+                       "WHERE events.id = ? AND e.id = ?");
+            q->bind(1, event_id);
+            q->bind(2, endpoint_id);
+            if (!q->executeStep()) return std::nullopt;
+            event_seq = q->getColumn(0).getInt64();
+        }
+        std::optional<std::string> original;
+        {
+            Query q(c, "SELECT id FROM webhook_deliveries WHERE event_seq = ? AND endpoint_id = ? ORDER BY seq DESC "
+                       "LIMIT 1");
+            q->bind(1, event_seq);
+            q->bind(2, endpoint_id);
+            if (q->executeStep()) original = q->getColumn(0).getString();
+        }
+        const std::string id = "dlv_" + InvoiceId::generate().hex();
+        {
+            Query q(c, "INSERT INTO webhook_deliveries (id, endpoint_id, event_seq, redelivery_of, created, "
+                       "next_attempt) VALUES (?, ?, ?, ?, ?, ?)");
+            q->bind(1, id);
+            q->bind(2, endpoint_id);
+            q->bind(3, event_seq);
+            if (original) q->bind(4, *original);
+            q->bind(5, to_seconds(now));
+            q->bind(6, to_seconds(now));
+            q->exec();
+        }
+        std::optional<WebhookDelivery> made;
+        {
+            Query q(c, "SELECT " JPP_DELIVERY_COLUMNS " FROM webhook_deliveries d JOIN events ON events.seq = "
+                       "d.event_seq WHERE d.id = ?");
+            q->bind(1, id);
+            if (q->executeStep()) made = delivery_from_row(c, *q);
+        }
+        tx.commit();
+        return made;
     });
 }
 

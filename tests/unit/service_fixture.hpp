@@ -27,7 +27,8 @@ struct Fixture {
     ManualClock clock{Timestamp(seconds(1'800'000'000))};
     ServiceConfig config;
     std::unique_ptr<InvoiceService> service;
-    std::vector<Event> events;
+    std::vector<Event> events;  // what the bus published, but invoice_created (the tests of it read created_events)
+    std::vector<Event> created_events;
     std::mutex events_mutex;
     PrivateKey key = *PrivateKey::from_wif("KwDiBf89QgGbjEhKnhXJuH7LrciVrZi3qYjgd9M7rFU73sVHnoWn");  // the secret 1
     std::uint8_t next_coin = 1;
@@ -41,7 +42,7 @@ struct Fixture {
         service = std::make_unique<InvoiceService>(*store, chain, bus, clock, config);
         bus.subscribe_all([this](const Event& e) {
             std::lock_guard lock(events_mutex);
-            events.push_back(e);
+            (e.type == EventType::invoice_created ? created_events : events).push_back(e);
         });
     }
     void use_chain(ChainBackend& backend) {

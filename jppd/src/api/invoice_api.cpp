@@ -29,22 +29,23 @@ http::Response invoice_response(const ApiContext& api, const jpp::Invoice& invoi
 http::Response create_invoice(const ApiContext& api, const http::Request& request) {
     // The key first: a stranger learns nothing from the body's errors. With open creation a key is optional (and
     // still checked when given); either way the invoice belongs to the key's merchant.
-    std::optional<jpp::ApiKey> key;
+    std::optional<jpp::ApiKey> caller;
     if (api.open_invoice_creation) {
-        auto caller = optional_key(api, request, jpp::invoices_create);
-        if (auto* refused = std::get_if<http::Response>(&caller)) return std::move(*refused);
-        key = std::move(std::get<std::optional<jpp::ApiKey>>(caller));
+        auto found = optional_key(api, request, jpp::invoices_create);
+        if (auto* refused = std::get_if<http::Response>(&found)) return std::move(*refused);
+        caller = std::move(std::get<std::optional<jpp::ApiKey>>(found));
     } else {
-        auto caller = require_key(api, request, jpp::invoices_create);
-        if (auto* refused = std::get_if<http::Response>(&caller)) return std::move(*refused);
-        key = std::move(std::get<jpp::ApiKey>(caller));
+        auto found = require_key(api, request, jpp::invoices_create);
+        if (auto* refused = std::get_if<http::Response>(&found)) return std::move(*refused);
+        caller = std::move(std::get<jpp::ApiKey>(found));
     }
     if (!is_json_request(request)) return unsupported_media_type();
     auto parsed = jpp::parse_create_invoice(request.body, api.json_limits);
     if (!parsed) return error_response(parsed.error());
-    if (key) parsed->merchant_id = key->merchant_id;
+    if (caller) parsed->merchant_id = caller->merchant_id;
 
     // Idempotency-Key: a shop's retry after a timeout gets the invoice its first request made, never a second.
+    std::optional<jpp::IdempotencyKey> key;
     const std::string_view idempotency = request.header("idempotency-key");
     if (!idempotency.empty()) {
         if (idempotency.size() > 255 ||
@@ -53,19 +54,15 @@ http::Response create_invoice(const ApiContext& api, const http::Request& reques
                                     "Idempotency-Key: 1 to 255 visible ASCII characters");
         const jpp::Hash256 body_hash = jpp::sha256(jpp::ByteView(
             reinterpret_cast<const std::uint8_t*>(request.body.data()), request.body.size()));
-        jpp::IdempotencyKey scoped{key ? key->merchant_id : 0, std::string(idempotency), {}};
+        jpp::IdempotencyKey scoped{caller ? caller->merchant_id : 0, std::string(idempotency), {}};
         std::copy(body_hash.begin(), body_hash.end(), scoped.request_hash.begin());
-        auto made = api.service.create_idempotent(*parsed, scoped);
-        if (!made) return error_response(made.error(), "creating an invoice");
-        http::Response r = invoice_response(api, made->invoice, made->existed ? 200 : 201);
-        r.with_header("Location", jpp::payment_url(api.json_context(), made->invoice.id));
-        if (made->existed) r.with_header("Idempotent-Replayed", "true");
-        return r;
+        key = scoped;
     }
-    auto invoice = api.service.create(*parsed);
-    if (!invoice) return error_response(invoice.error(), "creating an invoice");
-    http::Response r = invoice_response(api, *invoice, 201);
-    r.with_header("Location", jpp::payment_url(api.json_context(), invoice->id));
+    auto made = api.service.create_idempotent(*parsed, key);
+    if (!made) return error_response(made.error(), "creating an invoice");
+    http::Response r = invoice_response(api, made->invoice, made->existed ? 200 : 201);
+    r.with_header("Location", jpp::payment_url(api.json_context(), made->invoice.id));
+    if (made->existed) r.with_header("Idempotent-Replayed", "true");
     return r;
 }
 

@@ -85,6 +85,7 @@ http::Response bip70_payment_request(const api::ApiContext& api, const jpp::Invo
     switch (invoice->status_at(api.clock.now())) {
         case jpp::InvoiceStatus::paid: return text(400, "Invoice already paid");
         case jpp::InvoiceStatus::expired: return text(400, "Invoice has expired");
+        case jpp::InvoiceStatus::cancelled: return text(400, "Invoice was cancelled");
         case jpp::InvoiceStatus::open: break;
     }
     for (const auto& o : invoice->outputs)

@@ -161,6 +161,8 @@ std::optional<Failure> check_open(const api::ApiContext& api, const jpp::Result<
         case jpp::InvoiceStatus::expired:
             return Failure{400, "invoice_expired", std::string(closed_text),
                            "the invoice expired at " + jpp::to_rfc3339(invoice->expires)};
+        case jpp::InvoiceStatus::cancelled:
+            return Failure{400, "invoice_cancelled", std::string(closed_text), "the merchant cancelled the invoice"};
     }
     return std::nullopt;
 }

@@ -77,6 +77,7 @@ std::shared_ptr<const std::string> Hub::current_state(const jpp::InvoiceId& invo
     switch (stored->status_at(json_context_().now)) {
         case jpp::InvoiceStatus::paid: type = jpp::EventType::payment_received; break;
         case jpp::InvoiceStatus::expired: type = jpp::EventType::invoice_expired; break;
+        case jpp::InvoiceStatus::cancelled: type = jpp::EventType::invoice_cancelled; break;
         case jpp::InvoiceStatus::open: return nullptr;
     }
     return encode(jpp::Event{type, std::move(*stored)});

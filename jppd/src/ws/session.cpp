@@ -50,8 +50,10 @@ void Session::deliver(jpp::EventType type, std::shared_ptr<const std::string> fr
 void Session::send_event(jpp::EventType type, std::shared_ptr<const std::string> frame) {
     if (phase_ != Phase::open) return;
     if (type != jpp::EventType::payment_received && !all_events_) return;  // not asked for (?events=all)
-    bool& told = type == jpp::EventType::payment_received ? told_paid_ : told_expired_;
-    if (told || (type == jpp::EventType::invoice_expired && told_paid_)) return;
+    if (type == jpp::EventType::invoice_created) return;  // nobody watches an invoice before it exists
+    // An invoice ends once: paid, or else expired or cancelled.
+    bool& told = type == jpp::EventType::payment_received ? told_paid_ : told_closed_;
+    if (told || (type != jpp::EventType::payment_received && told_paid_)) return;
     told = true;
     enqueue(std::move(frame));
 }

@@ -73,7 +73,7 @@ private:
     bool joined_ = false;
     bool all_events_ = false;
     bool told_paid_ = false;
-    bool told_expired_ = false;
+    bool told_closed_ = false;
     bool peer_closed_ = false;      // the peer's close frame arrived
     bool heard_ = true;             // bytes arrived since the last ping
     bool write_stalled_ = false;    // the write in flight was already in flight at the last tick

@@ -7,6 +7,7 @@
 #include <functional>
 #include <map>
 #include <memory>
+#include <optional>
 #include <mutex>
 #include <string_view>
 #include <thread>
@@ -16,8 +17,12 @@
 
 namespace jpp {
 
-enum class EventType : std::uint8_t { payment_received, invoice_expired };
-std::string_view event_type_name(EventType type) noexcept;  // "payment_received", "invoice_expired"
+// What happened to an invoice. The values are stable (stores and the C ABI keep them): new types go at the end.
+enum class EventType : std::uint8_t { payment_received, invoice_expired, invoice_created, invoice_cancelled };
+inline constexpr EventType event_type_last = EventType::invoice_cancelled;
+// "payment_received", "invoice_expired", "invoice_created", "invoice_cancelled"
+std::string_view event_type_name(EventType type) noexcept;
+std::optional<EventType> event_type_from_name(std::string_view name) noexcept;
 
 struct Event {
     EventType type = EventType::payment_received;

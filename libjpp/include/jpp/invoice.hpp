@@ -56,8 +56,9 @@ struct Payment {
     bool operator==(const Payment&) const = default;
 };
 
-enum class InvoiceStatus : std::uint8_t { open, paid, expired };
-std::string_view invoice_status_name(InvoiceStatus status) noexcept;  // "open", "paid", "expired"
+enum class InvoiceStatus : std::uint8_t { open, paid, expired, cancelled };
+std::string_view invoice_status_name(InvoiceStatus status) noexcept;  // "open", "paid", "expired", "cancelled"
+std::optional<InvoiceStatus> invoice_status_from_name(std::string_view name) noexcept;
 
 struct Invoice {
     InvoiceId id;
@@ -74,8 +75,13 @@ struct Invoice {
     std::optional<std::int64_t> merchant_id;
     // The merchant's private JSON value (order ids, customer references): never shown to payers.
     std::string metadata = "null";
+    // The merchant's own reference, private like metadata, unique among the merchant's invoices.
+    std::optional<std::string> order_id;
+    // When the merchant cancelled it: it takes no payment afterwards.
+    std::optional<Timestamp> cancelled;
 
-    // Paid wins over expired: a payment accepted before expiry stays paid forever.
+    // Paid wins over cancelled and expired (a payment accepted before either stays paid forever); cancelled wins
+    // over expired.
     InvoiceStatus status_at(Timestamp now) const noexcept;
     std::int64_t total_amount() const noexcept;
 

@@ -26,11 +26,14 @@ std::string payment_url(const JsonContext& context, const InvoiceId& id);  // <b
 std::string payment_uri(const JsonContext& context, const InvoiceId& id);  // bitcoincash:?r=<base>/jpp/i/bitpay/<id>/
 
 std::string invoice_to_json(const Invoice& invoice, const JsonContext& context);
+// invoice_to_json's object with what only the invoice's merchant may read: order_id, metadata, cancelled_at.
+std::string merchant_invoice_to_json(const Invoice& invoice, const JsonContext& context);
 // {"category","amount","nft"?:{"capability","commitment"}}: a token as every JSON shape here writes it (an amount
 // beyond 2^53 - 1 as a decimal string, which JavaScript clients would otherwise round). ASCII only.
 std::string token_to_json(const TokenData& token);
 // {"type":"payment_received","invoice":{...},"txid":...,"paid_at":...,"memo":...} (memo falls back to the
-// invoice's), or {"type":"invoice_expired","invoice":{...}}.
+// invoice's), {"type":"invoice_expired","invoice":{...},"expires":...}, {"type":"invoice_cancelled",
+// "invoice":{...},"cancelled_at":...} or {"type":"invoice_created","invoice":{...}}.
 std::string event_to_json(const Event& event, const JsonContext& context);
 
 // What a client's JSON may be: every JSON text that comes from outside (the native API's bodies, the wallet

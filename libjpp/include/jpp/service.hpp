@@ -28,6 +28,7 @@ struct ServiceConfig {
     std::size_t max_description_bytes = 1000;
     std::size_t max_merchant_data_bytes = 16 * 1024;
     std::size_t max_metadata_bytes = 16 * 1024;
+    std::size_t max_order_id_bytes = 128;
     // What a payer may attach to a payment: every watcher of the invoice is sent it (and the largest possible
     // event must fit a watcher's send queue, see max_event_json_bytes).
     std::size_t max_refund_outputs = 16;
@@ -55,6 +56,9 @@ struct CreateInvoiceRequest {
     std::string merchant_data = "null";            // a JSON value as text, kept verbatim; the payer's wallet sees it
     std::optional<std::int64_t> merchant_id;       // the owner: the creating key's merchant
     std::string metadata = "null";                 // the merchant's private JSON value, never shown to payers
+    // The merchant's own reference (1 to 128 bytes of printable UTF-8), private: at most one invoice per order id
+    // and merchant. A repeat of a creation with the same order id and body returns the first invoice.
+    std::optional<std::string> order_id;
 };
 
 struct PayRequest {
@@ -81,12 +85,24 @@ public:
     Result<Invoice> create(const CreateInvoiceRequest& request);
     // create() for a request that may be a retry: the first request with `key` makes the invoice, a repeat with
     // the same body gets that invoice back (`existed`), another body with the key is idempotency_conflict.
+    // Without a key, a request with an order_id is keyed by it (another body: order_id_conflict); an order id
+    // the merchant used in another request is order_id_conflict whatever the key.
     struct Creation {
         Invoice invoice;
         bool existed = false;
     };
-    Result<Creation> create_idempotent(const CreateInvoiceRequest& request, const IdempotencyKey& key);
+    Result<Creation> create_idempotent(const CreateInvoiceRequest& request, std::optional<IdempotencyKey> key);
     Result<Invoice> get(const InvoiceId& id);
+    // The invoice if it belongs to the merchant; invoice_not_found otherwise (never telling another merchant's
+    // invoice from none).
+    Result<Invoice> get_owned(const InvoiceId& id, std::int64_t merchant_id);
+    // The merchant's invoices, newest first, as `query` filters them (its `now` is filled in here); at most
+    // 1000 per call, whatever the query's limit.
+    Result<std::vector<Invoice>> list(InvoiceQuery query);
+    // Cancels an open invoice of the merchant and publishes invoice_cancelled: it takes no payment afterwards.
+    // invoice_not_found for another merchant's, invoice_not_cancellable when paid, expired or being paid
+    // (the message says which); cancelling a cancelled invoice again returns it.
+    Result<Invoice> cancel(const InvoiceId& id, std::int64_t merchant_id);
 
     // Decodes and verifies without broadcasting or recording, with the checks pay() makes before it broadcasts:
     // the transaction that already paid the invoice (or is being broadcast for it) verifies again, as a retry of

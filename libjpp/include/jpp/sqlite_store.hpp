@@ -40,7 +40,7 @@ public:
     static Result<std::unique_ptr<SqliteStore>> open(const std::string& path, SqliteOptions options = {});
     ~SqliteStore() override;
 
-    static constexpr int schema_version = 2;
+    static constexpr int schema_version = 3;
 
     Status insert(const Invoice& invoice) override;
     Result<IdempotentInsert> insert_idempotent(const Invoice& invoice, const IdempotencyKey& key) override;
@@ -53,6 +53,21 @@ public:
     Result<std::vector<BroadcastIntent>> open_intents(Timestamp before, std::size_t limit) override;
     Result<std::vector<Invoice>> claim_expired(Timestamp now, std::size_t limit) override;
     Result<std::size_t> purge_expired(Timestamp before, std::size_t limit) override;
+    Result<CancelOutcome> cancel_invoice(const InvoiceId& id, std::int64_t merchant_id, Timestamp now) override;
+    Result<std::vector<Invoice>> list_invoices(const InvoiceQuery& query) override;
+    Result<std::vector<StoredEvent>> events_after(std::int64_t seq, std::size_t limit) override;
+    Result<std::optional<StoredEvent>> find_event(const std::string& id) override;
+    Status add_webhook(const WebhookEndpoint& endpoint) override;
+    Result<std::vector<WebhookEndpoint>> webhooks(std::optional<std::int64_t> merchant_id) override;
+    Result<std::optional<WebhookEndpoint>> find_webhook(const std::string& id) override;
+    Result<bool> remove_webhook(const std::string& id) override;
+    Result<std::vector<DueDelivery>> take_due_deliveries(Timestamp now, Timestamp lease_until,
+                                                        std::size_t limit) override;
+    Status record_attempt(const std::string& delivery_id, const DeliveryAttempt& attempt, DeliveryState state,
+                          Timestamp next_attempt) override;
+    Result<std::vector<WebhookDelivery>> deliveries(const std::string& endpoint_id, std::size_t limit) override;
+    Result<std::optional<WebhookDelivery>> redeliver(const std::string& event_id, const std::string& endpoint_id,
+                                                     Timestamp now) override;
     Result<Merchant> add_merchant(const std::string& name, Timestamp now) override;
     Result<std::vector<Merchant>> merchants() override;
     Status add_api_key(const ApiKey& key) override;

@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "jpp/error.hpp"
+#include "jpp/events.hpp"
 #include "jpp/invoice.hpp"
 #include "jpp/merchant.hpp"
 
@@ -46,6 +47,7 @@ struct IdempotentInsert {
     bool inserted = false;
     InvoiceId existing;         // when not inserted
     bool same_request = false;  // when not inserted: the earlier request had the same hash
+    bool order_id_taken = false;  // when not inserted: `existing` is another request's invoice with the order id
 };
 
 enum class IntentOutcome : std::uint8_t {
@@ -58,13 +60,88 @@ enum class IntentOutcome : std::uint8_t {
     not_found,
 };
 
+enum class CancelOutcome : std::uint8_t {
+    cancelled,          // this call cancelled it
+    already_cancelled,
+    paid,
+    expired,            // past its expiry time (or announced as expired)
+    payment_in_progress,  // a transaction for it is being broadcast
+    not_found,          // no such invoice, or another merchant's
+};
+
+// One entry of the event log. Every change of an invoice (created, paid, expired, cancelled) appends one in the
+// same database transaction as the change itself, so the log is exactly what happened, whatever crashes when.
+struct StoredEvent {
+    std::int64_t seq = 0;                     // the log's order: grows with each event, never reused
+    std::string id;                           // "evt_" and 32 hex digits: the stable id receivers deduplicate by
+    EventType type = EventType::invoice_created;
+    InvoiceId invoice_id;
+    std::optional<std::int64_t> merchant_id;  // the invoice's owner
+    Timestamp created{};
+};
+
+// Which of a merchant's invoices to list, newest first (time, then id, descending).
+struct InvoiceQuery {
+    std::int64_t merchant_id = 0;
+    std::optional<InvoiceStatus> status;  // as status_at(now) would say
+    Timestamp now{};
+    std::optional<Timestamp> created_after;   // time >= this
+    std::optional<Timestamp> created_before;  // time < this
+    std::optional<std::string> order_id;
+    // Keyset paging: only invoices after this one in the order (the last one of the previous page).
+    std::optional<std::pair<Timestamp, InvoiceId>> after;
+    std::size_t limit = 50;
+};
+
+// A place a merchant's events are POSTed to.
+struct WebhookEndpoint {
+    std::string id;           // "we_" and 16 hex digits
+    std::int64_t merchant_id = 0;
+    std::string url;
+    std::string secret;       // what the deliveries are signed with (webhook_signature.hpp)
+    std::uint32_t events = 0;  // bit (1 << EventType) for each type wanted
+    Timestamp created{};
+};
+
+enum class DeliveryState : std::uint8_t { pending, delivered, failed };
+std::string_view delivery_state_name(DeliveryState state) noexcept;  // "pending", "delivered", "failed"
+
+struct DeliveryAttempt {
+    Timestamp time{};
+    int status_code = 0;  // the receiver's HTTP status; 0 when there was none (timeout, refused connection ...)
+    std::string error;    // empty on success
+    std::chrono::milliseconds duration{0};
+};
+
+// One event to one endpoint: sent until the receiver takes it or the sender gives up, each try logged.
+struct WebhookDelivery {
+    std::string id;                    // "dlv_" and 32 hex digits, fresh for each delivery, a redelivery included
+    std::string endpoint_id;
+    StoredEvent event;
+    std::optional<std::string> redelivery_of;  // the delivery this one repeats, when asked for by the merchant
+    DeliveryState state = DeliveryState::pending;
+    Timestamp created{};
+    Timestamp next_attempt{};
+    std::vector<DeliveryAttempt> attempts;  // oldest first
+};
+
+// A delivery taken for sending, with where to send it.
+struct DueDelivery {
+    WebhookDelivery delivery;
+    std::string url;
+    std::string secret;
+};
+
 class InvoiceStore {
 public:
     virtual ~InvoiceStore() = default;
 
+    // Each insert logs invoice_created with the invoice. An order id the invoice's merchant has used already is
+    // refused (order_id_conflict).
     virtual Status insert(const Invoice& invoice) = 0;
     // Inserts the invoice and records the key in one transaction, unless the key (in its scope) is recorded
-    // already: exactly one invoice per key, even under concurrent requests.
+    // already, or the merchant has an invoice with its order id: exactly one invoice per key and per order id,
+    // even under concurrent requests.
     virtual Result<IdempotentInsert> insert_idempotent(const Invoice& invoice, const IdempotencyKey& key) = 0;
     virtual Result<std::optional<Invoice>> find(const InvoiceId& id) = 0;
     virtual Result<std::optional<Invoice>> find_by_txid(const TxId& txid) = 0;
@@ -93,6 +170,40 @@ public:
     // Deletes up to `limit` invoices that expired unpaid before `before`, were announced and have no open intent
     // (a retention policy for abandoned invoices); returns how many.
     virtual Result<std::size_t> purge_expired(Timestamp before, std::size_t limit) = 0;
+
+    // Cancels an open invoice of this merchant in one transaction (with its invoice_cancelled event), unless
+    // something stands in the way: the outcome says what.
+    virtual Result<CancelOutcome> cancel_invoice(const InvoiceId& id, std::int64_t merchant_id, Timestamp now) = 0;
+    // The merchant's invoices, as the query says, at most query.limit of them.
+    virtual Result<std::vector<Invoice>> list_invoices(const InvoiceQuery& query) = 0;
+
+    // The event log: events after `seq` in order, at most `limit`; and one event by id.
+    virtual Result<std::vector<StoredEvent>> events_after(std::int64_t seq, std::size_t limit) = 0;
+    virtual Result<std::optional<StoredEvent>> find_event(const std::string& id) = 0;
+
+    // Webhook endpoints. An event is queued for each endpoint of its invoice's merchant that wants its type, in
+    // the transaction that logs it; an endpoint added later gets only later events. Removing an endpoint drops
+    // its deliveries.
+    virtual Status add_webhook(const WebhookEndpoint& endpoint) = 0;
+    virtual Result<std::vector<WebhookEndpoint>> webhooks(std::optional<std::int64_t> merchant_id) = 0;
+    virtual Result<std::optional<WebhookEndpoint>> find_webhook(const std::string& id) = 0;
+    virtual Result<bool> remove_webhook(const std::string& id) = 0;
+
+    // Takes up to `limit` deliveries due at `now` for sending: of each endpoint only the oldest pending one (so
+    // an endpoint receives its events in order), and marks them not due again before `lease_until`, so that a
+    // sender that dies while sending leaves them to be taken again then, and no other sender takes them meanwhile.
+    virtual Result<std::vector<DueDelivery>> take_due_deliveries(Timestamp now, Timestamp lease_until,
+                                                                std::size_t limit) = 0;
+    // Logs an attempt and moves the delivery on: delivered or failed (done), or pending until `next_attempt`.
+    virtual Status record_attempt(const std::string& delivery_id, const DeliveryAttempt& attempt,
+                                  DeliveryState state, Timestamp next_attempt) = 0;
+    // An endpoint's latest deliveries, newest first, with their attempts.
+    virtual Result<std::vector<WebhookDelivery>> deliveries(const std::string& endpoint_id, std::size_t limit) = 0;
+    // Queues the event again for the endpoint, as a new delivery that names the endpoint's latest delivery of
+    // it (if any) as the one it repeats. nullopt when the event or the endpoint does not exist, or they belong to
+    // different merchants.
+    virtual Result<std::optional<WebhookDelivery>> redeliver(const std::string& event_id,
+                                                             const std::string& endpoint_id, Timestamp now) = 0;
 
     // Merchants and their API keys. add_merchant refuses a name in use (invalid_argument).
     virtual Result<Merchant> add_merchant(const std::string& name, Timestamp now) = 0;
