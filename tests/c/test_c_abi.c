@@ -549,6 +549,49 @@ static void test_throwing_host(void) {
     remove_database(path);
 }
 
+/* Known answer from Python's hmac: hmac.new(secret, b"1761222896." + body, hashlib.sha256). */
+static void test_webhook_signatures(void) {
+    const char* secret = "whsec_00112233445566778899aabbccddeeff00112233445566778899aabbccddeeff";
+    const char* body = "{\"type\":\"payment_received\",\"invoice_id\":\"4f1c\"}";
+    const size_t length = strlen(body);
+    const char* expected = "t=1761222896,v1=2bf74fba07aef2721750026c56b732d11434cd2eed4e300f4f522550f9a1e525";
+    char* header = NULL;
+    CHECK(jpp_webhook_sign(secret, (const uint8_t*)body, length, 1761222896, &header) == JPP_OK);
+    CHECK(header && strcmp(header, expected) == 0);
+    jpp_string_free(header);
+
+    CHECK(jpp_webhook_verify(secret, expected, (const uint8_t*)body, length, 1761222896 + 300, 300) == JPP_OK);
+    CHECK(jpp_webhook_verify(secret, expected, (const uint8_t*)body, length, 1761222896 + 301, 300) ==
+          jpp_error_code("signature_expired"));
+    CHECK(strstr(jpp_last_error(), "beyond the tolerance") != NULL);
+    CHECK(jpp_webhook_verify(secret, expected, (const uint8_t*)body, length - 1, 1761222896, 300) ==
+          jpp_error_code("signature_invalid"));
+    CHECK(jpp_webhook_verify(secret, "t=1761222896", (const uint8_t*)body, length, 1761222896, 300) ==
+          jpp_error_code("signature_invalid"));
+    CHECK(strcmp(jpp_last_error(), "the signature header has no v1=") == 0);
+
+    /* now_unix 0 and at_unix 0: the current time; an empty body may be NULL. */
+    CHECK(jpp_webhook_sign(secret, NULL, 0, 0, &header) == JPP_OK);
+    CHECK(header != NULL && jpp_webhook_verify(secret, header, NULL, 0, 0, 5) == JPP_OK);
+    CHECK(strcmp(jpp_last_error(), "") == 0);
+    jpp_string_free(header);
+
+    header = (char*)1;
+    CHECK(jpp_webhook_sign(NULL, NULL, 0, 1, &header) == jpp_error_code("invalid_argument"));
+    CHECK(header == NULL);
+    CHECK(jpp_webhook_sign("", NULL, 0, 1, &header) == jpp_error_code("invalid_argument"));
+    CHECK(jpp_webhook_sign(secret, NULL, 1, 1, &header) == jpp_error_code("invalid_argument"));
+    CHECK(jpp_webhook_sign(secret, NULL, 0, -1, &header) == jpp_error_code("invalid_argument"));
+    CHECK(jpp_webhook_sign(secret, NULL, 0, 1, NULL) == jpp_error_code("invalid_argument"));
+    CHECK(jpp_webhook_verify(NULL, expected, NULL, 0, 0, 300) == jpp_error_code("invalid_argument"));
+    CHECK(jpp_webhook_verify(secret, NULL, NULL, 0, 0, 300) == jpp_error_code("invalid_argument"));
+    CHECK(jpp_webhook_verify(secret, expected, NULL, 3, 0, 300) == jpp_error_code("invalid_argument"));
+    CHECK(jpp_webhook_verify(secret, expected, (const uint8_t*)body, length, 0, -1) ==
+          jpp_error_code("invalid_argument"));
+    CHECK(jpp_webhook_verify("", expected, (const uint8_t*)body, length, 1761222896, 300) ==
+          jpp_error_code("signature_invalid"));
+}
+
 int main(void) {
     test_versions_and_errors();
     test_transactions_and_addresses();
@@ -559,6 +602,7 @@ int main(void) {
     test_callbacks_calling_the_service();
     test_large_payment();
     test_signer_limits();
+    test_webhook_signatures();
     test_throwing_host();
     printf("%d passed, %d failed\n", passed, failed);
     return failed == 0 ? 0 : 1;

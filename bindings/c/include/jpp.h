@@ -93,6 +93,22 @@ JPP_API int jpp_invoice_build(const char* request_json, int network, char** out_
 JPP_API int jpp_verify_offline(const char* request_json, int network, const char* raw_hex,
                                const char* spent_outputs, char** out_verdict_json) JPP_NOEXCEPT;
 
+/* Webhook signatures, as jppd sends them in its X-JPP-Signature header: "t=<unix seconds>,v1=<64 hex digits>",
+ * the hex being HMAC-SHA256 keyed with the endpoint's whole secret ("whsec_...", prefix included) over "<t>.<body>".
+ *
+ * jpp_webhook_verify(): JPP_OK when a v1 of the header (there may be several, during a rotation of the secret)
+ * matches `body` and its t is within tolerance_seconds of now_unix, either way; else signature_invalid (a header
+ * that is malformed, longer than 4096 bytes, or matches no v1; an empty secret) or signature_expired (authentic but
+ * too old, or too far ahead). now_unix 0 means the current time. body may be NULL when body_length is 0;
+ * NULL strings and a negative tolerance are invalid_argument. Pass the body exactly as received, before any
+ * parsing. */
+JPP_API int jpp_webhook_verify(const char* secret, const char* signature_header, const uint8_t* body,
+                               size_t body_length, int64_t now_unix, int64_t tolerance_seconds) JPP_NOEXCEPT;
+/* Writes the header value that signs `body` at at_unix (0: now; negative is invalid_argument), for hosts that
+ * send their own webhooks and for tests. An empty secret is invalid_argument. */
+JPP_API int jpp_webhook_sign(const char* secret, const uint8_t* body, size_t body_length, int64_t at_unix,
+                             char** out_header) JPP_NOEXCEPT;
+
 /* A chain backend the host implements. Each callback returns JPP_OK or an error status (for instance the
  * value of jpp_error_code("broadcast_rejected")) and may set *out_message to a malloc()ed string that the
  * library frees with free(). Any callback may be NULL: broadcast NULL records payments without broadcasting

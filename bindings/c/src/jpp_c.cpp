@@ -2,6 +2,7 @@
 #include "jpp.h"
 
 #include <algorithm>
+#include <chrono>
 #include <condition_variable>
 #include <cstdlib>
 #include <cstring>
@@ -29,6 +30,7 @@
 #include "jpp/signer.hpp"
 #include "jpp/sqlite_store.hpp"
 #include "jpp/transaction.hpp"
+#include "jpp/webhook_signature.hpp"
 
 namespace {
 
@@ -490,6 +492,40 @@ int jpp_sign_p2pkh(const char* wif, const char* coins_json, const char* outputs_
         auto tx = jpp::build_p2pkh_transaction(*key, coins, outputs);
         if (!tx) return fail(tx.error());
         *out_raw_hex = copy_string(jpp::to_hex(jpp::encode_transaction(*tx)));
+        return JPP_OK;
+    });
+}
+
+int jpp_webhook_verify(const char* secret, const char* signature_header, const uint8_t* body, size_t body_length,
+                       int64_t now_unix, int64_t tolerance_seconds) noexcept {
+    return guarded([&] {
+        if (!secret || !signature_header || (!body && body_length != 0) || tolerance_seconds < 0)
+            return fail(jpp::Errc::invalid_argument,
+                        "secret and signature_header are required, body unless body_length is 0; the tolerance "
+                        "cannot be negative");
+        const jpp::Timestamp now =
+            now_unix == 0 ? jpp::SystemClock().now() : jpp::Timestamp(std::chrono::seconds(now_unix));
+        const std::string_view text(body ? reinterpret_cast<const char*>(body) : "", body_length);
+        const jpp::Status verified =
+            jpp::verify_webhook(secret, signature_header, text, now, std::chrono::seconds(tolerance_seconds));
+        if (!verified) return fail(verified.error());
+        return JPP_OK;
+    });
+}
+
+int jpp_webhook_sign(const char* secret, const uint8_t* body, size_t body_length, int64_t at_unix,
+                     char** out_header) noexcept {
+    if (out_header) *out_header = nullptr;
+    return guarded([&] {
+        if (!secret || !out_header || (!body && body_length != 0) || at_unix < 0)
+            return fail(jpp::Errc::invalid_argument,
+                        "secret and out_header are required, body unless body_length is 0; the time cannot be "
+                        "negative");
+        if (*secret == '\0') return fail(jpp::Errc::invalid_argument, "the secret is empty");
+        const jpp::Timestamp at =
+            at_unix == 0 ? jpp::SystemClock().now() : jpp::Timestamp(std::chrono::seconds(at_unix));
+        const std::string_view text(body ? reinterpret_cast<const char*>(body) : "", body_length);
+        *out_header = copy_string(jpp::sign_webhook(secret, text, at));
         return JPP_OK;
     });
 }

@@ -17,6 +17,15 @@ class JppError(Exception):
         self.message = message
 
 
+class SignatureError(JppError):
+    """A webhook signature was refused: `name` is "signature_invalid" (malformed, forged, made with another secret,
+    or over other bytes) or "signature_expired" (authentic, but its time is outside the tolerance)."""
+
+
+# Errors raised as a subclass of JppError, by name.
+_ERROR_CLASSES = {"signature_invalid": SignatureError, "signature_expired": SignatureError}
+
+
 def _load():
     path = os.environ.get("JPP_LIBRARY")
     if path:
@@ -76,6 +85,10 @@ jpp_verify_offline = _declare("jpp_verify_offline", ctypes.c_int, ctypes.c_char_
                               ctypes.c_char_p, out_string)
 jpp_sign_p2pkh = _declare("jpp_sign_p2pkh", ctypes.c_int, ctypes.c_char_p, ctypes.c_char_p, ctypes.c_char_p,
                           ctypes.c_int, out_string)
+jpp_webhook_verify = _declare("jpp_webhook_verify", ctypes.c_int, ctypes.c_char_p, ctypes.c_char_p, ctypes.c_char_p,
+                              ctypes.c_size_t, ctypes.c_int64, ctypes.c_int64)
+jpp_webhook_sign = _declare("jpp_webhook_sign", ctypes.c_int, ctypes.c_char_p, ctypes.c_char_p, ctypes.c_size_t,
+                            ctypes.c_int64, out_string)
 jpp_service_open = _declare("jpp_service_open", ctypes.c_int, ctypes.POINTER(ctypes.c_void_p), ctypes.c_char_p,
                             ctypes.c_int, ctypes.c_char_p, ctypes.POINTER(ChainCallbacks))
 jpp_service_close = _declare("jpp_service_close", ctypes.c_int, ctypes.c_void_p)
@@ -113,7 +126,8 @@ def abi_version():
 
 def check(status):
     if status != 0:
-        raise JppError(status, jpp_error_name(status).decode(), jpp_last_error().decode())
+        name = jpp_error_name(status).decode()
+        raise _ERROR_CLASSES.get(name, JppError)(status, name, jpp_last_error().decode())
 
 
 def take_string(pointer):

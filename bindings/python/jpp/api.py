@@ -3,11 +3,13 @@ import contextlib
 import ctypes
 import functools
 import json
+import operator
 import os
 import threading
 import weakref
 
 from . import _native as n
+from ._native import SignatureError
 
 MAIN, TEST, REGTEST = "main", "test", "regtest"
 _NETWORKS = {MAIN: 0, TEST: 1, REGTEST: 2}
@@ -88,6 +90,63 @@ def sign_p2pkh(wif, coins, outputs, network=MAIN):
     n.check(n.jpp_sign_p2pkh(_text(wif, "wif"), json.dumps(coins).encode(), json.dumps(outputs).encode(),
                              _network(network), ctypes.byref(out)))
     return n.take_string(out)
+
+
+def _body(body):
+    """The exact bytes of a webhook body; a str is refused, as its bytes depend on an encoding."""
+    if isinstance(body, str):
+        raise TypeError("body must be bytes, not str: the signature covers the exact bytes received")
+    if not isinstance(body, (bytes, bytearray, memoryview)):
+        raise TypeError(f"body must be bytes, not {type(body).__name__}")
+    return bytes(body)
+
+
+def _seconds(value, what):
+    """An int that fits the C ABI's int64_t (ctypes would wrap a larger one silently)."""
+    value = operator.index(value)
+    if not -2**63 <= value < 2**63:
+        raise ValueError(f"{what} is out of range")
+    return value
+
+
+def sign_webhook(secret, body, at=None):
+    """The X-JPP-Signature header value for `body` (bytes) sent at `at` (Unix seconds; None for now), as jppd signs
+    its webhooks: "t=<at>,v1=<hex HMAC-SHA256 of '<at>.<body>' keyed with the whole secret>".
+
+    >>> sign_webhook("whsec_" + "00" * 32, b'{"type":"payment_received"}', at=1761222896)
+    't=1761222896,v1=cb698aa1a56454dab95ca9b8ec8d6bf1cdcf1972716c83de6f0b5b456a110a3d'
+    """
+    data = _body(body)
+    out = ctypes.c_void_p()
+    n.check(n.jpp_webhook_sign(_text(secret, "secret"), data, len(data), 0 if at is None else _seconds(at, "at"),
+                               ctypes.byref(out)))
+    return n.take_string(out)
+
+
+def verify_webhook(secret, signature_header, body, tolerance=300, now=None):
+    """Checks a webhook delivery: returns None when a v1 of `signature_header` (the X-JPP-Signature value) signs
+    `body` with `secret` and its time is within `tolerance` seconds of `now` (Unix seconds; None or 0 for the
+    current time). Raises SignatureError otherwise, named "signature_invalid" (malformed, forged, another secret or
+    other bytes) or "signature_expired" (authentic, but too old or too far ahead: a replay, or a wrong clock).
+
+    `body` is the raw request body as bytes, before any parsing: a str raises TypeError.
+
+    >>> secret = "whsec_" + "00" * 32
+    >>> body = b'{"type":"payment_received"}'
+    >>> header = sign_webhook(secret, body, at=1761222896)
+    >>> verify_webhook(secret, header, body, now=1761222900)  # None: authentic, and 4 s old
+    >>> try:
+    ...     verify_webhook(secret, header, body, now=1761222896 + 301)
+    ... except SignatureError as error:
+    ...     print(error.name)
+    signature_expired
+    """
+    data = _body(body)
+    tolerance = _seconds(tolerance, "tolerance")
+    if tolerance < 0:
+        raise ValueError("tolerance must not be negative")
+    n.check(n.jpp_webhook_verify(_text(secret, "secret"), _text(signature_header, "signature_header"), data,
+                                 len(data), 0 if now is None else _seconds(now, "now"), tolerance))
 
 
 class AlreadyKnown(Exception):
