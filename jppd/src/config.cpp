@@ -134,6 +134,18 @@ int parse_command_line(int argc, char** argv, DaemonConfig& c) {
                    "Days an invoice that expired unpaid is kept before it is deleted (0: kept forever); paid "
                    "invoices are always kept")
         ->envname("JPPD_RETAIN_EXPIRED_DAYS")->capture_default_str()->check(CLI::Range(0u, 36500u))->group(pay);
+    const std::string hooks = "Webhooks";
+    app.add_flag("--webhook-allow-private", c.webhook_allow_private,
+                 "Allow webhook endpoints on loopback and private addresses (refused otherwise, so that a merchant "
+                 "cannot make jppd call into the operator's network)")
+        ->envname("JPPD_WEBHOOK_ALLOW_PRIVATE")->group(hooks);
+    app.add_option("--webhook-timeout", c.webhook_timeout, "Seconds a delivery attempt may take, connecting included")
+        ->envname("JPPD_WEBHOOK_TIMEOUT")->capture_default_str()->check(CLI::Range(1u, 300u))->group(hooks);
+    app.add_option("--webhook-retry-schedule", c.webhook_retry_schedule,
+                   "Seconds before each retry of a failed delivery, comma-separated; after the last it has failed")
+        ->envname("JPPD_WEBHOOK_RETRY_SCHEDULE")->capture_default_str()->group(hooks);
+    app.add_option("--webhook-concurrency", c.webhook_concurrency, "Delivery attempts in flight at once")
+        ->envname("JPPD_WEBHOOK_CONCURRENCY")->capture_default_str()->check(CLI::Range(1u, 1000u))->group(hooks);
     app.add_option("--max-input-lookups", c.max_input_lookups,
                    "Inputs a payment may have; each is one question to the node (more: 400 payment_too_many_inputs)")
         ->envname("JPPD_MAX_INPUT_LOOKUPS")->capture_default_str()->check(CLI::Range(1u, 100000u))->group(pay);
@@ -253,14 +265,27 @@ int parse_command_line(int argc, char** argv, DaemonConfig& c) {
     auto* key_list = key->add_subcommand("list", "List the keys (never their secrets)");
     auto* key_revoke = key->add_subcommand("revoke", "Revoke a key at once");
     key_revoke->add_option("id", c.admin_key_id, "The key's id, as 'key list' shows it")->required();
-    for (auto* sub : {merchant, merchant_add, merchant_list, key, key_create, key_list, key_revoke}) sub->fallthrough();
+    auto* webhook = app.add_subcommand("webhook", "Webhook endpoints: add, list, remove")->require_subcommand(1);
+    auto* webhook_add = webhook->add_subcommand("add", "Add an endpoint for a merchant; its secret is printed once");
+    webhook_add->add_option("--merchant", c.admin_merchant, "The merchant's name")->required();
+    webhook_add->add_option("--url", c.admin_url, "Where deliveries are POSTed (http:// or https://)")->required();
+    webhook_add->add_option("--events", c.admin_events,
+                            "Event types, comma-separated (default: all): invoice_created, payment_received, "
+                            "invoice_expired, invoice_cancelled");
+    auto* webhook_list = webhook->add_subcommand("list", "List the endpoints (never their secrets)");
+    auto* webhook_remove = webhook->add_subcommand("remove", "Remove an endpoint and its pending deliveries");
+    webhook_remove->add_option("id", c.admin_webhook_id, "The endpoint's id, as 'webhook list' shows it")->required();
+    for (auto* sub : {merchant, merchant_add, merchant_list, key, key_create, key_list, key_revoke, webhook, webhook_add,
+                      webhook_list, webhook_remove})
+        sub->fallthrough();
 
     try {
         app.parse(argc, argv);
     } catch (const CLI::ParseError& e) {
         return app.exit(e);
     }
-    for (auto* sub : {merchant_add, merchant_list, key_create, key_list, key_revoke})
+    for (auto* sub : {merchant_add, merchant_list, key_create, key_list, key_revoke, webhook_add, webhook_list,
+                      webhook_remove})
         if (sub->parsed()) c.admin_command = sub->get_parent()->get_name() + " " + sub->get_name();
     if (!c.admin_command.empty()) return -1;
     if (c.print_identity) {

@@ -57,6 +57,14 @@ struct DaemonConfig {
     std::size_t ws_send_queue_bytes = 2 * 1024 * 1024;
     unsigned ws_ping_interval = 30;  // seconds
 
+    // Webhooks
+    bool webhook_allow_private = false;  // endpoints on loopback and private addresses are allowed
+    unsigned webhook_timeout = 10;       // seconds an attempt may take, connection included
+    // Seconds to wait before each retry; after the last, the delivery has failed. 10 s, 1 min, then every 10 min
+    // for an hour.
+    std::string webhook_retry_schedule = "10,60,600,600,600,600,600,600";
+    unsigned webhook_concurrency = 16;   // attempts in flight at once (each to a different endpoint)
+
     // Wallet protocols
     std::string signing_key;      // file with the key that signs JSON Payment Protocol answers
     bool print_identity = false;  // print the key's identity and exit
@@ -70,6 +78,9 @@ struct DaemonConfig {
     std::string admin_merchant;     // key create --merchant NAME
     std::string admin_permissions;  // key create --permissions LIST
     std::string admin_key_id;       // key revoke ID
+    std::string admin_url;          // webhook add --url URL
+    std::string admin_events;       // webhook add --events LIST (empty: every type)
+    std::string admin_webhook_id;   // webhook remove ID
 };
 
 // Parses argv. Returns -1 to go on, or the exit code to leave with (0 after --help / --version, 2 on a usage

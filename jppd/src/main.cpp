@@ -169,6 +169,7 @@ int main(int argc, char** argv) {
     jppd::ws::Hub watchers(hub_options, service, events, [&api] { return api.json_context(); });
     api.watchers = &watchers;
     api.open_invoice_creation = config.open_invoice_creation || config.dev_mode;
+    api.webhook_allow_private = config.webhook_allow_private;
     if (signer) api.signer = &*signer;
     jppd::api::Routes routes(api);
     jppd::http::Server server(server_options, routes);

@@ -27,6 +27,7 @@ struct ApiContext {
     bool dev_mode = false;   // payments are recorded without being broadcast
     jpp::JsonLimits json_limits;
     bool open_invoice_creation = false;  // anyone may create invoices; otherwise only a key with invoices:create
+    bool webhook_allow_private = false;  // webhook endpoints may be on loopback and private addresses
     ws::Hub* watchers = nullptr;  // the WebSocket watchers of invoices; none: the endpoint answers 404
     const paypro::ResponseSigner* signer = nullptr;  // signs JSON Payment Protocol answers; none: unsigned
 
