@@ -21,6 +21,7 @@
 #include "http/server.hpp"
 #include "log.hpp"
 #include "paypro/response_signer.hpp"
+#include "webhooks/dispatcher.hpp"
 #include "ws/hub.hpp"
 
 namespace {
@@ -171,6 +172,16 @@ int main(int argc, char** argv) {
     api.open_invoice_creation = config.open_invoice_creation || config.dev_mode;
     api.webhook_allow_private = config.webhook_allow_private;
     if (signer) api.signer = &*signer;
+    jppd::webhooks::DispatcherOptions webhook_options;
+    webhook_options.timeout = std::chrono::seconds(config.webhook_timeout);
+    webhook_options.concurrency = config.webhook_concurrency;
+    webhook_options.allow_private = config.webhook_allow_private;
+    if (auto schedule = jppd::webhooks::parse_retry_schedule(config.webhook_retry_schedule)) {
+        webhook_options.retry_schedule = std::move(*schedule);
+    } else {
+        jppd::log_error(schedule.error().message);
+        return 2;
+    }
     jppd::api::Routes routes(api);
     jppd::http::Server server(server_options, routes);
     std::string error;
@@ -212,6 +223,8 @@ int main(int argc, char** argv) {
         jppd::HousekeepingOptions chores;
         chores.retain_expired = std::chrono::hours(24) * config.retain_expired_days;
         jppd::Housekeeping housekeeping(service, clock, chores);
+        jppd::webhooks::Dispatcher webhooks(**store, events, clock, [&api] { return api.json_context(); },
+                                            webhook_options);
         server.run();
     }
     jppd::log_info("stopped: every request answered, database closed");

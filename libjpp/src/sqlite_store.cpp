@@ -1238,8 +1238,14 @@ Result<std::vector<DueDelivery>> SqliteStore::take_due_deliveries(Timestamp now,
     return guarded<std::vector<DueDelivery>>("take due webhook deliveries", [&] {
         Impl::Lease lease(*impl_);
         Connection& c = lease.connection();
-        SQLite::Transaction tx(c.db(), SQLite::TransactionBehavior::IMMEDIATE);
         std::vector<DueDelivery> due;
+        {
+            // Asked every second: without anything due, it takes no write lock.
+            Query q(c, "SELECT 1 FROM webhook_deliveries WHERE state = 0 AND next_attempt <= ? LIMIT 1");
+            q->bind(1, to_seconds(now));
+            if (!q->executeStep()) return due;
+        }
+        SQLite::Transaction tx(c.db(), SQLite::TransactionBehavior::IMMEDIATE);
         {
             // Each endpoint's queue head, found through webhook_deliveries_pending: the cost is per endpoint,
             // not per pending delivery.

@@ -374,3 +374,76 @@ def node_args(rpc_url, timeout=5, open_creation=True):
     creation), test_merchants.py the other way."""
     return ["--network", "regtest", "--node-rpc", rpc_url, "--node-rpc-user", "x", "--node-rpc-password",
             Node.API_KEY, "--node-rpc-timeout", str(timeout), *(["--open-invoice-creation"] if open_creation else [])]
+
+
+class WebhookReceiver:
+    """A real HTTP server on loopback that receives webhook deliveries. `script[path]` is the list of what to do
+    for each request to that path, in turn (the last one repeats): a status code, or ("sleep", seconds, status).
+    Every request is recorded as (path, headers, body bytes, time received)."""
+
+    def __init__(self):
+        import http.server
+        receiver = self
+        self.script = {}
+        self.received = []
+        self.lock = threading.Lock()
+
+        class Handler(http.server.BaseHTTPRequestHandler):
+            protocol_version = "HTTP/1.1"
+
+            def do_POST(self):
+                body = self.rfile.read(int(self.headers.get("Content-Length", "0")))
+                with receiver.lock:
+                    receiver.received.append((self.path, dict(self.headers), body, time.monotonic()))
+                    steps = receiver.script.get(self.path, [200])
+                    step = steps.pop(0) if len(steps) > 1 else steps[0]
+                if isinstance(step, tuple):
+                    time.sleep(step[1])
+                    step = step[2]
+                try:
+                    self.send_response(step)
+                    self.send_header("Content-Length", "0")
+                    self.end_headers()
+                except OSError:
+                    pass  # the sender gave up waiting
+
+            def log_message(self, *args):
+                pass
+
+        self.server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.server.daemon_threads = True
+        self.port = self.server.server_address[1]
+        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+        self.thread.start()
+
+    def url(self, path):
+        return f"http://127.0.0.1:{self.port}{path}"
+
+    def requests(self, path=None):
+        with self.lock:
+            return [r for r in self.received if path is None or r[0] == path]
+
+    def events(self, path=None):
+        """The JSON bodies received (at `path`), in order."""
+        return [json.loads(r[2]) for r in self.requests(path)]
+
+    def close(self):
+        self.server.shutdown()
+        self.server.server_close()
+
+
+@pytest.fixture
+def webhook_receiver():
+    r = WebhookReceiver()
+    yield r
+    r.close()
+
+
+def verify_signature(secret, header, body, tolerance=300):
+    """The receiver's check, written independently of jppd: HMAC-SHA256(secret, "<t>.<body>") against v1, and t
+    within the tolerance."""
+    import hashlib
+    import hmac
+    items = dict(item.split("=", 1) for item in header.split(","))
+    expected = hmac.new(secret.encode(), items["t"].encode() + b"." + body, hashlib.sha256).hexdigest()
+    return hmac.compare_digest(expected, items["v1"]) and abs(time.time() - int(items["t"])) <= tolerance

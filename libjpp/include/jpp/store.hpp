@@ -78,6 +78,8 @@ struct StoredEvent {
     InvoiceId invoice_id;
     std::optional<std::int64_t> merchant_id;  // the invoice's owner
     Timestamp created{};
+
+    bool operator==(const StoredEvent&) const = default;
 };
 
 // Which of a merchant's invoices to list, newest first (time, then id, descending).
