@@ -94,7 +94,11 @@ jpp::Status check_webhook_url(std::string_view url, bool allow_private) {
     if (part(parsed.get(), CURLUPART_USER) || part(parsed.get(), CURLUPART_PASSWORD))
         return refuse("must not hold a user name or password");
     const CurlText host = part(parsed.get(), CURLUPART_HOST);
-    if (!host || host.get()[0] == '\0') return refuse("needs a host");
+    // libcurl reads "https:///x" as the host x: the text itself must name the host.
+    const auto authority = url.find("://");
+    if (!host || host.get()[0] == '\0' || authority == std::string_view::npos || authority + 3 >= url.size() ||
+        url[authority + 3] == '/')
+        return refuse("needs a host");
     if (allow_private) return {};
 
     std::string name(host.get());
