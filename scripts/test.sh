@@ -37,7 +37,7 @@ JPPD_BIN=build/tsan/jppd/jppd JPP_TEST_WALLET=build/tsan/tests/jpp_test_wallet /
   -p no:cacheprovider tests/integration/test_http_api.py tests/integration/test_http_hardening.py \
   tests/integration/test_websocket.py \
   tests/integration/test_node_payments.py tests/integration/test_wallet_protocols.py tests/integration/test_faults.py \
-  tests/integration/test_payment_safety.py
+  tests/integration/test_payment_safety.py tests/integration/test_webhooks.py
 unset TSAN_OPTIONS
 
 echo "== fuzzers, ${JPP_FUZZ_SECONDS:-15}s each"
