@@ -281,7 +281,8 @@ http::Response list_invoices(const ApiContext& api, const jpp::ApiKey& key, cons
     if (const std::string* cursor = param(q, "cursor")) {
         query.after = decode_cursor(*cursor);
         if (!query.after)
-            return http::json_error(400, "invalid_cursor", "cursor: pass the next_cursor of the previous page as it is");
+            return http::json_error(400, "invalid_cursor",
+                                    "cursor: pass the next_cursor of the previous page as it is");
     }
 
     auto page = api.service.list(query);
@@ -316,12 +317,14 @@ http::Response cancel_invoice(const ApiContext& api, const jpp::ApiKey& key, std
 
 std::string events_json(std::uint32_t types) {
     std::string out = "[";
-    for (const auto& name : webhooks::event_type_names(types)) out += (out.size() > 1 ? "," : "") + http::json_quote(name);
+    for (const auto& name : webhooks::event_type_names(types))
+        out += (out.size() > 1 ? "," : "") + http::json_quote(name);
     return out + "]";
 }
 
 std::string endpoint_json(const jpp::WebhookEndpoint& endpoint, bool with_secret) {
-    std::string out = "{\"id\":" + http::json_quote(endpoint.id) + ",\"url\":" + http::json_quote(endpoint.url) +
+    std::string out = "{\"id\":" + http::json_quote(endpoint.id) +
+                      ",\"url\":" + http::json_quote(jpp::to_valid_utf8(endpoint.url)) +
                       ",\"events\":" + events_json(endpoint.events) +
                       ",\"created\":" + http::json_quote(jpp::to_rfc3339(endpoint.created));
     if (with_secret) out += ",\"secret\":" + http::json_quote(endpoint.secret);
