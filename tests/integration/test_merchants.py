@@ -1,5 +1,7 @@
 """Merchants and API keys: the administration commands, authenticated invoice creation (401, 403, revocation at
-once), invoices owned by their merchant with private metadata, and open creation as an operator's choice."""
+once), invoices owned by their merchant with private metadata, and open creation as an operator's choice. The
+merchant API (/api/v1/): listing and paging, cancelling, order ids, webhook endpoints and their deliveries, each
+merchant seeing only its own; and the webhook subcommands."""
 import os
 import re
 import subprocess
@@ -355,6 +357,9 @@ def test_api_webhook_endpoints(jppd):
         r = api(jppd, "POST", "/webhooks", key, body)
         assert r.status == 400, (body, r)
     assert api(jppd, "POST", "/webhooks", key, "{", headers={"Content-Type": "application/json"}).status == 400
+    r = api(jppd, "POST", "/webhooks", key, '{"url":"https://example.com/"}', headers={"Content-Type": "text/plain"})
+    assert r.status == 415, r
+    assert api(jppd, "POST", "/webhooks", key, {"url": "https://example.com/" + "a" * 3000}).status == 400
 
     # A new invoice is queued for the endpoint that wants invoice_created, not for the other.
     invoice = api(jppd, "POST", "/invoices", key, INVOICE).json()["payment_id"]
