@@ -4,6 +4,10 @@
 #include <jpp/sqlite_store.hpp>
 
 #include <cstdio>
+#include <string_view>
+#include <vector>
+
+#include "webhooks/endpoints.hpp"
 
 namespace jppd {
 
@@ -24,6 +28,34 @@ const jpp::Merchant* merchant_with_id(const std::vector<jpp::Merchant>& merchant
     for (const auto& m : merchants)
         if (m.id == id) return &m;
     return nullptr;
+}
+
+// "a,b, c" -> {"a", "b", "c"}; empty items are dropped.
+std::vector<std::string> split_list(std::string_view list) {
+    std::vector<std::string> out;
+    while (!list.empty()) {
+        const auto comma = list.find(',');
+        std::string_view item = list.substr(0, comma);
+        while (!item.empty() && item.front() == ' ') item.remove_prefix(1);
+        while (!item.empty() && item.back() == ' ') item.remove_suffix(1);
+        if (!item.empty()) out.emplace_back(item);
+        if (comma == std::string_view::npos) break;
+        list.remove_prefix(comma + 1);
+    }
+    return out;
+}
+
+// What a merchant gave (a URL), safe for a terminal: control characters as '?'.
+std::string printable(std::string text) {
+    for (char& c : text)
+        if (static_cast<unsigned char>(c) < 0x20 || c == 0x7f) c = '?';
+    return text;
+}
+
+std::string joined(const std::vector<std::string>& items) {
+    std::string out;
+    for (const auto& item : items) out += (out.empty() ? "" : ",") + item;
+    return out;
 }
 
 }  // namespace
@@ -82,6 +114,46 @@ int run_admin(const DaemonConfig& config) {
         if (!revoked) return fail(revoked.error().message);
         if (!*revoked) return fail("no key with id '" + config.admin_key_id + "'");
         std::printf("key %s revoked\n", config.admin_key_id.c_str());
+        return 0;
+    }
+    if (command == "webhook add") {
+        const jpp::Merchant* merchant = merchant_named(*merchants, config.admin_merchant);
+        if (!merchant) return fail("no merchant named '" + config.admin_merchant + "' (jppd merchant add NAME)");
+        auto types = webhooks::parse_event_types(split_list(config.admin_events));
+        if (!types) return fail(types.error().message);
+        auto existing = store.webhooks(merchant->id);
+        if (!existing) return fail(existing.error().message);
+        if (existing->size() >= webhooks::max_endpoints_per_merchant)
+            return fail("merchant " + merchant->name + " has " + std::to_string(existing->size()) +
+                        " endpoints, the most one may have; remove one first");
+        auto endpoint =
+            webhooks::make_endpoint(merchant->id, config.admin_url, *types, config.webhook_allow_private, clock.now());
+        if (!endpoint)
+            return fail(endpoint.error().message +
+                        (config.webhook_allow_private ? "" : " (--webhook-allow-private allows private addresses)"));
+        if (auto s = store.add_webhook(*endpoint); !s) return fail(s.error().message);
+        std::printf("endpoint id: %s\nmerchant:    %s\nurl:         %s\nevents:      %s\nsecret:      %s\n\n"
+                    "The secret is shown this once: keep it where the receiver can check the signatures with it.\n",
+                    endpoint->id.c_str(), merchant->name.c_str(), printable(endpoint->url).c_str(),
+                    joined(webhooks::event_type_names(endpoint->events)).c_str(), endpoint->secret.c_str());
+        return 0;
+    }
+    if (command == "webhook list") {
+        auto endpoints = store.webhooks(std::nullopt);
+        if (!endpoints) return fail(endpoints.error().message);
+        for (const auto& e : *endpoints) {
+            const jpp::Merchant* merchant = merchant_with_id(*merchants, e.merchant_id);
+            std::printf("%s\t%s\t%s\t%s\tcreated %s\n", e.id.c_str(), merchant ? merchant->name.c_str() : "?",
+                        printable(e.url).c_str(), joined(webhooks::event_type_names(e.events)).c_str(),
+                        jpp::to_rfc3339(e.created).c_str());
+        }
+        return 0;
+    }
+    if (command == "webhook remove") {
+        auto removed = store.remove_webhook(config.admin_webhook_id);
+        if (!removed) return fail(removed.error().message);
+        if (!*removed) return fail("no webhook endpoint with id '" + config.admin_webhook_id + "'");
+        std::printf("endpoint %s removed\n", config.admin_webhook_id.c_str());
         return 0;
     }
     return fail("unknown command '" + command + "'");

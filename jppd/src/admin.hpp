@@ -1,5 +1,6 @@
-// jppd's administrative subcommands (merchant add/list, key create/list/revoke): they open the database, do one
-// thing, print the result and exit. Safe beside a running jppd: they touch only merchants and keys.
+// jppd's administrative subcommands (merchant add/list, key create/list/revoke, webhook add/list/remove): they open
+// the database, do one thing, print the result and exit. Safe beside a running jppd: they touch only merchants,
+// keys and webhook endpoints.
 #pragma once
 
 #include "config.hpp"

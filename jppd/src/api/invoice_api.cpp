@@ -39,6 +39,11 @@ http::Response create_invoice(const ApiContext& api, const http::Request& reques
         if (auto* refused = std::get_if<http::Response>(&found)) return std::move(*refused);
         caller = std::move(std::get<jpp::ApiKey>(found));
     }
+    return create_invoice_as(api, request, caller, false);
+}
+
+http::Response create_invoice_as(const ApiContext& api, const http::Request& request,
+                                 const std::optional<jpp::ApiKey>& caller, bool merchant_view) {
     if (!is_json_request(request)) return unsupported_media_type();
     auto parsed = jpp::parse_create_invoice(request.body, api.json_limits);
     if (!parsed) return error_response(parsed.error());
@@ -60,8 +65,17 @@ http::Response create_invoice(const ApiContext& api, const http::Request& reques
     }
     auto made = api.service.create_idempotent(*parsed, key);
     if (!made) return error_response(made.error(), "creating an invoice");
-    http::Response r = invoice_response(api, made->invoice, made->existed ? 200 : 201);
-    r.with_header("Location", jpp::payment_url(api.json_context(), made->invoice.id));
+    const int status = made->existed ? 200 : 201;
+    http::Response r;
+    if (merchant_view) {
+        r.status = status;
+        r.content_type = "application/json; charset=utf-8";
+        r.body = jpp::merchant_invoice_to_json(made->invoice, api.json_context());
+        r.with_header("Location", "/api/v1/invoices/" + made->invoice.id.hex());
+    } else {
+        r = invoice_response(api, made->invoice, status);
+        r.with_header("Location", jpp::payment_url(api.json_context(), made->invoice.id));
+    }
     if (made->existed) r.with_header("Idempotent-Replayed", "true");
     return r;
 }

@@ -8,6 +8,7 @@
 #include "api/errors.hpp"
 #include "api/health.hpp"
 #include "api/invoice_api.hpp"
+#include "api/merchant_api.hpp"
 #include "ws/handshake.hpp"
 #include "ws/hub.hpp"
 
@@ -142,7 +143,17 @@ http::Response preflight(Endpoint e, const http::Request& request) {
     return r;
 }
 
+// The merchant API's paths, /api/...: no CORS there (its callers are servers), and no preflights answered.
+bool is_merchant_api(std::string_view path) {
+    return path == "/api" || path.starts_with("/api/");
+}
+
 http::Response route(ApiContext& api, const http::Request& request) {
+    if (is_merchant_api(request.path)) {
+        auto s = segments(request.path);
+        if (!s.empty()) s.erase(s.begin());
+        return merchant_api(api, request, s);
+    }
     const Match m = match(request.path);
     if (m.endpoint == Endpoint::none)
         return http::json_error(404, "not_found", "no such resource: " + request.path);
@@ -174,6 +185,7 @@ http::Response route(ApiContext& api, const http::Request& request) {
 bool Routes::may_block(const http::Request& request) const {
     // Reading an invoice is a quick indexed read (WAL readers never wait for writers); everything else may wait
     // on a disk sync or the node.
+    if (is_merchant_api(request.path)) return true;
     const Endpoint e = match(request.path).endpoint;
     return !((e == Endpoint::invoice && request.method != "POST") || e == Endpoint::watch || e == Endpoint::none ||
              e == Endpoint::bad_invoice_id || request.method == "OPTIONS");
@@ -181,7 +193,7 @@ bool Routes::may_block(const http::Request& request) const {
 
 http::Response Routes::handle(const http::Request& request) {
     http::Response r = route(api_, request);
-    r.with_header("Access-Control-Allow-Origin", "*");
+    if (!is_merchant_api(request.path)) r.with_header("Access-Control-Allow-Origin", "*");
     return r;
 }
 
