@@ -20,9 +20,11 @@ def funds(node):
     return Funds(node, count=6)
 
 
-def shop(tmp_path, node, *extra):
-    """jppd on the regtest node with a merchant 'shop' and its key; not started."""
-    d = Daemon(tmp_path, node_args(node.rpc_url, open_creation=False) + list(extra))
+def shop(tmp_path, node, *extra, allow_private=True):
+    """jppd on the regtest node with a merchant 'shop' and its key, allowed to call the receiver on loopback unless
+    told otherwise; not started."""
+    d = Daemon(tmp_path, node_args(node.rpc_url, open_creation=False) + list(extra) +
+               (["--webhook-allow-private"] if allow_private else []))
     assert admin(d.db, "merchant", "add", "shop").returncode == 0
     d.key, _ = create_key(d.db, "shop", "invoices:create,invoices:read,webhooks:manage")
     return d
@@ -171,7 +173,7 @@ def deliveries_pending(jppd, endpoint):
 
 
 def test_private_addresses_are_refused_unless_allowed(tmp_path, node, webhook_receiver):
-    jppd = shop(tmp_path, node, *FAST_RETRIES)  # without --webhook-allow-private
+    jppd = shop(tmp_path, node, *FAST_RETRIES, allow_private=False)
     refused = admin(jppd.db, "webhook", "add", "--merchant", "shop", "--url", webhook_receiver.url("/x"))
     assert refused.returncode == 1 and "private address" in refused.stderr
     for url in ("http://localhost:1/x", "http://[::1]:1/x", "http://10.1.2.3/x", "http://169.254.169.254/x",

@@ -134,7 +134,8 @@ JPP_API int jpp_error_code(const char* name) JPP_NOEXCEPT;
 
 typedef struct jpp_service jpp_service;
 
-/* Event callback: `type` is "payment_received" or "invoice_expired", `json` the WebSocket message. It is called
+/* Event callback: `type` is "payment_received" or "invoice_expired" (the library's other event types are not
+ * forwarded through this ABI), `json` the WebSocket message. It is called
  * on the thread that pays or announces, inside that call, and may run on several threads at once; the strings
  * are valid during the call only. */
 typedef void (*jpp_event_callback)(void* user_data, const char* type, const char* json);
