@@ -2,12 +2,14 @@
 once), invoices owned by their merchant with private metadata, and open creation as an operator's choice. The
 merchant API (/api/v1/): listing and paging, cancelling, order ids, webhook endpoints and their deliveries, each
 merchant seeing only its own; and the webhook subcommands."""
+import json
 import os
 import re
 import subprocess
 import time
 
 import pytest
+import websocket
 
 from conftest import JPPD, MERCHANT_WIF, Daemon, address_of, node_args, pay_tx
 
@@ -312,8 +314,22 @@ def test_api_other_merchants_resources_are_not_found(jppd):
 def test_api_cancel(jppd, funds):
     key, _ = create_key(jppd.db, "shop", ALL)
     invoice = api(jppd, "POST", "/invoices", key, INVOICE).json()["payment_id"]
+    watch = f"ws://127.0.0.1:{jppd.port}/ws/jpp/invoice/{invoice}/"
+    every, payments_only = (websocket.create_connection(watch + q, timeout=5) for q in ("?events=all", ""))
     r = api(jppd, "POST", f"/invoices/{invoice}/cancel", key)
     assert r.status == 200 and r.json()["status"] == "cancelled" and r.json()["cancelled_at"], r
+    # Watchers who asked for every event are told; the seed's clients (payments only) are not.
+    told = json.loads(every.recv())
+    assert told["type"] == "invoice_cancelled" and told["invoice"]["status"] == "cancelled", told
+    assert told["cancelled_at"] == r.json()["cancelled_at"] and "metadata" not in told["invoice"]
+    payments_only.settimeout(1)
+    with pytest.raises(websocket.WebSocketTimeoutException):
+        payments_only.recv()
+    every.close()
+    payments_only.close()
+    late = websocket.create_connection(watch + "?events=all", timeout=5)  # a late watcher gets the state at once
+    assert json.loads(late.recv())["type"] == "invoice_cancelled"
+    late.close()
     again = api(jppd, "POST", f"/invoices/{invoice}/cancel", key)
     assert again.status == 200 and again.json()["cancelled_at"] == r.json()["cancelled_at"], again
     assert jppd.invoice(invoice)["status"] == "cancelled"
