@@ -208,6 +208,12 @@ int main(int argc, char** argv) {
     jppd::log_info(api.open_invoice_creation
                        ? "open invoice creation: anyone who can reach this server may create invoices"
                        : "invoice creation needs an API key with invoices:create (jppd key create)");
+    if (api.open_invoice_creation && signer)
+        jppd::log_warn("open invoice creation with --signing-key: anyone who can reach this server can have an "
+                       "invoice of their own served signed with this server's identity; keep such a server private");
+    jppd::log_info(config.webhook_allow_private
+                       ? "webhooks may be sent to private and loopback addresses (--webhook-allow-private)"
+                       : "webhooks are sent to public addresses only");
     jppd::log_info("answering requests for the hosts " + served_hosts);
     if (config.dev_mode) {
         jppd::log_warn("***************************************************************************");

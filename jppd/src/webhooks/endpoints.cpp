@@ -11,15 +11,12 @@ jpp::Result<std::uint32_t> parse_event_types(const std::vector<std::string>& nam
     std::uint32_t types = 0;
     for (const std::string& name : names) {
         const auto type = jpp::event_type_from_name(name);
-        if (!type)
+        if (!type) {
+            std::string known;
+            for (const std::string& n : event_type_names(all_event_types)) known += (known.empty() ? "" : ", ") + n;
             return jpp::make_error(jpp::Errc::invalid_argument,
-                                   "events: unknown event type '" + name + "' (known: " +
-                                       [] {
-                                           std::string known;
-                                           for (const auto& n : event_type_names(all_event_types))
-                                               known += (known.empty() ? "" : ", ") + n;
-                                           return known;
-                                       }() + ")");
+                                   "events: unknown event type '" + name + "' (known: " + known + ")");
+        }
         types |= 1u << static_cast<unsigned>(*type);
     }
     return types;
