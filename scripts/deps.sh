@@ -22,7 +22,7 @@ BUILD_PACKAGES=(g++ cmake ninja-build pkg-config libssl-dev libsecp256k1-dev rap
 # a font) and zbar (to read the invoice page's QR code back) for the WebSocket and browser tests, python3-protobuf
 # (with protoc) to decode BIP70 independently, and Node.js (below) for the libauth cross-checks, the bcash regtest
 # node, the Node ws client and bitcore-wallet-client.
-TEST_PACKAGES=(clang libclang-rt-14-dev python3 python3-pytest python3-setuptools python3-pip curl python3-websocket
+TEST_PACKAGES=(clang libclang-rt-14-dev python3 python3-pytest python3-setuptools python3-pip curl openssl python3-websocket
   chromium fonts-dejavu-core zbar-tools python3-protobuf)
 
 install_node() {

@@ -221,3 +221,45 @@ def test_redelivery_and_a_slow_receiver_holds_up_nothing_else(tmp_path, node, fu
         assert again.json()["delivery_id"] == redelivered["delivery_id"]
     finally:
         assert jppd.stop() == 0, jppd.log_text()
+
+
+def test_https_receivers_must_present_a_trusted_certificate(tmp_path, node):
+    """A receiver whose certificate no CA vouches for (self-signed here) gets nothing: libcurl verifies the peer."""
+    import http.server
+    import ssl
+    import subprocess
+    import threading
+    key, cert = tmp_path / "key.pem", tmp_path / "cert.pem"
+    subprocess.run(["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", str(key), "-out",
+                    str(cert), "-days", "1", "-subj", "/CN=127.0.0.1", "-addext", "subjectAltName=IP:127.0.0.1"],
+                   check=True, capture_output=True)
+    received = []
+
+    class Handler(http.server.BaseHTTPRequestHandler):
+        def do_POST(self):
+            received.append(self.rfile.read(int(self.headers["Content-Length"])))
+            self.send_response(200)
+            self.send_header("Content-Length", "0")
+            self.end_headers()
+
+        def log_message(self, *args):
+            pass
+
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    context.load_cert_chain(cert, key)
+    server.socket = context.wrap_socket(server.socket, server_side=True)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    jppd = shop(tmp_path, node, "--webhook-retry-schedule", "", "--webhook-timeout", "5")
+    endpoint, _ = add_endpoint(jppd, f"https://127.0.0.1:{server.server_address[1]}/hook", "--events",
+                               "invoice_created")
+    jppd.start()
+    try:
+        create(jppd)
+        wait_for(lambda: deliveries(jppd, endpoint)[0]["state"] == "failed", 10, "the delivery to be refused")
+        attempt = deliveries(jppd, endpoint)[0]["attempts"]
+        assert len(attempt) == 1 and "certificate" in attempt[0]["error"].lower(), attempt
+        assert received == []
+    finally:
+        assert jppd.stop() == 0, jppd.log_text()
+        server.shutdown()
