@@ -17,6 +17,7 @@
 #include "api/routes.hpp"
 #include "chain/node_chain.hpp"
 #include "config.hpp"
+#include "event_log/follower.hpp"
 #include "housekeeping.hpp"
 #include "http/server.hpp"
 #include "log.hpp"
@@ -167,7 +168,16 @@ int main(int argc, char** argv) {
     hub_options.max_message_bytes = config.ws_max_message_bytes;
     hub_options.max_queued_bytes = config.ws_send_queue_bytes;
     hub_options.ping_interval = std::chrono::seconds(config.ws_ping_interval);
-    jppd::ws::Hub watchers(hub_options, service, events, [&api] { return api.json_context(); });
+    // Watchers hear of changes through the event log (in the log's order, whichever process made them); the
+    // service's own announcements only ring the follower's doorbell.
+    std::optional<jppd::event_log::Follower> log_follower;
+    try {
+        log_follower.emplace(**store, events);
+    } catch (const std::exception& e) {
+        jppd::log_error(e.what());
+        return 1;
+    }
+    jppd::ws::Hub watchers(hub_options, service, log_follower->events(), [&api] { return api.json_context(); });
     api.watchers = &watchers;
     api.open_invoice_creation = config.open_invoice_creation || config.dev_mode;
     api.webhook_allow_private = config.webhook_allow_private;
@@ -229,8 +239,8 @@ int main(int argc, char** argv) {
         jppd::HousekeepingOptions chores;
         chores.retain_expired = std::chrono::hours(24) * config.retain_expired_days;
         jppd::Housekeeping housekeeping(service, clock, chores);
-        jppd::webhooks::Dispatcher webhooks(**store, events, clock, [&api] { return api.json_context(); },
-                                            webhook_options);
+        jppd::webhooks::Dispatcher webhooks(**store, log_follower->events(), clock,
+                                            [&api] { return api.json_context(); }, webhook_options);
         server.run();
     }
     jppd::log_info("stopped: every request answered, database closed");

@@ -1167,6 +1167,15 @@ Result<std::vector<StoredEvent>> SqliteStore::events_after(std::int64_t seq, std
     });
 }
 
+Result<std::int64_t> SqliteStore::last_event_seq() {
+    return guarded<std::int64_t>("read the last event", [&] {
+        Impl::Lease lease(*impl_);
+        Query q(lease.connection(), "SELECT coalesce(max(seq), 0) FROM events");
+        q->executeStep();
+        return q->getColumn(0).getInt64();
+    });
+}
+
 Result<std::optional<StoredEvent>> SqliteStore::find_event(const std::string& id) {
     return guarded<std::optional<StoredEvent>>("find event", [&]() -> std::optional<StoredEvent> {
         Impl::Lease lease(*impl_);

@@ -181,6 +181,8 @@ public:
 
     // The event log: events after `seq` in order, at most `limit`; and one event by id.
     virtual Result<std::vector<StoredEvent>> events_after(std::int64_t seq, std::size_t limit) = 0;
+    // The newest event's seq (0 when there is none): where a reader that wants only what comes next starts.
+    virtual Result<std::int64_t> last_event_seq() = 0;
     virtual Result<std::optional<StoredEvent>> find_event(const std::string& id) = 0;
 
     // Webhook endpoints. An event is queued for each endpoint of its invoice's merchant that wants its type, in
