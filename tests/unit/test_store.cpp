@@ -13,6 +13,7 @@
 #include <cstdio>
 #include <iostream>
 #include <latch>
+#include <mutex>
 #include <random>
 #include <set>
 #include <thread>
@@ -453,6 +454,256 @@ TEST_CASE("durability: a child killed at random moments loses no acknowledged pa
     CHECK(tmp.count("SELECT count(*) FROM refund_outputs WHERE invoice_id NOT IN (SELECT invoice_id FROM payments)") == 0);
     CHECK(paid_flags_wrong(tmp) == 0);
     CHECK(integrity_ok(tmp));
+}
+
+}  // TEST_SUITE
+
+// ---- Several instances on one database (SQLite: stores sharing a file; PostgreSQL: as in production)
+
+TEST_SUITE("store instances") {
+
+TEST_CASE("sweepers of several instances at once: each expired invoice is claimed, and announced, once") {
+    TestDatabase db;
+    constexpr int invoices = 40, instances = 4;
+    {
+        auto store = db.open(true);
+        for (int i = 0; i < invoices; ++i) REQUIRE(store->insert(plain_invoice(1500 + i)).ok());
+    }
+    std::vector<std::unique_ptr<InvoiceStore>> stores;
+    for (int i = 0; i < instances; ++i) stores.push_back(db.open(true));
+    std::latch start(instances);
+    std::mutex mutex;
+    std::vector<InvoiceId> claimed;
+    std::atomic<int> failures{0};
+    std::vector<std::thread> threads;
+    for (int i = 0; i < instances; ++i)
+        threads.emplace_back([&, i] {
+            start.arrive_and_wait();
+            for (;;) {
+                auto batch = stores[static_cast<std::size_t>(i)]->claim_expired(Timestamp(seconds(5000)), 3);
+                if (!batch) {
+                    ++failures;
+                    return;
+                }
+                if (batch->empty()) return;
+                std::lock_guard lock(mutex);
+                for (const Invoice& invoice : *batch) claimed.push_back(invoice.id);
+            }
+        });
+    for (auto& t : threads) t.join();
+    CHECK(failures == 0);
+    CHECK(claimed.size() == invoices);
+    CHECK(std::set<InvoiceId>(claimed.begin(), claimed.end()).size() == invoices);
+    CHECK(db.count("SELECT count(*) FROM events WHERE type = " +
+                   std::to_string(static_cast<int>(EventType::invoice_expired))) == invoices);
+}
+
+TEST_CASE("the event log in commit order: a reader following it misses nothing written by racing instances") {
+    TestDatabase db;
+    constexpr int writers = 4, per_writer = 25;
+    std::vector<std::unique_ptr<InvoiceStore>> stores;
+    for (int i = 0; i <= writers; ++i) stores.push_back(db.open(true));
+    std::atomic<int> writing{writers}, failures{0};
+    std::vector<std::thread> threads;
+    for (int w = 0; w < writers; ++w)
+        threads.emplace_back([&, w] {
+            for (int i = 0; i < per_writer; ++i)
+                if (!stores[static_cast<std::size_t>(w)]->insert(plain_invoice())) ++failures;
+            --writing;
+        });
+    // The reader asks for what follows the last number it saw, as a webhook sender or a watcher does.
+    std::vector<StoredEvent> seen;
+    std::int64_t last = 0;
+    for (bool done = false; !done;) {
+        done = writing == 0;  // one more read after the writers finished
+        auto next = stores.back()->events_after(last, 7);
+        if (!next) {
+            ++failures;
+            break;
+        }
+        for (const StoredEvent& e : *next) {
+            if (e.seq <= last) ++failures;  // out of order
+            last = e.seq;
+            seen.push_back(e);
+        }
+        if (!next->empty()) done = false;
+        else std::this_thread::sleep_for(milliseconds(1));
+    }
+    for (auto& t : threads) t.join();
+    CHECK(failures == 0);
+    CHECK(seen.size() == writers * per_writer);
+    std::set<std::string> ids;
+    for (const StoredEvent& e : seen) ids.insert(e.id);
+    CHECK(ids.size() == seen.size());
+}
+
+TEST_CASE("webhook senders of several instances: each endpoint's head is taken by one of them, once") {
+    TestDatabase db;
+    constexpr int endpoints = 6, instances = 3;
+    std::vector<std::unique_ptr<InvoiceStore>> stores;
+    for (int i = 0; i < instances; ++i) stores.push_back(db.open(true));
+    const Timestamp now(seconds(1000));
+    const std::int64_t shop = stores[0]->add_merchant("shop", now)->id;
+    for (int e = 0; e < endpoints; ++e)
+        REQUIRE(stores[0]->add_webhook(WebhookEndpoint{"we_" + std::to_string(1000000000000000 + e), shop,
+                                                       "https://shop.example/hook", "whsec_test",
+                                                       1u << static_cast<unsigned>(EventType::invoice_created), now})
+                    .ok());
+    for (int i = 0; i < 3; ++i) {  // three events, so three deliveries queued for each endpoint
+        Invoice invoice = plain_invoice();
+        invoice.merchant_id = shop;
+        REQUIRE(stores[0]->insert(invoice).ok());
+    }
+    std::latch start(instances);
+    std::mutex mutex;
+    std::vector<DueDelivery> taken;
+    std::atomic<int> failures{0};
+    std::vector<std::thread> threads;
+    for (int i = 0; i < instances; ++i)
+        threads.emplace_back([&, i] {
+            start.arrive_and_wait();
+            auto due = stores[static_cast<std::size_t>(i)]->take_due_deliveries(now, now + seconds(60), 100);
+            if (!due) {
+                ++failures;
+                return;
+            }
+            std::lock_guard lock(mutex);
+            taken.insert(taken.end(), due->begin(), due->end());
+        });
+    for (auto& t : threads) t.join();
+    CHECK(failures == 0);
+    // One per endpoint, the oldest: the others wait behind it, and a leased head is not taken again.
+    REQUIRE(taken.size() == endpoints);
+    std::set<std::string> seen_endpoints;
+    for (const DueDelivery& d : taken) {
+        seen_endpoints.insert(d.delivery.endpoint_id);
+        CHECK(d.delivery.event.seq == 1);
+        CHECK(d.delivery.next_attempt == now + seconds(60));
+    }
+    CHECK(seen_endpoints.size() == endpoints);
+    CHECK(stores[1]->take_due_deliveries(now + seconds(30), now + seconds(90), 100)->empty());
+    // Delivered: the next in each queue comes up, in order.
+    for (const DueDelivery& d : taken)
+        REQUIRE(stores[2]->record_attempt(d.delivery.id, DeliveryAttempt{now, 200, "", milliseconds(5)},
+                                          DeliveryState::delivered, now)
+                    .ok());
+    auto next = stores[0]->take_due_deliveries(now, now + seconds(60), 100);
+    REQUIRE(next.ok());
+    REQUIRE(next->size() == endpoints);
+    for (const DueDelivery& d : *next) CHECK(d.delivery.event.seq == 2);
+}
+
+}  // TEST_SUITE
+
+// ---- PostgreSQL's own: migrations, and the connection pool
+
+TEST_SUITE("postgres_store") {
+
+#define JPP_POSTGRES_ONLY(db)                                                   \
+    do {                                                                        \
+        if (!(db).postgres()) {                                                 \
+            MESSAGE("PostgreSQL only: runs in the PostgreSQL run (unit_postgres)"); \
+            return;                                                             \
+        }                                                                       \
+    } while (false)
+
+TEST_CASE("instances starting at once on a new database migrate it once") {
+    TestDatabase db;
+    JPP_POSTGRES_ONLY(db);
+#if JPP_WITH_POSTGRES
+    constexpr int instances = 6;
+    std::latch start(instances);
+    std::vector<std::string> errors(instances);
+    std::vector<std::thread> threads;
+    for (int i = 0; i < instances; ++i)
+        threads.emplace_back([&, i] {
+            start.arrive_and_wait();
+            auto store = PostgresStore::open(db.url());
+            if (!store) errors[static_cast<std::size_t>(i)] = store.error().message;
+            else if (!(*store)->ping()) errors[static_cast<std::size_t>(i)] = "ping failed";
+        });
+    for (auto& t : threads) t.join();
+    for (const std::string& e : errors) CHECK_MESSAGE(e.empty(), e);
+    CHECK(db.count("SELECT count(*) FROM jpp_schema") == 1);
+    CHECK(db.count("SELECT max(version) FROM jpp_schema") == PostgresStore::schema_version);
+    CHECK(db.count("SELECT count(*) FROM jpp_event_counter") == 1);
+#endif
+}
+
+TEST_CASE("a database from a newer program is refused, and a server that is not there is a store_failure") {
+    TestDatabase db;
+    JPP_POSTGRES_ONLY(db);
+#if JPP_WITH_POSTGRES
+    REQUIRE(db.open()->insert(plain_invoice()).ok());
+    db.exec("UPDATE jpp_schema SET version = 99");
+    auto refused = PostgresStore::open(db.url());
+    REQUIRE_FALSE(refused.ok());
+    CHECK(refused.error().code == Errc::store_failure);
+    CHECK(mentions(refused.error(), "schema version 99 is newer than this program's " +
+                                        std::to_string(PostgresStore::schema_version)));
+    CHECK(db.count("SELECT max(version) FROM jpp_schema") == 99);
+
+    PostgresOptions quick;
+    quick.connect_timeout = seconds(2);
+    auto nowhere = PostgresStore::open("postgresql://postgres@127.0.0.1:1/postgres", quick);
+    REQUIRE_FALSE(nowhere.ok());
+    CHECK(nowhere.error().code == Errc::store_failure);
+    CHECK(mentions(nowhere.error(), "open PostgreSQL database: cannot connect"));
+#endif
+}
+
+TEST_CASE("a connection the server dropped is replaced: at most one call fails, the next ones work") {
+    TestDatabase db;
+    JPP_POSTGRES_ONLY(db);
+#if JPP_WITH_POSTGRES
+    PostgresOptions one;
+    one.pool_size = 1;
+    auto opened = PostgresStore::open(db.url(), one);
+    REQUIRE(opened.ok());
+    auto& store = *opened;
+    const Invoice invoice = plain_invoice();
+    REQUIRE(store->insert(invoice).ok());
+    // The server ends every session on the database but the one asking (an administrator, a failover).
+    db.exec("SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity WHERE datname = current_database() AND "
+            "pid <> pg_backend_pid()");
+    auto first = store->find(invoice.id);
+    if (!first) {
+        CHECK(first.error().code == Errc::store_failure);
+        CHECK(mentions(first.error(), "find invoice: "));
+    }
+    auto second = store->find(invoice.id);
+    REQUIRE_MESSAGE(second.ok(), second.error().message);
+    CHECK(**second == invoice);
+    CHECK(*store->record_payment(invoice.id, make_payment(1)) == RecordOutcome::recorded);
+    CHECK(store->ping().ok());
+#endif
+}
+
+TEST_CASE("a statement held up beyond the statement timeout is a store_failure; the store recovers") {
+    TestDatabase db;
+    JPP_POSTGRES_ONLY(db);
+#if JPP_WITH_POSTGRES
+    PostgresOptions quick;
+    quick.statement_timeout = milliseconds(300);
+    auto opened = PostgresStore::open(db.url(), quick);
+    REQUIRE(opened.ok());
+    auto& store = *opened;
+    const Invoice invoice = plain_invoice();
+    REQUIRE(store->insert(invoice).ok());
+    // Another session holds the invoice's row lock: record_payment waits for it, until the timeout.
+    std::unique_ptr<PGconn, detail::PgClose> holder(PQconnectdb(db.url().c_str()));
+    REQUIRE(PQstatus(holder.get()) == CONNECTION_OK);
+    PQclear(PQexec(holder.get(), "BEGIN"));
+    PQclear(PQexec(holder.get(), ("SELECT 1 FROM invoices WHERE id = " + db.blob(invoice.id.bytes) + " FOR UPDATE").c_str()));
+    auto blocked = store->record_payment(invoice.id, make_payment(1));
+    REQUIRE_FALSE(blocked.ok());
+    CHECK(blocked.error().code == Errc::store_failure);
+    CHECK(mentions(blocked.error(), "record payment: "));
+    CHECK(mentions(blocked.error(), "statement timeout"));
+    CHECK(store->find(invoice.id).ok());  // readers do not wait for the lock
+    PQclear(PQexec(holder.get(), "ROLLBACK"));
+    CHECK(*store->record_payment(invoice.id, make_payment(1)) == RecordOutcome::recorded);
+#endif
 }
 
 }  // TEST_SUITE

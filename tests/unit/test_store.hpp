@@ -157,6 +157,19 @@ public:
         SQLite::Database db(path_, SQLite::OPEN_READONLY);
         return db.execAndGet(sql).getInt64();
     }
+    // A statement without an answer (a test changing the database behind the store's back).
+    void exec(const std::string& sql) const {
+#if JPP_WITH_POSTGRES
+        if (postgres()) {
+            detail::pg_scalar(url_, sql);
+            return;
+        }
+#endif
+        SQLite::Database db(path_, SQLite::OPEN_READWRITE);
+        db.exec(sql);
+    }
+    // PostgreSQL: the database's URL.
+    const std::string& url() const noexcept { return url_; }
     // Bytes as a literal of the database's SQL.
     std::string blob(ByteView bytes) const {
         return postgres() ? "'\\x" + to_hex(bytes) + "'::bytea" : "x'" + to_hex(bytes) + "'";
