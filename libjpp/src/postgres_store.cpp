@@ -224,7 +224,13 @@ std::string one_line(const char* message) {
 class Params {
 public:
     Params& i64(std::int64_t value) { return add(std::to_string(value), 0); }
-    Params& text(std::string_view value) { return add(std::string(value), 0); }
+    Params& text(std::string_view value) {
+        // A text parameter travels NUL-terminated: a NUL inside would cut it short without a word. PostgreSQL's
+        // text cannot hold one anyway, so it is refused rather than altered.
+        if (value.find('\0') != std::string_view::npos)
+            throw std::invalid_argument("text with a NUL byte cannot be stored in PostgreSQL");
+        return add(std::string(value), 0);
+    }
     Params& real(double value) {
         // Shortest form that reads back as the same double: float8 input is correctly rounded.
         std::array<char, 32> buffer{};
@@ -349,8 +355,11 @@ public:
         if (!conn_) throw std::runtime_error("cannot connect: out of memory");
         if (PQstatus(conn_.get()) != CONNECTION_OK)
             throw std::runtime_error("cannot connect: " + one_line(PQerrorMessage(conn_.get())));
-        // Session settings, on every new connection: UTF-8 text both ways, and the statement timeout.
-        script("SET client_encoding = 'UTF8'; SET statement_timeout = " +
+        // Session settings, on every new connection, whatever the server's defaults: UTF-8 text both ways, bytea
+        // read back as hex (what Rows::bytes decodes), doubles printed in their shortest exact form (a fee rate
+        // reads back bit for bit), and the statement timeout.
+        script("SET client_encoding = 'UTF8'; SET bytea_output = 'hex'; SET extra_float_digits = 1; "
+               "SET statement_timeout = " +
                std::to_string(std::max<std::int64_t>(0, options.statement_timeout.count())));
     }
 

@@ -5,8 +5,8 @@
 #                                        print the URL: postgresql://postgres@127.0.0.1:PORT/postgres
 #   tests/postgres/server.sh stop DIR    stop the server DIR holds (by its PID file), if it runs
 #   tests/postgres/server.sh run DIR COMMAND...
-#                                        start, run COMMAND with JPP_TEST_POSTGRES_URL set, stop (always), and
-#                                        exit with COMMAND's status
+#                                        start a fresh cluster, run COMMAND with JPP_TEST_POSTGRES_URL set, stop
+#                                        (always), and exit with COMMAND's status (77 when no server is installed)
 #
 # Trust authentication, for loopback and the server's own socket only (in DIR, not /var/run): nothing beyond this
 # machine can reach it. fsync stays on, as in production. initdb refuses to run as root, so as root the server
@@ -104,7 +104,11 @@ case $command in
   stop) stop ;;
   run)
     [ $# -ge 1 ] || usage
+    # A fresh cluster each run: nothing left over from a run that was killed, a server it left running included.
+    stop
+    rm -rf "${dir:?}/data"
     trap stop EXIT
+    trap 'exit 143' TERM INT  # a timeout's signal still runs the EXIT trap
     url=$(start)
     status=0
     JPP_TEST_POSTGRES_URL=$url "$@" || status=$?

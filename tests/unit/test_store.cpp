@@ -706,4 +706,21 @@ TEST_CASE("a statement held up beyond the statement timeout is a store_failure; 
 #endif
 }
 
+TEST_CASE("text PostgreSQL cannot hold (a NUL byte, bytes that are not UTF-8) is refused, not stored altered") {
+    TestDatabase db;
+    JPP_POSTGRES_ONLY(db);
+    auto store = db.open();
+    for (const std::string& memo : {std::string("before\0after", 12), std::string("\xff\xfe")}) {
+        Invoice invoice = plain_invoice();
+        invoice.memo = memo;
+        const Status inserted = store->insert(invoice);
+        REQUIRE_FALSE(inserted.ok());
+        CHECK(inserted.error().code == Errc::store_failure);
+        CHECK(mentions(inserted.error(), "insert invoice: "));
+        CHECK_FALSE(store->find(invoice.id)->has_value());
+    }
+    CHECK(db.count("SELECT count(*) FROM invoices") == 0);
+    CHECK(db.count("SELECT count(*) FROM events") == 0);
+}
+
 }  // TEST_SUITE

@@ -3,6 +3,9 @@
 // guarantee of store.hpp is kept by the database's constraints and row locks, never by a read-then-write in the
 // program, and the expiry sweep and webhook senders of several instances share the work without waiting on each
 // other. Built when JPP_WITH_POSTGRES is on (the compile definition JPP_WITH_POSTGRES=1 says so).
+//
+// One difference from SQLite: text (memos, metadata, addresses, order ids) must be UTF-8 without NUL bytes, all
+// PostgreSQL's text type holds; anything else is refused with store_failure, never stored altered.
 #pragma once
 
 #include <chrono>
