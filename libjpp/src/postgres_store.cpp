@@ -1,6 +1,7 @@
 #include "jpp/postgres_store.hpp"
 
 #include <libpq-fe.h>
+#include <poll.h>
 
 #include <algorithm>
 #include <array>
@@ -366,6 +367,17 @@ public:
     // Usable for the next call: connected, and not inside a transaction a failed ROLLBACK left behind.
     bool healthy() const noexcept {
         return PQstatus(conn_.get()) == CONNECTION_OK && PQtransactionStatus(conn_.get()) == PQTRANS_IDLE;
+    }
+
+    // Whether the server is still there, as far as can be told without a round trip. Between calls the server has
+    // nothing to say; a server that ended the session (a restart, an administrator, an idle timeout) has sent its
+    // last message and closed the socket, which makes it readable. A call then gets another connection instead
+    // of failing on this one.
+    bool still_open() const noexcept {
+        if (!healthy()) return false;
+        pollfd waiting{PQsocket(conn_.get()), POLLIN, 0};
+        const int ready = ::poll(&waiting, 1, 0);
+        return ready == 0;  // nothing to read, no hang-up, no error
     }
 
     // Runs `sql` (fixed text: it is the cache key of its prepared statement) with `params`.
@@ -759,10 +771,12 @@ struct PostgresStore::Impl {
             } else {
                 impl_.freed.wait(lock, available);
             }
-            if (!impl_.idle.empty()) {
+            while (!impl_.idle.empty()) {
                 connection_ = std::move(impl_.idle.back());
                 impl_.idle.pop_back();
-                return;
+                if (connection_->still_open()) return;
+                connection_.reset();  // closed by the server while idle: replaced below
+                --impl_.open;
             }
             ++impl_.open;
             lock.unlock();

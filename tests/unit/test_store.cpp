@@ -701,7 +701,7 @@ TEST_CASE("a database from a newer program is refused, and a server that is not 
 #endif
 }
 
-TEST_CASE("a connection the server dropped is replaced: at most one call fails, the next ones work") {
+TEST_CASE("a connection the server dropped is replaced: the next call works") {
     TestDatabase db;
     JPP_POSTGRES_ONLY(db);
 #if JPP_WITH_POSTGRES
@@ -720,14 +720,10 @@ TEST_CASE("a connection the server dropped is replaced: at most one call fails, 
                                         "AND pid <> pg_backend_pid()") > 0;
          ++i)
         std::this_thread::sleep_for(milliseconds(50));
-    auto first = store->find(invoice.id);
-    if (!first) {
-        CHECK(first.error().code == Errc::store_failure);
-        CHECK(mentions(first.error(), "find invoice: "));
-    }
-    auto second = store->find(invoice.id);
-    REQUIRE_MESSAGE(second.ok(), second.error().message);
-    CHECK(**second == invoice);
+    // The pool sees the closed socket before using the connection, and opens another.
+    auto found = store->find(invoice.id);
+    REQUIRE_MESSAGE(found.ok(), found.error().message);
+    CHECK(**found == invoice);
     CHECK(*store->record_payment(invoice.id, make_payment(1)) == RecordOutcome::recorded);
     CHECK(store->ping().ok());
 #endif
