@@ -13,17 +13,18 @@ install_packages() {
 }
 
 # What building libjpp and jppd needs on Debian 12 (protobuf for jppd's BIP70; node-llhttp's C sources for jppd's
-# request parser; libhttp-parser-dev for the node RPC client's replies and URLs; libcurl for webhook deliveries).
+# request parser; libhttp-parser-dev for the node RPC client's replies and URLs; libcurl for webhook deliveries;
+# libpq for the PostgreSQL store).
 BUILD_PACKAGES=(g++ cmake ninja-build pkg-config libssl-dev libsecp256k1-dev rapidjson-dev libsqlitecpp-dev
   libsqlite3-dev libcli11-dev doctest-dev libasio-dev libhttp-parser-dev node-llhttp libqrencode-dev
-  libprotobuf-dev protobuf-compiler libcurl4-openssl-dev)
+  libprotobuf-dev protobuf-compiler libcurl4-openssl-dev libpq-dev)
 # What the tests need on top: clang's libFuzzer and sanitizer runtimes, Python's test runner and installer for
 # the bindings and jppd's integration tests, curl for the README's example, websocket-client, headless Chromium (with
 # a font) and zbar (to read the invoice page's QR code back) for the WebSocket and browser tests, python3-protobuf
 # (with protoc) to decode BIP70 independently, and Node.js (below) for the libauth cross-checks, the bcash regtest
-# node, the Node ws client and bitcore-wallet-client.
+# node, the Node ws client and bitcore-wallet-client; and a PostgreSQL server for the store tests (tests/postgres).
 TEST_PACKAGES=(clang libclang-rt-14-dev python3 python3-pytest python3-setuptools python3-pip curl openssl python3-websocket
-  chromium fonts-dejavu-core zbar-tools python3-protobuf)
+  chromium fonts-dejavu-core zbar-tools python3-protobuf postgresql)
 
 install_node() {
   command -v node > /dev/null && command -v npm > /dev/null && return 0

@@ -19,8 +19,12 @@
 #include <utility>
 #include <vector>
 
+#include "store_support.hpp"
+
 namespace jpp {
 namespace {
+
+using namespace store_support;
 
 // The schema, as an ordered list of migrations. The database records in PRAGMA user_version how many it has
 // applied; open() applies the missing ones in one transaction. To change the schema, append migration N+1 here
@@ -257,14 +261,6 @@ static_assert(migrations.size() == SqliteStore::schema_version, "one migration p
 
 // Connections kept open between calls; more than this many threads at once open extra ones and close them after.
 constexpr std::size_t max_idle_connections = 16;
-
-// A row that does not decode is corruption (or a foreign writer), reported as a store failure, never guessed at.
-[[noreturn]] void corrupt(std::string_view what) {
-    throw std::runtime_error("corrupt row: " + std::string(what));
-}
-
-std::int64_t to_seconds(Timestamp t) { return static_cast<std::int64_t>(t.time_since_epoch().count()); }
-Timestamp from_seconds(std::int64_t s) { return Timestamp(std::chrono::seconds(s)); }
 
 // sqlite3_bind_blob() stores NULL for a null pointer, which an empty vector may hand out; an empty blob needs a
 // non-null one.
@@ -604,34 +600,6 @@ WebhookEndpoint endpoint_from_row(SQLite::Statement& q) {
 
 // ---- Broadcast intents
 
-std::string refund_text(const std::vector<RefundOutput>& refund_to) {
-    std::string text;
-    for (const RefundOutput& r : refund_to) text += std::to_string(r.amount) + " " + r.address + "\n";
-    return text;
-}
-
-std::vector<RefundOutput> refund_from_text(std::string_view text) {
-    std::vector<RefundOutput> out;
-    while (!text.empty()) {
-        const auto end = text.find('\n');
-        const auto space = text.find(' ');
-        if (end == std::string_view::npos || space == std::string_view::npos || space > end)
-            corrupt("broadcast_intents.refund_to");
-        RefundOutput r;
-        try {
-            std::size_t used = 0;
-            r.amount = std::stoll(std::string(text.substr(0, space)), &used);
-            if (used != space) corrupt("broadcast_intents.refund_to");
-        } catch (const std::logic_error&) {
-            corrupt("broadcast_intents.refund_to");
-        }
-        r.address = std::string(text.substr(space + 1, end - space - 1));
-        out.push_back(std::move(r));
-        text.remove_prefix(end + 1);
-    }
-    return out;
-}
-
 BroadcastIntent intent_from_row(SQLite::Statement& q) {
     BroadcastIntent intent;
     intent.invoice_id.bytes = get_fixed_blob<16>(q.getColumn(0), "broadcast_intents.invoice_id");
@@ -691,34 +659,6 @@ RecordOutcome classify_payment(Connection& c, const InvoiceId& id, const TxId& t
 
 bool is_constraint_violation(const SQLite::Exception& e) noexcept {
     return (e.getErrorCode() & 0xff) == SQLITE_CONSTRAINT;
-}
-
-// Every public method runs its body here: no exception leaves the store, and the message names the operation
-// alongside SQLite's own text ("record payment: database is locked").
-template <class T, class F>
-Result<T> guarded(std::string_view operation, F&& body) noexcept {
-    try {
-        try {
-            return body();
-        } catch (const std::exception& e) {
-            return make_error(Errc::store_failure, std::string(operation) + ": " + e.what());
-        } catch (...) {
-            return make_error(Errc::store_failure, std::string(operation) + ": unknown error");
-        }
-    } catch (...) {
-        // Building the message itself failed (out of memory): still an error value, not an exception.
-        return Error{Errc::store_failure, {}, Error::no_offset};
-    }
-}
-
-template <class F>
-Status guarded_status(std::string_view operation, F&& body) noexcept {
-    auto done = guarded<bool>(operation, [&] {
-        body();
-        return true;
-    });
-    if (!done) return std::move(done).error();
-    return {};
 }
 
 }  // namespace
@@ -1014,7 +954,7 @@ Result<std::vector<BroadcastIntent>> SqliteStore::open_intents(Timestamp before,
         Query q(lease.connection(), "SELECT invoice_id, txid, raw_transaction, memo, refund_to, created FROM "
                                     "broadcast_intents WHERE created <= ? ORDER BY created, rowid LIMIT ?");
         q->bind(1, to_seconds(before));
-        q->bind(2, static_cast<std::int64_t>(std::min<std::size_t>(limit, INT64_MAX)));
+        q->bind(2, sql_limit(limit));
         std::vector<BroadcastIntent> intents;
         while (q->executeStep()) intents.push_back(intent_from_row(*q));
         return intents;
@@ -1032,7 +972,7 @@ Result<std::size_t> SqliteStore::purge_expired(Timestamp before, std::size_t lim
                        "paid = 0 AND expires < ? AND NOT EXISTS (SELECT 1 FROM broadcast_intents WHERE invoice_id = "
                        "invoices.id) ORDER BY expires LIMIT ?)");
             q->bind(1, to_seconds(before));
-            q->bind(2, static_cast<std::int64_t>(std::min<std::size_t>(limit, INT64_MAX)));
+            q->bind(2, sql_limit(limit));
             deleted = q->exec();
         }
         tx.commit();
@@ -1053,7 +993,7 @@ Result<std::vector<Invoice>> SqliteStore::claim_expired(Timestamp now, std::size
                        "EXISTS (SELECT 1 FROM broadcast_intents WHERE invoice_id = invoices.id) "
                        "ORDER BY expires, id LIMIT ?");
             q->bind(1, to_seconds(now));
-            q->bind(2, static_cast<std::int64_t>(std::min<std::size_t>(limit, INT64_MAX)));
+            q->bind(2, sql_limit(limit));
             while (q->executeStep()) ids.push_back(InvoiceId{get_fixed_blob<16>(q->getColumn(0), "invoices.id")});
         }
         std::vector<Invoice> claimed;
@@ -1140,7 +1080,7 @@ Result<std::vector<Invoice>> SqliteStore::list_invoices(const InvoiceQuery& quer
             q.bind(++n, to_seconds(query.after->first));
             bind_blob(q, ++n, query.after->second.bytes);
         }
-        q.bind(++n, static_cast<std::int64_t>(std::min<std::size_t>(query.limit, INT64_MAX)));
+        q.bind(++n, sql_limit(query.limit));
         std::vector<InvoiceId> ids;
         while (q.executeStep()) ids.push_back(InvoiceId{get_fixed_blob<16>(q.getColumn(0), "invoices.id")});
         std::vector<Invoice> page;
@@ -1160,7 +1100,7 @@ Result<std::vector<StoredEvent>> SqliteStore::events_after(std::int64_t seq, std
         Impl::Lease lease(*impl_);
         Query q(lease.connection(), "SELECT " JPP_EVENT_COLUMNS " FROM events WHERE seq > ? ORDER BY seq LIMIT ?");
         q->bind(1, seq);
-        q->bind(2, static_cast<std::int64_t>(std::min<std::size_t>(limit, INT64_MAX)));
+        q->bind(2, sql_limit(limit));
         std::vector<StoredEvent> out;
         while (q->executeStep()) out.push_back(event_from_row(*q, 0));
         return out;
@@ -1264,7 +1204,7 @@ Result<std::vector<DueDelivery>> SqliteStore::take_due_deliveries(Timestamp now,
                        "JOIN events ON events.seq = d.event_seq "
                        "WHERE d.next_attempt <= ? ORDER BY d.next_attempt, d.seq LIMIT ?");
             q->bind(1, to_seconds(now));
-            q->bind(2, static_cast<std::int64_t>(std::min<std::size_t>(limit, INT64_MAX)));
+            q->bind(2, sql_limit(limit));
             while (q->executeStep()) {
                 DueDelivery d{delivery_from_row(c, *q), q->getColumn(13).getString(), q->getColumn(14).getString()};
                 due.push_back(std::move(d));
@@ -1325,7 +1265,7 @@ Result<std::vector<WebhookDelivery>> SqliteStore::deliveries(const std::string& 
             Query q(c, "SELECT " JPP_DELIVERY_COLUMNS " FROM webhook_deliveries d JOIN events ON events.seq = "
                        "d.event_seq WHERE d.endpoint_id = ? ORDER BY d.seq DESC LIMIT ?");
             q->bind(1, endpoint_id);
-            q->bind(2, static_cast<std::int64_t>(std::min<std::size_t>(limit, INT64_MAX)));
+            q->bind(2, sql_limit(limit));
             while (q->executeStep()) out.push_back(delivery_from_row(c, *q));
         }
         tx.commit();

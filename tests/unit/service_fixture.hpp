@@ -1,5 +1,5 @@
-// The service test fixture: a service over a fresh SQLite file, the offline chain, the in-process bus and a
-// manual clock, with helpers that build paying transactions.
+// The service test fixture: a service over a fresh store (test_store.hpp: SQLite, or PostgreSQL in the PostgreSQL
+// run), the offline chain, the in-process bus and a manual clock, with helpers that build paying transactions.
 #pragma once
 
 #include <doctest/doctest.h>
@@ -9,7 +9,7 @@
 
 #include "jpp/service.hpp"
 #include "jpp/signer.hpp"
-#include "jpp/sqlite_store.hpp"
+#include "test_store.hpp"
 
 namespace jpp::testing {
 
@@ -17,11 +17,11 @@ using namespace std::chrono;
 
 inline const char* merchant = "bitcoincash:qpm2qsznhks23z7629mms6s4cwef74vcwvy22gdx6a";
 
-// A service over a fresh SQLite file, the offline chain, the in-process bus and a clock the test moves.
+// A service over a fresh store, the offline chain, the in-process bus and a clock the test moves.
 // use_chain() puts another chain backend (usually one wrapping `chain`) under a new service.
 struct Fixture {
-    std::filesystem::path path;
-    std::unique_ptr<SqliteStore> store;
+    TestDatabase db;
+    std::unique_ptr<InvoiceStore> store = db.open();
     OfflineChain chain;
     InProcessEventBus bus;
     ManualClock clock{Timestamp(seconds(1'800'000'000))};
@@ -34,11 +34,6 @@ struct Fixture {
     std::uint8_t next_coin = 1;
 
     Fixture() {
-        path = std::filesystem::temp_directory_path() /
-               ("jpp-service-" + InvoiceId::generate().hex() + ".sqlite");
-        auto opened = SqliteStore::open(path.string());
-        REQUIRE(opened.ok());
-        store = std::move(*opened);
         service = std::make_unique<InvoiceService>(*store, chain, bus, clock, config);
         bus.subscribe_all([this](const Event& e) {
             std::lock_guard lock(events_mutex);
@@ -54,8 +49,7 @@ struct Fixture {
     }
     ~Fixture() {
         service.reset();
-        store.reset();
-        for (const char* suffix : {"", "-wal", "-shm"}) std::filesystem::remove(path.string() + suffix);
+        store.reset();  // before the database goes
     }
 
     Invoice create(std::int64_t amount = 10000, std::string memo = "Test invoice") {

@@ -4,7 +4,7 @@
 #include <set>
 
 #include "jpp/merchant.hpp"
-#include "jpp/sqlite_store.hpp"
+#include "test_store.hpp"
 
 using namespace jpp;
 using namespace std::chrono;
@@ -59,12 +59,9 @@ TEST_CASE("API keys: random, shown once, matched by hash, in constant time, unti
 }
 
 TEST_CASE("the store keeps merchants, keys (hashes only) and revocations; invoices keep owner and metadata") {
-    const std::string path =
-        (std::filesystem::temp_directory_path() / ("jpp-merchant-" + InvoiceId::generate().hex())).string();
+    jpp::testing::TestDatabase db;
     {
-        auto opened = SqliteStore::open(path);
-        REQUIRE(opened.ok());
-        auto store = std::move(*opened);
+        auto store = db.open();
         auto shop = store->add_merchant("shop", Timestamp(seconds(1000)));
         REQUIRE(shop.ok());
         CHECK(store->add_merchant("shop", Timestamp(seconds(1001))).error().code == Errc::invalid_argument);
@@ -100,7 +97,6 @@ TEST_CASE("the store keeps merchants, keys (hashes only) and revocations; invoic
         REQUIRE(store->insert(owned).ok());
         CHECK(**store->find(owned.id) == owned);
     }
-    for (const char* suffix : {"", "-wal", "-shm"}) std::filesystem::remove(path + suffix);
 }
 
 }

@@ -91,12 +91,13 @@ TEST_CASE("a broadcast with an unknown outcome leaves an intent: the retry succe
 }
 
 TEST_CASE("broadcast, then the record fails on a locked database: the retry after expiry records it once") {
+    JPP_SQLITE_ONLY();  // another writer holding SQLite's file lock; PostgreSQL locks rows, not the database
     Fixture f;
     f.service.reset();
     f.store.reset();
     SqliteOptions quick;
     quick.busy_timeout = milliseconds(50);
-    auto reopened = SqliteStore::open(f.path.string(), quick);
+    auto reopened = SqliteStore::open(f.db.side_path(), quick);
     REQUIRE(reopened.ok());
     f.store = std::move(*reopened);
     ProbeChain probe(f.chain);
@@ -106,7 +107,7 @@ TEST_CASE("broadcast, then the record fails on a locked database: the retry afte
 
     std::optional<SQLite::Database> holder;
     probe.during_broadcast = [&] {  // another writer takes the lock as the node takes the transaction
-        holder.emplace(f.path.string(), SQLite::OPEN_READWRITE);
+        holder.emplace(f.db.side_path(), SQLite::OPEN_READWRITE);
         holder->exec("BEGIN IMMEDIATE");
     };
     auto failed = f.service->pay(invoice.id, PayRequest{hex, "", {}});

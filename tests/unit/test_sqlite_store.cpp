@@ -8,18 +8,15 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include <atomic>
 #include <climits>
 #include <cstring>
 #include <filesystem>
 #include <functional>
 #include <iostream>
-#include <latch>
-#include <random>
-#include <set>
 #include <thread>
 
 #include "jpp/sqlite_store.hpp"
+#include "test_store.hpp"
 
 using namespace jpp;
 using namespace std::chrono;
@@ -55,28 +52,6 @@ Invoice plain_invoice(std::int64_t expires_at = 2000) {
     return invoice;
 }
 
-Invoice token_invoice(std::int64_t expires_at = 2000) {
-    Invoice invoice = plain_invoice(expires_at);
-    TokenData both;
-    for (std::size_t i = 0; i < both.category.size(); ++i) both.category[i] = static_cast<std::uint8_t>(i);
-    both.amount = max_token_amount;
-    both.nft = Nft{NftCapability::mutable_, Bytes(128, 0xc0)};
-    invoice.outputs.push_back(InvoiceOutput{2000, "bchtest:zz", Bytes{0xa9, 0x14}, "", both});
-    TokenData nft_empty_commitment;
-    nft_empty_commitment.category.fill(0x5a);
-    nft_empty_commitment.nft = Nft{NftCapability::none, {}};
-    invoice.outputs.push_back(InvoiceOutput{3000, "bchtest:zr", Bytes{0xaa}, "", nft_empty_commitment});
-    TokenData minting;
-    minting.category.fill(0x01);
-    minting.nft = Nft{NftCapability::minting, {0x00}};
-    invoice.outputs.push_back(InvoiceOutput{4000, "bchtest:zm", Bytes{0xab}, "minting", minting});
-    TokenData fungible_only;
-    fungible_only.category.fill(0x02);
-    fungible_only.amount = 1;
-    invoice.outputs.push_back(InvoiceOutput{5000, "bchtest:zf", Bytes{}, "empty bytecode", fungible_only});
-    return invoice;
-}
-
 TxId txid_of(std::uint8_t fill) {
     TxId txid;
     txid.bytes.fill(fill);
@@ -106,13 +81,6 @@ int payment_rows(const std::string& path, const InvoiceId* id = nullptr) {
 std::string integrity(const std::string& path) {
     SQLite::Database db(path);
     return db.execAndGet("PRAGMA integrity_check").getString();
-}
-
-// invoices.paid is kept by triggers for the expiry index; it must always agree with the payments table.
-int paid_flags_wrong(SQLite::Database& db) {
-    return db.execAndGet("SELECT count(*) FROM invoices "
-                         "WHERE paid != EXISTS (SELECT 1 FROM payments WHERE payments.invoice_id = invoices.id)")
-        .getInt();
 }
 
 bool mentions(const Error& error, std::string_view text) { return error.message.find(text) != std::string::npos; }
@@ -156,170 +124,12 @@ std::string in_child(const std::function<std::string()>& body) {
 
 }  // namespace
 
+// What is SQLite's alone: the file, its modes and locks, the connection's pragmas, I/O failures. The store's
+// behaviour, on either store, is in test_store.cpp.
 TEST_SUITE("sqlite_store") {
 
-TEST_CASE("invoices round-trip exactly, with and without tokens, payments and refunds") {
-    TempDb tmp;
-    auto store = tmp.open();
-
-    const Invoice plain = plain_invoice();
-    const Invoice tokens = token_invoice();
-    Invoice bare = plain_invoice();  // empty strings and no outputs at all
-    bare.memo.clear();
-    bare.currency.clear();
-    bare.merchant_data = "null";
-    bare.outputs.clear();
-    bare.time = Timestamp(seconds(-5));  // before 1970 stays before 1970
-    bare.required_fee_per_byte = 0.0;
-    Invoice imported = token_invoice();  // inserted already paid, as an import would
-    imported.payment = make_payment(7);
-    Invoice imported_plain = plain_invoice();
-    imported_plain.payment = Payment{txid_of(8), "", Timestamp(seconds(0)), {}, {}};  // no refunds, no raw bytes
-
-    for (const Invoice* i : std::initializer_list<const Invoice*>{&plain, &tokens, &bare, &imported, &imported_plain}) {
-        REQUIRE(store->insert(*i).ok());
-        auto found = store->find(i->id);
-        REQUIRE(found.ok());
-        REQUIRE(found->has_value());
-        CHECK(**found == *i);
-    }
-
-    // A payment recorded later reads back with the invoice, by id and by txid.
-    REQUIRE(*store->record_payment(tokens.id, make_payment(1)) == RecordOutcome::recorded);
-    Invoice paid = tokens;
-    paid.payment = make_payment(1);
-    CHECK(**store->find(tokens.id) == paid);
-    CHECK(**store->find_by_txid(txid_of(1)) == paid);
-    CHECK(**store->find_by_txid(txid_of(7)) == imported);
-    CHECK(**store->find_by_txid(txid_of(8)) == imported_plain);
-}
-
-TEST_CASE("find of an unknown id or an unused txid is nullopt, not an error") {
-    TempDb tmp;
-    auto store = tmp.open();
-    const Invoice present = plain_invoice();
-    REQUIRE(store->insert(present).ok());
-    for (int round = 0; round < 3; ++round) {  // repeated: the connection's cached statements are reused
-        auto missing = store->find(InvoiceId::generate());
-        REQUIRE(missing.ok());
-        CHECK_FALSE(missing->has_value());
-        auto unused = store->find_by_txid(txid_of(42));
-        REQUIRE(unused.ok());
-        CHECK_FALSE(unused->has_value());
-        auto found = store->find(present.id);
-        REQUIRE(found.ok());
-        CHECK(*found == present);
-    }
-}
-
-TEST_CASE("inserting an id twice fails and keeps the first invoice") {
-    TempDb tmp;
-    auto store = tmp.open();
-    const Invoice first = plain_invoice();
-    REQUIRE(store->insert(first).ok());
-    Invoice second = token_invoice();
-    second.id = first.id;
-    const Status again = store->insert(second);
-    REQUIRE_FALSE(again.ok());
-    CHECK(again.error().code == Errc::store_failure);
-    CHECK(mentions(again.error(), "insert invoice"));
-    CHECK(**store->find(first.id) == first);  // the failed insert left none of its rows behind
-    SQLite::Database db(tmp.path);
-    CHECK(db.execAndGet("SELECT count(*) FROM invoice_outputs").getInt() == 1);
-}
-
-TEST_CASE("record_payment: every outcome") {
-    TempDb tmp;
-    auto store = tmp.open();
-    const Invoice a = plain_invoice(), b = plain_invoice();
-    REQUIRE(store->insert(a).ok());
-    REQUIRE(store->insert(b).ok());
-
-    CHECK(*store->record_payment(InvoiceId::generate(), make_payment(9)) == RecordOutcome::not_found);
-    CHECK(*store->record_payment(a.id, make_payment(1)) == RecordOutcome::recorded);
-    CHECK(*store->record_payment(a.id, make_payment(1)) == RecordOutcome::already_paid_same_tx);
-    Payment retry = make_payment(1);  // a retry with another memo does not overwrite the first
-    retry.memo = "second try";
-    CHECK(*store->record_payment(a.id, retry) == RecordOutcome::already_paid_same_tx);
-    CHECK(*store->record_payment(a.id, make_payment(2)) == RecordOutcome::already_paid_other_tx);
-    CHECK(*store->record_payment(b.id, make_payment(1)) == RecordOutcome::tx_used_elsewhere);
-    CHECK(*store->record_payment(b.id, make_payment(3)) == RecordOutcome::recorded);
-
-    CHECK((*store->find(a.id))->payment == make_payment(1));
-    CHECK((*store->find(b.id))->payment == make_payment(3));
-    CHECK(payment_rows(tmp.path) == 2);
-    SQLite::Database db(tmp.path);
-    CHECK(db.execAndGet("SELECT count(*) FROM refund_outputs").getInt() == 4);
-    CHECK(paid_flags_wrong(db) == 0);
-}
-
-TEST_CASE("claim_expired returns each expired unpaid invoice once, never a paid one") {
-    TempDb tmp;
-    auto store = tmp.open();
-    std::vector<Invoice> early;
-    for (int i = 0; i < 5; ++i) early.push_back(token_invoice(1100 + i));
-    const Invoice at_deadline = plain_invoice(2000), late = plain_invoice(5000);
-    const Invoice paid = plain_invoice(1100), paid_late = plain_invoice(3000);
-    Invoice imported_paid = plain_invoice(1000);  // inserted with its payment
-    imported_paid.payment = make_payment(9);
-    for (const Invoice& i : early) REQUIRE(store->insert(i).ok());
-    for (const Invoice* i :
-         std::initializer_list<const Invoice*>{&at_deadline, &late, &paid, &paid_late, &imported_paid})
-        REQUIRE(store->insert(*i).ok());
-    REQUIRE(*store->record_payment(paid.id, make_payment(3)) == RecordOutcome::recorded);
-
-    const Timestamp now(seconds(2000));
-    std::vector<Invoice> claimed;
-    for (;;) {  // in batches of two, as a sweeper with a small limit would
-        auto batch = store->claim_expired(now, 2);
-        REQUIRE(batch.ok());
-        CHECK(batch->size() <= 2);
-        if (batch->empty()) break;
-        claimed.insert(claimed.end(), batch->begin(), batch->end());
-    }
-    REQUIRE(claimed.size() == 6);  // the five early ones and the one expiring exactly now
-    std::set<InvoiceId> ids;
-    for (const Invoice& i : claimed) ids.insert(i.id);
-    CHECK(ids.size() == 6);
-    CHECK(claimed.front() == early.front());  // oldest first, fully loaded with its outputs
-    CHECK(ids.count(at_deadline.id) == 1);
-    CHECK(ids.count(paid.id) == 0);
-    CHECK(ids.count(imported_paid.id) == 0);
-
-    CHECK(store->claim_expired(now, 100)->empty());
-    CHECK(store->claim_expired(now, 0)->empty());
-    REQUIRE(*store->record_payment(paid_late.id, make_payment(4)) == RecordOutcome::recorded);
-    auto later = store->claim_expired(Timestamp(seconds(6000)), 100);
-    REQUIRE(later.ok());
-    REQUIRE(later->size() == 1);
-    CHECK((*later)[0] == late);
-    CHECK(store->claim_expired(Timestamp(seconds(1'000'000)), SIZE_MAX)->empty());
-    SQLite::Database db(tmp.path);
-    CHECK(paid_flags_wrong(db) == 0);
-    CHECK(db.execAndGet("SELECT count(*) FROM invoices WHERE expiry_announced = 1").getInt() == 7);
-}
-
-TEST_CASE("reopening keeps invoices, payments and expiry claims") {
-    TempDb tmp;
-    const Invoice paid = token_invoice(), expired = plain_invoice(1500);
-    {
-        auto store = tmp.open();
-        REQUIRE(store->insert(paid).ok());
-        REQUIRE(store->insert(expired).ok());
-        REQUIRE(*store->record_payment(paid.id, make_payment(1)) == RecordOutcome::recorded);
-        REQUIRE(store->claim_expired(Timestamp(seconds(2000)), 10)->size() == 1);
-    }
-    auto store = tmp.open();
-    Invoice expected = paid;
-    expected.payment = make_payment(1);
-    CHECK(**store->find(paid.id) == expected);
-    CHECK(**store->find(expired.id) == expired);
-    CHECK(store->claim_expired(Timestamp(seconds(2000)), 10)->empty());
-    CHECK(*store->record_payment(paid.id, make_payment(1)) == RecordOutcome::already_paid_same_tx);
-    CHECK(store->ping().ok());
-}
-
 TEST_CASE("the file is WAL at the current schema version; connections run FULL, foreign keys and the timeout") {
+    JPP_SQLITE_ONLY();
     TempDb tmp;
     auto store = tmp.open();
     {
@@ -366,6 +176,7 @@ TEST_CASE("the file is WAL at the current schema version; connections run FULL, 
 }
 
 TEST_CASE("a database from a newer program is refused and left untouched") {
+    JPP_SQLITE_ONLY();
     TempDb tmp;
     REQUIRE(tmp.open()->insert(plain_invoice()).ok());
     {
@@ -384,6 +195,7 @@ TEST_CASE("a database from a newer program is refused and left untouched") {
 }
 
 TEST_CASE("opening is idempotent; memory databases and files that are not databases are refused") {
+    JPP_SQLITE_ONLY();
     TempDb tmp;
     const Invoice invoice = plain_invoice();
     REQUIRE(tmp.open()->insert(invoice).ok());
@@ -409,6 +221,7 @@ TEST_CASE("opening is idempotent; memory databases and files that are not databa
 }
 
 TEST_CASE("a path that cannot hold a database gives store_failure at open") {
+    JPP_SQLITE_ONLY();
     TempDb tmp;
     std::filesystem::create_directory(tmp.path);  // a directory where the file should be
     auto directory = SqliteStore::open(tmp.path);
@@ -423,6 +236,7 @@ TEST_CASE("a path that cannot hold a database gives store_failure at open") {
 }
 
 TEST_CASE("a lock held beyond the busy timeout is a store_failure; the store recovers when it is released") {
+    JPP_SQLITE_ONLY();
     TempDb tmp;
     auto store = tmp.open(SqliteOptions{milliseconds(100), true});
     const Invoice invoice = plain_invoice(1000);
@@ -448,6 +262,7 @@ TEST_CASE("a lock held beyond the busy timeout is a store_failure; the store rec
 }
 
 TEST_CASE("a full disk is a store_failure with SQLite's message, and nothing half-written remains") {
+    JPP_SQLITE_ONLY();
     TempDb tmp;
     const Invoice first = plain_invoice();
     REQUIRE(tmp.open()->insert(first).ok());
@@ -485,6 +300,7 @@ TEST_CASE("a full disk is a store_failure with SQLite's message, and nothing hal
 }
 
 TEST_CASE("a read-only database file is refused at open with store_failure, no crash") {
+    JPP_SQLITE_ONLY();
     TempDb tmp;
     const Invoice invoice = plain_invoice();
     REQUIRE(tmp.open()->insert(invoice).ok());  // closing the last connection checkpoints and removes the WAL
@@ -503,187 +319,6 @@ TEST_CASE("a read-only database file is refused at open with store_failure, no c
     });
     CHECK_MESSAGE(report.empty(), report);
     CHECK(payment_rows(tmp.path) == 0);
-    CHECK(integrity(tmp.path) == "ok");
-}
-
-TEST_CASE("threads racing to pay one invoice with different transactions: exactly one payment") {
-    TempDb tmp;
-    auto store = tmp.open();
-    const Invoice invoice = plain_invoice();
-    REQUIRE(store->insert(invoice).ok());
-    constexpr int threads_count = 8;
-    std::latch start(threads_count);
-    std::vector<Result<RecordOutcome>> outcomes(threads_count, make_error(Errc::store_failure, "not run"));
-    std::vector<std::thread> threads;
-    for (int t = 0; t < threads_count; ++t)
-        threads.emplace_back([&, t] {
-            start.arrive_and_wait();
-            outcomes[static_cast<std::size_t>(t)] =
-                store->record_payment(invoice.id, make_payment(static_cast<std::uint8_t>(t + 1)));
-        });
-    for (auto& t : threads) t.join();
-    int recorded = 0, other = 0;
-    std::optional<TxId> winner;
-    for (std::size_t t = 0; t < outcomes.size(); ++t) {
-        REQUIRE_MESSAGE(outcomes[t].ok(), outcomes[t].error().message);
-        if (*outcomes[t] == RecordOutcome::recorded) {
-            ++recorded;
-            winner = txid_of(static_cast<std::uint8_t>(t + 1));
-        }
-        other += *outcomes[t] == RecordOutcome::already_paid_other_tx;
-    }
-    CHECK(recorded == 1);
-    CHECK(other == threads_count - 1);
-    CHECK(payment_rows(tmp.path) == 1);
-    CHECK((*store->find(invoice.id))->payment->txid == winner);
-}
-
-TEST_CASE("threads retrying one transaction: one records it, the rest see their own payment") {
-    TempDb tmp;
-    auto store = tmp.open();
-    const Invoice invoice = plain_invoice();
-    REQUIRE(store->insert(invoice).ok());
-    constexpr int threads_count = 8;
-    std::latch start(threads_count);
-    std::atomic<int> recorded{0}, same{0}, failed{0};
-    std::vector<std::thread> threads;
-    for (int t = 0; t < threads_count; ++t)
-        threads.emplace_back([&] {
-            start.arrive_and_wait();
-            auto r = store->record_payment(invoice.id, make_payment(100));
-            if (!r) ++failed;
-            else if (*r == RecordOutcome::recorded) ++recorded;
-            else if (*r == RecordOutcome::already_paid_same_tx) ++same;
-        });
-    for (auto& t : threads) t.join();
-    CHECK(failed == 0);
-    CHECK(recorded == 1);
-    CHECK(same == threads_count - 1);
-    CHECK(payment_rows(tmp.path) == 1);
-}
-
-TEST_CASE("threads paying several invoices with one transaction: it settles exactly one") {
-    TempDb tmp;
-    auto store = tmp.open();
-    constexpr int threads_count = 8;
-    std::vector<Invoice> invoices;
-    for (int t = 0; t < threads_count; ++t) {
-        invoices.push_back(plain_invoice());
-        REQUIRE(store->insert(invoices.back()).ok());
-    }
-    std::latch start(threads_count);
-    std::atomic<int> recorded{0}, elsewhere{0}, failed{0};
-    std::vector<std::thread> threads;
-    for (int t = 0; t < threads_count; ++t)
-        threads.emplace_back([&, t] {
-            start.arrive_and_wait();
-            auto r = store->record_payment(invoices[static_cast<std::size_t>(t)].id, make_payment(55));
-            if (!r) ++failed;
-            else if (*r == RecordOutcome::recorded) ++recorded;
-            else if (*r == RecordOutcome::tx_used_elsewhere) ++elsewhere;
-        });
-    for (auto& t : threads) t.join();
-    CHECK(failed == 0);
-    CHECK(recorded == 1);
-    CHECK(elsewhere == threads_count - 1);
-    CHECK(payment_rows(tmp.path) == 1);
-}
-
-TEST_CASE("processes racing on one file: exactly one payment, intact database") {
-    TempDb tmp;
-    const Invoice invoice = plain_invoice();
-    REQUIRE(tmp.open()->insert(invoice).ok());
-    constexpr int processes = 6;
-    int go[2];
-    REQUIRE(pipe(go) == 0);
-    std::vector<pid_t> children;
-    for (int p = 0; p < processes; ++p) {
-        const pid_t pid = fork_flushed();
-        REQUIRE(pid >= 0);
-        if (pid == 0) {
-            close(go[1]);
-            SqliteOptions shared;
-            shared.exclusive = false;  // the constraints alone decide, as they must whatever the callers do
-            auto store = SqliteStore::open(tmp.path, shared);
-            if (!store) _exit(3);
-            char byte;
-            (void)!read(go[0], &byte, 1);  // returns at EOF, when the parent closes its end: all start together
-            auto r = (*store)->record_payment(invoice.id, make_payment(static_cast<std::uint8_t>(10 + p)));
-            _exit(!r ? 3 : *r == RecordOutcome::recorded ? 0 : *r == RecordOutcome::already_paid_other_tx ? 1 : 2);
-        }
-        children.push_back(pid);
-    }
-    close(go[0]);
-    std::this_thread::sleep_for(milliseconds(50));  // let the children open the store
-    close(go[1]);
-    int winners = 0, losers = 0;
-    for (const pid_t pid : children) {
-        int status = 0;
-        REQUIRE(waitpid(pid, &status, 0) == pid);
-        REQUIRE(WIFEXITED(status));
-        winners += WEXITSTATUS(status) == 0;
-        losers += WEXITSTATUS(status) == 1;
-    }
-    CHECK(winners == 1);
-    CHECK(losers == processes - 1);
-    CHECK(payment_rows(tmp.path, &invoice.id) == 1);
-    CHECK(payment_rows(tmp.path) == 1);
-    CHECK(integrity(tmp.path) == "ok");
-}
-
-TEST_CASE("durability: a child killed at random moments loses no acknowledged payment") {
-    TempDb tmp;
-    const std::string log = tmp.path + ".acknowledged";
-    std::mt19937 rng(std::random_device{}());
-    for (int round = 0; round < 5; ++round) {
-        const pid_t pid = fork_flushed();
-        REQUIRE(pid >= 0);
-        if (pid == 0) {
-            auto store = SqliteStore::open(tmp.path);
-            if (!store) _exit(3);
-            const int out = ::open(log.c_str(), O_WRONLY | O_CREAT | O_APPEND, 0600);
-            if (out < 0) _exit(4);
-            for (;;) {
-                Invoice invoice = plain_invoice();
-                if (!(*store)->insert(invoice)) _exit(5);
-                Payment p = make_payment(0);
-                p.txid.bytes = sha256(invoice.id.bytes);
-                auto r = (*store)->record_payment(invoice.id, p);
-                if (!r || *r != RecordOutcome::recorded) _exit(6);
-                // Only after record_payment returned; one write() of 16 bytes is all there or not at all.
-                if (::write(out, invoice.id.bytes.data(), invoice.id.bytes.size()) != 16) _exit(7);
-            }
-        }
-        std::this_thread::sleep_for(milliseconds(50 + rng() % 200));
-        kill(pid, SIGKILL);
-        int status = 0;
-        REQUIRE(waitpid(pid, &status, 0) == pid);
-        REQUIRE_MESSAGE(WIFSIGNALED(status), "child exited early with ", WEXITSTATUS(status));
-    }
-
-    auto store = tmp.open();  // recovers whatever the last kill left in the WAL
-    std::FILE* in = std::fopen(log.c_str(), "rb");
-    REQUIRE(in != nullptr);
-    int checked = 0;
-    for (InvoiceId id; std::fread(id.bytes.data(), 1, id.bytes.size(), in) == id.bytes.size(); ++checked) {
-        auto found = store->find(id);
-        REQUIRE(found.ok());
-        REQUIRE_MESSAGE(found->has_value(), "acknowledged invoice ", id.hex(), " is missing");
-        REQUIRE_MESSAGE((*found)->payment.has_value(), "acknowledged payment for ", id.hex(), " is missing");
-        CHECK((*found)->payment->txid.bytes == sha256(id.bytes));
-    }
-    std::fclose(in);
-    CHECK(checked > 5);
-    SQLite::Database db(tmp.path);
-    // Payments without an invoice, or two for one invoice, cannot exist; nor can refunds without a payment.
-    CHECK(db.execAndGet("SELECT count(*) FROM payments WHERE invoice_id NOT IN (SELECT id FROM invoices)")
-              .getInt() == 0);
-    CHECK(db.execAndGet("SELECT count(*) FROM (SELECT invoice_id FROM payments GROUP BY invoice_id "
-                        "HAVING count(*) > 1)")
-              .getInt() == 0);
-    SQLite::Statement orphans(db, "PRAGMA foreign_key_check");
-    CHECK_FALSE(orphans.executeStep());
-    CHECK(paid_flags_wrong(db) == 0);
     CHECK(integrity(tmp.path) == "ok");
 }
 
