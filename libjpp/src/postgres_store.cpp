@@ -1157,6 +1157,16 @@ Result<std::vector<StoredEvent>> PostgresStore::events_after(std::int64_t seq, s
     });
 }
 
+Result<std::int64_t> PostgresStore::last_event_seq() {
+    return guarded<std::int64_t>("read the last event", [&] {
+        Impl::Lease lease(*impl_);
+        // The counter as committed: every event up to it is in the log (numbers are taken in commit order).
+        const Rows q = lease.connection().run("SELECT seq FROM jpp_event_counter");
+        if (q.empty()) corrupt("jpp_event_counter has no row");
+        return q.i64(0, 0);
+    });
+}
+
 Result<std::optional<StoredEvent>> PostgresStore::find_event(const std::string& id) {
     return guarded<std::optional<StoredEvent>>("find event", [&]() -> std::optional<StoredEvent> {
         Impl::Lease lease(*impl_);

@@ -88,7 +88,8 @@ CONF
 }
 
 stop() {
-  dir=$(cd "$dir" 2> /dev/null && pwd) || return 0
+  [ -d "$dir" ] || return 0  # nothing was ever started there
+  dir=$(cd "$dir" && pwd)
   local data=$dir/data
   [ -f "$data/postmaster.pid" ] || return 0
   if ! as_server "$bin/pg_ctl" -D "$data" -m fast -w -t 120 stop > /dev/null 2>&1; then

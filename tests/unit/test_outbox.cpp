@@ -76,6 +76,7 @@ TEST_CASE("each change appends its event in the same transaction: created, paid,
                                                               {EventType::invoice_cancelled, cancelled.id},
                                                               {EventType::invoice_expired, expiring.id}});
     CHECK(f.store->events_after(events[3].seq, 10)->size() == 2);
+    CHECK(*f.store->last_event_seq() == events.back().seq);
     // The bus rang for each after its commit.
     CHECK(f.created_events.size() == 3);
     CHECK(f.events_seen().size() == 3);

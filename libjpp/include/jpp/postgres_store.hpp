@@ -52,6 +52,7 @@ public:
     Result<CancelOutcome> cancel_invoice(const InvoiceId& id, std::int64_t merchant_id, Timestamp now) override;
     Result<std::vector<Invoice>> list_invoices(const InvoiceQuery& query) override;
     Result<std::vector<StoredEvent>> events_after(std::int64_t seq, std::size_t limit) override;
+    Result<std::int64_t> last_event_seq() override;
     Result<std::optional<StoredEvent>> find_event(const std::string& id) override;
     Status add_webhook(const WebhookEndpoint& endpoint) override;
     Result<std::vector<WebhookEndpoint>> webhooks(std::optional<std::int64_t> merchant_id) override;
