@@ -1,7 +1,7 @@
 #include "admin.hpp"
 
 #include <jpp/merchant.hpp>
-#include <jpp/sqlite_store.hpp>
+#include <jpp/open_store.hpp>
 
 #include <cstdio>
 #include <string_view>
@@ -61,11 +61,9 @@ std::string joined(const std::vector<std::string>& items) {
 }  // namespace
 
 int run_admin(const DaemonConfig& config) {
-    // Not exclusive: a running jppd holds the file, and these commands change nothing it announces.
-    jpp::SqliteOptions options;
-    options.exclusive = false;
-    auto opened = jpp::SqliteStore::open(config.db, options);
-    if (!opened) return fail("cannot open the database " + config.db + ": " + opened.error().message);
+    // Shared: a running jppd holds a SQLite file, and these commands change nothing it announces.
+    auto opened = jpp::open_store(config.db, true);
+    if (!opened) return fail("cannot open the database " + shown_database(config.db) + ": " + opened.error().message);
     jpp::InvoiceStore& store = **opened;
     const jpp::SystemClock clock;
     const std::string& command = config.admin_command;

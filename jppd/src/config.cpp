@@ -117,7 +117,9 @@ int parse_command_line(int argc, char** argv, DaemonConfig& c) {
     app.add_option("--network", c.network, "Which chain addresses and the node belong to")
         ->envname("JPPD_NETWORK")->capture_default_str()->check(CLI::IsMember({"main", "test", "regtest"}))
         ->group(pay);
-    app.add_option("--db", c.db, "SQLite database file (created if missing)")
+    app.add_option("--db", c.db,
+                   "SQLite database file (created if missing), or a PostgreSQL URL (postgresql://user:password@host/db) "
+                   "that several jppd instances may share")
         ->envname("JPPD_DB")->capture_default_str()->group(pay);
     app.add_option("--invoice-lifetime", c.invoice_lifetime,
                    "Seconds an invoice stays payable, unless the create request says otherwise")
@@ -318,6 +320,15 @@ int parse_command_line(int argc, char** argv, DaemonConfig& c) {
         return 2;
     }
     return -1;
+}
+
+std::string shown_database(const std::string& db) {
+    const auto scheme = db.find("://");
+    if (scheme == std::string::npos || !(db.starts_with("postgresql") || db.starts_with("postgres"))) return db;
+    const auto at = db.find('@', scheme + 3);
+    const auto colon = db.find(':', scheme + 3);
+    if (at == std::string::npos || colon == std::string::npos || colon > at) return db;
+    return db.substr(0, colon + 1) + "***" + db.substr(at);
 }
 
 }  // namespace jppd

@@ -87,6 +87,9 @@ struct DaemonConfig {
 // error, with the message already printed).
 int parse_command_line(int argc, char** argv, DaemonConfig& config);
 
+// The database setting as logs may show it: a PostgreSQL URL's password replaced by "***".
+std::string shown_database(const std::string& db);
+
 // "host:port" or "[v6]:port" -> host and port; false if malformed.
 bool split_listen_address(const std::string& listen, std::string& host, std::uint16_t& port);
 

@@ -3,7 +3,7 @@
 #include <jpp/events.hpp>
 #include <jpp/json.hpp>
 #include <jpp/service.hpp>
-#include <jpp/sqlite_store.hpp>
+#include <jpp/open_store.hpp>
 
 #include <sys/resource.h>
 #include <sys/stat.h>
@@ -124,9 +124,10 @@ int main(int argc, char** argv) {
         return 2;
     }
 
-    auto store = jpp::SqliteStore::open(config.db);
+    const std::string database = jppd::shown_database(config.db);
+    auto store = jpp::open_store(config.db);
     if (!store) {
-        jppd::log_error("cannot open the database " + config.db + ": " + store.error().describe());
+        jppd::log_error("cannot open the database " + database + ": " + store.error().describe());
         return 1;
     }
 
@@ -214,7 +215,7 @@ int main(int argc, char** argv) {
     server.set_host_policy(std::move(*hosts));
 
     jppd::log_info("jppd " JPPD_VERSION " listening on " + bound + " (network " + config.network + ", database " +
-                   config.db + ", node " + chain_description + ", public URL " + api.public_url + ")");
+                   database + ", node " + chain_description + ", public URL " + api.public_url + ")");
     jppd::log_info(api.open_invoice_creation
                        ? "open invoice creation: anyone who can reach this server may create invoices"
                        : "invoice creation needs an API key with invoices:create (jppd key create)");

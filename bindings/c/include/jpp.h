@@ -140,7 +140,8 @@ typedef struct jpp_service jpp_service;
  * are valid during the call only. */
 typedef void (*jpp_event_callback)(void* user_data, const char* type, const char* json);
 
-/* Opens a service over a SQLite file. `chain` may be NULL (no broadcast, inputs not checked). `public_url` is
+/* Opens a service over a SQLite file, or a PostgreSQL database when `db_path` is a "postgresql://" URL (in a
+ * library built with PostgreSQL; several processes may then share it). `chain` may be NULL (no broadcast, inputs not checked). `public_url` is
  * the base of payment_url (e.g. "https://pay.example.com"). */
 JPP_API int jpp_service_open(jpp_service** out_service, const char* db_path, int network,
                              const char* public_url, const jpp_chain_callbacks* chain) JPP_NOEXCEPT;

@@ -28,7 +28,7 @@
 #include "jpp/json.hpp"
 #include "jpp/service.hpp"
 #include "jpp/signer.hpp"
-#include "jpp/sqlite_store.hpp"
+#include "jpp/open_store.hpp"
 #include "jpp/transaction.hpp"
 #include "jpp/webhook_signature.hpp"
 
@@ -211,7 +211,7 @@ jpp::Result<jpp::Invoice> invoice_from_request(const char* request_json, int net
 }  // namespace
 
 struct jpp_service {
-    std::unique_ptr<jpp::SqliteStore> store;
+    std::unique_ptr<jpp::InvoiceStore> store;
     std::unique_ptr<CallbackChain> chain;
     jpp::InProcessEventBus bus;
     jpp::SystemClock clock;
@@ -538,7 +538,7 @@ int jpp_service_open(jpp_service** out_service, const char* db_path, int network
             return fail(jpp::Errc::invalid_argument, "out_service and db_path are required");
         if (chain && chain->version != JPP_CHAIN_CALLBACKS_VERSION)
             return fail(jpp::Errc::invalid_argument, "jpp_chain_callbacks.version must be JPP_CHAIN_CALLBACKS_VERSION");
-        auto store = jpp::SqliteStore::open(db_path);
+        auto store = jpp::open_store(db_path);
         if (!store) return fail(store.error());
         auto service = std::make_unique<jpp_service>();
         service->store = std::move(*store);

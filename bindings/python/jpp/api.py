@@ -175,7 +175,8 @@ class ChainBackend:
 
 
 class Service:
-    """Invoices in a SQLite file: create, get, verify, pay; events through subscribe(). Use it with `with`.
+    """Invoices in a SQLite file, or in PostgreSQL when db_path is a "postgresql://" URL (several processes may then
+    share the database): create, get, verify, pay; events through subscribe(). Use it with `with`.
 
     Threads: a Service may be used from several threads at once. close() (also reached through `with` and when the
     object is garbage collected) waits for the calls under way on other threads, and every call made once close()

@@ -1,0 +1,31 @@
+#include "jpp/open_store.hpp"
+
+#include "jpp/sqlite_store.hpp"
+#if JPP_WITH_POSTGRES
+#include "jpp/postgres_store.hpp"
+#endif
+
+namespace jpp {
+
+bool is_postgres_url(std::string_view location) noexcept {
+    return location.starts_with("postgresql://") || location.starts_with("postgres://");
+}
+
+Result<std::unique_ptr<InvoiceStore>> open_store(const std::string& location, bool shared) {
+    if (is_postgres_url(location)) {
+#if JPP_WITH_POSTGRES
+        auto store = PostgresStore::open(location);
+        if (!store) return std::move(store).error();
+        return std::unique_ptr<InvoiceStore>(std::move(*store));
+#else
+        return make_error(Errc::invalid_argument, "this build of libjpp has no PostgreSQL store (JPP_WITH_POSTGRES)");
+#endif
+    }
+    SqliteOptions options;
+    options.exclusive = !shared;
+    auto store = SqliteStore::open(location, options);
+    if (!store) return std::move(store).error();
+    return std::unique_ptr<InvoiceStore>(std::move(*store));
+}
+
+}  // namespace jpp
