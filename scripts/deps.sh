@@ -24,7 +24,7 @@ BUILD_PACKAGES=(g++ cmake ninja-build pkg-config libssl-dev libsecp256k1-dev rap
 # (with protoc) to decode BIP70 independently, and Node.js (below) for the libauth cross-checks, the bcash regtest
 # node, the Node ws client and bitcore-wallet-client; and a PostgreSQL server for the store tests (tests/postgres).
 TEST_PACKAGES=(clang libclang-rt-14-dev python3 python3-pytest python3-setuptools python3-pip curl openssl python3-websocket
-  chromium fonts-dejavu-core zbar-tools python3-protobuf postgresql)
+  chromium fonts-dejavu-core zbar-tools python3-protobuf postgresql haproxy)
 
 install_node() {
   command -v node > /dev/null && command -v npm > /dev/null && return 0

@@ -396,6 +396,15 @@ public:
     // Several statements without parameters in one round trip (transaction control, session settings, migrations).
     void script(const std::string& sql) { check(PgResult(PQexec(conn_.get(), sql.c_str()))); }
 
+    // For a listening connection: its socket, and taking in what arrived (notifications are only doorbells, so
+    // they are dropped). False once the connection is lost.
+    int socket() const noexcept { return PQsocket(conn_.get()); }
+    bool consume_notifications() noexcept {
+        if (PQconsumeInput(conn_.get()) == 0) return false;
+        while (PGnotify* notice = PQnotifies(conn_.get())) PQfreemem(notice);
+        return PQstatus(conn_.get()) == CONNECTION_OK;
+    }
+
     // Ends whatever transaction is open, ignoring failure: healthy() then tells whether the connection is reusable.
     void rollback_quietly() noexcept {
         if (PQtransactionStatus(conn_.get()) != PQTRANS_IDLE) PQclear(PQexec(conn_.get(), "ROLLBACK"));
@@ -613,6 +622,8 @@ void append_event(Connection& c, EventType type, const InvoiceId& invoice_id,
               .bytes(invoice_id.bytes)
               .opt_i64(merchant_id)
               .i64(to_seconds(at)));
+    // Sent at the commit, to every instance listening: "read the log past what you have" (postgres_store.hpp).
+    c.run("SELECT pg_notify('jpp_events', $1)", Params().text(std::to_string(seq)));
     if (!merchant_id) return;
     // gen_random_uuid(): 122 bits from the server's strong random source, as 32 hex digits once the dashes go.
     c.run("INSERT INTO webhook_deliveries (id, endpoint_id, event_seq, created, next_attempt) "
@@ -1419,6 +1430,46 @@ Result<bool> PostgresStore::revoke_api_key(const std::string& id, Timestamp now)
                         Params().i64(to_seconds(now)).text(id))
                    .affected() > 0;
     });
+}
+
+// ---- Notifications
+
+namespace {
+
+// A connection of its own that LISTENs to the channel append_event() notifies on.
+class Listener final : public ChangeListener {
+public:
+    Listener(std::string url, PostgresOptions options) : url_(std::move(url)), options_(options) {}
+
+    int descriptor() const noexcept override { return connection_ ? connection_->socket() : -1; }
+
+    bool consume() noexcept override {
+        if (connection_ && connection_->consume_notifications()) return true;
+        connection_.reset();
+        return false;
+    }
+
+    Status connect() noexcept override {
+        connection_.reset();
+        return guarded_status("listen for changes", [&] {
+            auto fresh = std::make_unique<Connection>(url_, options_);
+            fresh->script("LISTEN jpp_events");
+            connection_ = std::move(fresh);
+        });
+    }
+
+private:
+    std::string url_;
+    PostgresOptions options_;
+    std::unique_ptr<Connection> connection_;
+};
+
+}  // namespace
+
+Result<std::unique_ptr<ChangeListener>> PostgresStore::listen() {
+    auto listener = std::make_unique<Listener>(impl_->url, impl_->options);
+    if (Status s = listener->connect(); !s) return s.error();
+    return std::unique_ptr<ChangeListener>(std::move(listener));
 }
 
 Status PostgresStore::ping() {

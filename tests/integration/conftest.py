@@ -96,11 +96,12 @@ class Daemon:
     """jppd as a subprocess on a free loopback port, with a database of its own; its log goes to a file the tests
     can read. start() again after a stop (or a kill) runs it on the same port and database."""
 
-    def __init__(self, workdir, args, env=None):
+    def __init__(self, workdir, args, env=None, db=None):
         self.port = free_port()
         self.workdir = pathlib.Path(workdir)
         self.log_path = self.workdir / f"jppd-{self.port}.log"
-        self.db = self.workdir / f"jppd-{self.port}.sqlite3"  # a database per daemon: SQLite serves one process
+        # A database per daemon (SQLite serves one process), unless `db` names a shared one (a PostgreSQL URL).
+        self.db = db or self.workdir / f"jppd-{self.port}.sqlite3"
         self.args = ["--listen", f"127.0.0.1:{self.port}", "--db", str(self.db), *args]
         self.env = {**os.environ, **(env or {})}
         self.proc = None

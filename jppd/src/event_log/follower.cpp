@@ -2,6 +2,7 @@
 
 #include <asio/executor_work_guard.hpp>
 #include <asio/post.hpp>
+#include <unistd.h>
 
 #include <stdexcept>
 
@@ -14,8 +15,12 @@ Follower::Follower(jpp::InvoiceStore& store, jpp::EventBus& rings, FollowerOptio
     auto last = store_.last_event_seq();
     if (!last) throw std::runtime_error("cannot read the event log: " + last.error().describe());
     last_seq_ = *last;
+    auto listener = store_.listen();
+    if (!listener) throw std::runtime_error("cannot listen for changes: " + listener.error().describe());
+    listener_ = std::move(*listener);
     subscription_ = rings_.subscribe_all([this](const jpp::Event&) { ring(); });
     schedule_poll();
+    if (listener_) watch_listener();
     thread_ = std::thread([this] {
         auto work = asio::make_work_guard(io_);
         io_.run();
@@ -43,6 +48,42 @@ void Follower::schedule_poll() {
         if (ec) return;
         read();
         schedule_poll();
+    });
+}
+
+// The loop waits on a duplicate of the listener's socket (closing it is the loop's business; libpq keeps its own),
+// taken again on every connect().
+void Follower::watch_listener() {
+    const int fd = listener_->descriptor();
+    const int copy = fd < 0 ? -1 : ::dup(fd);
+    if (copy < 0) return reconnect_listener();
+    listening_.assign(copy);
+    wait_listener();
+}
+
+void Follower::wait_listener() {
+    listening_.async_wait(asio::posix::stream_descriptor::wait_read, [this](const asio::error_code& ec) {
+        if (ec == asio::error::operation_aborted) return;
+        if (ec || !listener_->consume()) {
+            log_warn("lost the database's notifications of other instances' changes; reconnecting");
+            listening_.close();
+            return reconnect_listener();
+        }
+        read();
+        wait_listener();
+    });
+}
+
+// Until it is back, the poll reads the log every poll_interval; once back, a read catches up with what the lost
+// notifications were about.
+void Follower::reconnect_listener() {
+    reconnect_.expires_after(std::chrono::seconds(1));
+    reconnect_.async_wait([this](const asio::error_code& ec) {
+        if (ec) return;
+        if (jpp::Status s = listener_->connect(); !s) return reconnect_listener();
+        log_info("listening to the database's notifications again");
+        read();
+        watch_listener();
     });
 }
 

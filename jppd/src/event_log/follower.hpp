@@ -10,6 +10,7 @@
 #include <jpp/store.hpp>
 
 #include <asio/io_context.hpp>
+#include <asio/posix/stream_descriptor.hpp>
 #include <asio/steady_timer.hpp>
 
 #include <atomic>
@@ -27,8 +28,9 @@ struct FollowerOptions {
 class Follower {
 public:
     // Starts after the log's current end: what happened before is the invoices' state, which watchers are given
-    // when they arrive. Rings on every event `rings` publishes. Throws std::runtime_error when the log cannot be
-    // read at all.
+    // when they arrive. Rings on every event `rings` publishes, and on the store's notifications of other
+    // processes' changes (InvoiceStore::listen(), when the store has them). Throws std::runtime_error when the
+    // log cannot be read, or the notifications not listened to, at all.
     Follower(jpp::InvoiceStore& store, jpp::EventBus& rings, FollowerOptions options = {});
     ~Follower();  // stops and joins
     Follower(const Follower&) = delete;
@@ -43,6 +45,9 @@ public:
 private:
     void read();
     void schedule_poll();
+    void watch_listener();
+    void wait_listener();
+    void reconnect_listener();
 
     jpp::InvoiceStore& store_;
     jpp::EventBus& rings_;
@@ -53,6 +58,9 @@ private:
     bool failing_ = false;  // the last read failed: said once in the log, until one succeeds
     asio::io_context io_;
     asio::steady_timer poll_{io_};
+    std::unique_ptr<jpp::ChangeListener> listener_;  // none for a store one process uses
+    asio::posix::stream_descriptor listening_{io_};  // a duplicate of the listener's socket, for the loop to watch
+    asio::steady_timer reconnect_{io_};
     jpp::SubscriptionId subscription_ = 0;
     std::thread thread_;  // last: started once the rest is ready
 };

@@ -71,6 +71,8 @@ public:
     Result<std::optional<ApiKey>> find_api_key(const std::string& id) override;
     Result<std::vector<ApiKey>> api_keys() override;
     Result<bool> revoke_api_key(const std::string& id, Timestamp now) override;
+    // A connection of its own that LISTENs for the notification every event sends at its commit.
+    Result<std::unique_ptr<ChangeListener>> listen() override;
     Status ping() override;
 
 private:

@@ -3,6 +3,7 @@
 
 #include <array>
 #include <cstddef>
+#include <memory>
 #include <optional>
 #include <string>
 #include <vector>
@@ -134,6 +135,21 @@ struct DueDelivery {
     std::string secret;
 };
 
+// A doorbell for changes that other processes commit (PostgreSQL's LISTEN/NOTIFY): a socket that turns readable
+// when one may have happened. It only says "read the event log": what happened is in the log, and a ring missed
+// while the connection was down is made up for by reading the log from the last sequence number handled. One
+// reader at a time.
+class ChangeListener {
+public:
+    virtual ~ChangeListener() = default;
+    // The socket to wait on for reading; -1 while not connected. It changes on every connect().
+    virtual int descriptor() const noexcept = 0;
+    // Takes in what arrived (call when the socket is readable). False when the connection is lost: connect()
+    // again, then read the log.
+    virtual bool consume() noexcept = 0;
+    virtual Status connect() noexcept = 0;
+};
+
 class InvoiceStore {
 public:
     virtual ~InvoiceStore() = default;
@@ -217,6 +233,9 @@ public:
     virtual Result<std::vector<ApiKey>> api_keys() = 0;
     // False when there is no such key; revoking a revoked key keeps its first revocation time.
     virtual Result<bool> revoke_api_key(const std::string& id, Timestamp now) = 0;
+
+    // A doorbell for changes made by other processes, connected; nullptr for a store only one process uses.
+    virtual Result<std::unique_ptr<ChangeListener>> listen() { return std::unique_ptr<ChangeListener>(); }
 
     // For health checks: is the store usable now?
     virtual Status ping() = 0;

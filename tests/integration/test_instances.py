@@ -1,0 +1,242 @@
+"""Several jppd instances on one PostgreSQL database (a real server, started here on loopback), alone and behind a
+real HAProxy: what one instance records, every instance's watchers and the merchant's webhooks are told, once;
+concurrent payments through different instances make one payment; work that must happen once (the expiry sweep,
+webhook deliveries) happens once; and instances recover when their database connections are cut."""
+import concurrent.futures
+import json
+import os
+import shutil
+import signal
+import subprocess
+import tempfile
+import time
+import uuid
+
+import pytest
+import websocket
+
+from conftest import (HERE, MERCHANT_WIF, Daemon, Funds, address_of, free_port, node_args, pay_tx, txid_of,
+                      wait_for)
+from test_merchants import admin, create_key
+
+MERCHANT = address_of(MERCHANT_WIF)
+SERVER = HERE.parent / "postgres" / "server.sh"
+
+
+@pytest.fixture(scope="module")
+def postgres():
+    if not shutil.which("psql"):
+        pytest.fail("PostgreSQL is not installed (scripts/deps.sh installs it)")
+    # Outside pytest's private temporary folders: as root, the server runs as another user, who must reach it.
+    folder = tempfile.mkdtemp(prefix="jpp-pg-")
+    os.chmod(folder, 0o755)
+    try:
+        url = subprocess.run([str(SERVER), "start", folder], check=True, capture_output=True, text=True,
+                             timeout=300).stdout.strip()
+        yield url
+    finally:
+        subprocess.run([str(SERVER), "stop", folder], check=True, timeout=300)
+        shutil.rmtree(folder, ignore_errors=True)
+
+
+def psql(url, sql):
+    return subprocess.run(["psql", "-X", "-A", "-t", "-d", url, "-c", sql], check=True, capture_output=True,
+                          text=True, timeout=60).stdout.strip()
+
+
+@pytest.fixture(scope="module")
+def funds(node):
+    return Funds(node, count=12)
+
+
+class Cluster:
+    """Instances of jppd sharing a fresh database, with a merchant 'shop', its key and a webhook receiver."""
+
+    def __init__(self, tmp_path, node, postgres, receiver, count=3, extra=()):
+        name = "jpp_" + uuid.uuid4().hex[:12]
+        psql(postgres, f"CREATE DATABASE {name}")
+        self.url = postgres.rsplit("/", 1)[0] + "/" + name
+        assert admin(self.url, "merchant", "add", "shop").returncode == 0
+        self.key, _ = create_key(self.url, "shop", "invoices:create,invoices:read,webhooks:manage")
+        r = admin(self.url, "webhook", "add", "--merchant", "shop", "--url", receiver.url("/hook"),
+                  "--webhook-allow-private")
+        assert r.returncode == 0, r.stderr
+        args = node_args(node.rpc_url, open_creation=False) + ["--webhook-allow-private", *extra]
+        self.instances = [Daemon(tmp_path, args, db=self.url).start() for _ in range(count)]
+
+    def create(self, instance=0, **extra):
+        r = self.instances[instance].request(
+            "POST", "/jpp/invoices/", {"outputs": [{"address": MERCHANT, "amount": 10_000}], **extra},
+            headers={"Authorization": f"Bearer {self.key}"})
+        assert r.status == 201, r
+        return r.json()["payment_id"]
+
+    def count(self, sql):
+        return int(psql(self.url, sql))
+
+    def stop(self):
+        for d in self.instances:
+            assert d.stop() == 0, d.log_text()
+
+
+@pytest.fixture
+def cluster(tmp_path, node, postgres, webhook_receiver):
+    made = []
+
+    def make(**kwargs):
+        c = Cluster(tmp_path, node, postgres, webhook_receiver, **kwargs)
+        made.append(c)
+        return c
+
+    yield make
+    for c in made:
+        c.stop()
+
+
+def watcher(instance, pid, query=""):
+    return websocket.create_connection(f"ws://127.0.0.1:{instance.port}/ws/jpp/invoice/{pid}/{query}", timeout=5)
+
+
+def test_created_on_one_watched_on_the_others_paid_on_the_first(cluster, funds, webhook_receiver):
+    c = cluster()
+    a, b, d = c.instances
+    pid = c.create(0)
+    watchers = [watcher(x, pid) for x in (b, d, b, d)]
+    raw = pay_tx(funds.coin(), [{"address": MERCHANT, "amount": 10_000}])
+    r = a.request("POST", f"/jpp/invoices/{pid}/pay", {"raw_tx_hex": raw})
+    paid_at = time.monotonic()  # the payment is committed before the answer
+    assert r.status == 200, r
+    for w in watchers:
+        message = json.loads(w.recv())
+        assert message["type"] == "payment_received" and message["txid"] == txid_of(raw)
+    assert time.monotonic() - paid_at < 1.0  # told within a second, through the database's notifications
+    for w in watchers:  # once
+        w.settimeout(1.5)
+        with pytest.raises(websocket.WebSocketTimeoutException):
+            w.recv()
+        w.close()
+    late = watcher(d, pid)  # a late watcher on any instance gets the state at once
+    assert json.loads(late.recv())["txid"] == txid_of(raw)
+    late.close()
+    wait_for(lambda: len(webhook_receiver.requests("/hook")) >= 2, 10, "the webhooks")
+    time.sleep(1.5)
+    assert [e["type"] for e in webhook_receiver.events("/hook")] == ["invoice_created", "payment_received"]
+
+
+def test_eight_wallets_through_different_instances_make_one_payment(cluster, funds, node, webhook_receiver):
+    c = cluster()
+    pid = c.create(1)
+    raws = [pay_tx(funds.coin(), [{"address": MERCHANT, "amount": 10_000}]) for _ in range(8)]
+    with concurrent.futures.ThreadPoolExecutor(8) as pool:
+        answers = list(pool.map(
+            lambda i: c.instances[i % 3].request("POST", f"/jpp/invoices/{pid}/pay", {"raw_tx_hex": raws[i]}),
+            range(8)))
+    won = [i for i, r in enumerate(answers) if r.status == 200]
+    assert len(won) == 1, answers
+    for i, r in enumerate(answers):
+        if i not in won:
+            assert r.json()["code"] in ("invoice_already_paid", "payment_in_progress"), r
+    mempool = set(node.rpc("getrawmempool"))
+    assert [txid_of(raw) in mempool for raw in raws].count(True) == 1  # one broadcast
+    assert c.count("SELECT count(*) FROM payments") == 1
+    assert c.count("SELECT count(*) FROM events WHERE type = 0") == 1  # one payment_received
+    wait_for(lambda: c.count("SELECT count(*) FROM webhook_deliveries WHERE state = 1") == 2, 10, "deliveries")
+    time.sleep(1.5)
+    assert [e["type"] for e in webhook_receiver.events("/hook")].count("payment_received") == 1
+
+
+def test_expiry_sweep_and_webhooks_run_once_across_instances(cluster, webhook_receiver):
+    c = cluster()
+    made = [c.create(i % 3, expires_in=1) for i in range(12)]
+    wait_for(lambda: c.count("SELECT count(*) FROM invoices WHERE expiry_announced = 1") == 12, 15, "the sweep")
+    wait_for(lambda: len(webhook_receiver.requests("/hook")) >= 24, 15, "the webhooks")
+    time.sleep(2)
+    assert c.count("SELECT count(*) FROM events WHERE type = 1") == 12  # one invoice_expired each
+    events = webhook_receiver.events("/hook")
+    assert len(events) == 24 and len({e["id"] for e in events}) == 24  # each event delivered once
+    assert sorted(e["invoice"]["payment_id"] for e in events if e["type"] == "invoice_expired") == sorted(made)
+    # Deliveries were shared out: more than one instance sent some.
+    senders = [d.log_text().count("webhook invoice_") for d in c.instances]
+    assert sum(senders) == 24
+
+
+def test_instances_recover_when_their_database_connections_are_cut(cluster, funds, postgres):
+    c = cluster(count=2)
+    a, b = c.instances
+    pid = c.create(0)
+    w = watcher(b, pid)
+    # Every connection of every instance is cut: the pools, and the listeners.
+    name = c.url.rsplit("/", 1)[1]
+    psql(postgres, f"SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = '{name}'")
+    raw = pay_tx(funds.coin(), [{"address": MERCHANT, "amount": 10_000}])
+    r = a.request("POST", f"/jpp/invoices/{pid}/pay", {"raw_tx_hex": raw})
+    assert r.status == 200, r
+    assert json.loads(w.recv())["txid"] == txid_of(raw)  # told all the same (notification or the poll)
+    w.close()
+    wait_for(lambda: "listening to the database's notifications again" in b.log_text(), 10, "b to listen again")
+    # Listening again: the next payment is told within a second.
+    pid2 = c.create(1)
+    w2 = watcher(a, pid2)
+    raw2 = pay_tx(funds.coin(), [{"address": MERCHANT, "amount": 10_000}])
+    assert b.request("POST", f"/jpp/invoices/{pid2}/pay", {"raw_tx_hex": raw2}).status == 200
+    started = time.monotonic()
+    assert json.loads(w2.recv())["txid"] == txid_of(raw2)
+    assert time.monotonic() - started < 1.0
+    w2.close()
+
+
+HAPROXY_CONFIG = """
+global
+    maxconn 2000
+defaults
+    mode http
+    timeout connect 5s
+    timeout client 30s
+    timeout server 30s
+    timeout tunnel 1h
+    option forwardfor
+frontend jpp
+    bind 127.0.0.1:{port}
+    default_backend jppd
+backend jppd
+    balance roundrobin
+    option httpchk GET /healthz
+    http-check expect status 200
+{servers}
+"""
+
+
+def test_behind_haproxy(cluster, funds, tmp_path):
+    if not shutil.which("haproxy"):
+        pytest.fail("HAProxy is not installed (scripts/deps.sh installs it)")
+    port = free_port()
+    c = cluster(extra=["--trusted-proxy", "127.0.0.1", "--allowed-host", f"127.0.0.1:{port}"])
+    servers = "\n".join(f"    server j{i} 127.0.0.1:{d.port} check inter 1s" for i, d in enumerate(c.instances))
+    config = tmp_path / "haproxy.cfg"
+    config.write_text(HAPROXY_CONFIG.format(port=port, servers=servers))
+    proxy = subprocess.Popen(["haproxy", "-f", str(config), "-db"], stdout=subprocess.DEVNULL,
+                             stderr=subprocess.DEVNULL)
+    try:
+        front = Daemon.__new__(Daemon)  # the proxy's address, with the client helpers of a Daemon
+        front.port = port
+        def proxy_up():
+            try:
+                return front.request("GET", "/healthz").status == 200
+            except OSError:
+                return False
+        wait_for(proxy_up, 15, "HAProxy")
+        pids = [front.request("POST", "/jpp/invoices/", {"outputs": [{"address": MERCHANT, "amount": 10_000}]},
+                              headers={"Authorization": f"Bearer {c.key}"}).json()["payment_id"] for _ in range(3)]
+        watchers = [watcher(front, pid) for pid in pids for _ in range(3)]  # spread over the instances
+        for pid in pids:
+            raw = pay_tx(funds.coin(), [{"address": MERCHANT, "amount": 10_000}])
+            assert front.request("POST", f"/jpp/invoices/{pid}/pay", {"raw_tx_hex": raw}).status == 200
+        for i, w in enumerate(watchers):
+            message = json.loads(w.recv())
+            assert message["type"] == "payment_received" and message["invoice"]["payment_id"] == pids[i // 3]
+            w.close()
+        served = [d.log_text().count("payment_received for") for d in c.instances]
+        assert all(n > 0 for n in served), served  # every instance had watchers to tell
+    finally:
+        proxy.send_signal(signal.SIGTERM)
+        proxy.wait(10)
