@@ -21,6 +21,7 @@ from test_merchants import admin, create_key
 
 MERCHANT = address_of(MERCHANT_WIF)
 SERVER = HERE.parent / "postgres" / "server.sh"
+postgres_folders = {}  # URL -> the folder its server runs in (for the restart test)
 
 
 @pytest.fixture(scope="module")
@@ -33,6 +34,7 @@ def postgres():
     try:
         url = subprocess.run([str(SERVER), "start", folder], check=True, capture_output=True, text=True,
                              timeout=300).stdout.strip()
+        postgres_folders[url] = folder
         yield url
     finally:
         subprocess.run([str(SERVER), "stop", folder], check=True, timeout=300)
@@ -240,3 +242,27 @@ def test_behind_haproxy(cluster, funds, tmp_path):
     finally:
         proxy.send_signal(signal.SIGTERM)
         proxy.wait(10)
+
+
+def test_a_database_restart_is_503_while_away_then_recovered(cluster, funds, postgres):
+    c = cluster(count=2)
+    a, b = c.instances
+    pid = c.create(0)
+    w = watcher(b, pid)
+    folder = postgres_folders[postgres]
+    subprocess.run([str(SERVER), "stop", folder], check=True, timeout=300)
+    try:
+        for d in (a, b):
+            assert d.request("GET", "/healthz").status == 503
+            r = d.request("GET", f"/jpp/invoices/{pid}/")
+            assert r.status == 503 and r.json()["code"] == "store_failure", r
+    finally:
+        assert subprocess.run([str(SERVER), "start", folder], check=True, capture_output=True, text=True,
+                              timeout=300).stdout.strip() == postgres
+    for d in (a, b):
+        wait_for(lambda: d.request("GET", "/healthz").status == 200, 30, "the instance to recover")
+    wait_for(lambda: "listening to the database's notifications again" in b.log_text(), 30, "b to listen again")
+    raw = pay_tx(funds.coin(), [{"address": MERCHANT, "amount": 10_000}])
+    assert a.request("POST", f"/jpp/invoices/{pid}/pay", {"raw_tx_hex": raw}).status == 200
+    assert json.loads(w.recv())["txid"] == txid_of(raw)
+    w.close()

@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # A throwaway PostgreSQL server for the store tests, in a directory of its own:
 #
-#   tests/postgres/server.sh start DIR   initdb into DIR/data (unless there), start on a free port of 127.0.0.1 and
-#                                        print the URL: postgresql://postgres@127.0.0.1:PORT/postgres
+#   tests/postgres/server.sh start DIR   initdb into DIR/data (unless there), start on a free port of 127.0.0.1 (the
+#                                        one it had, on a restart) and print the URL:
+#                                        postgresql://postgres@127.0.0.1:PORT/postgres
 #   tests/postgres/server.sh stop DIR    stop the server DIR holds (by its PID file), if it runs
 #   tests/postgres/server.sh run DIR COMMAND...
 #                                        start a fresh cluster, run COMMAND with JPP_TEST_POSTGRES_URL set, stop
@@ -61,7 +62,8 @@ HBA
   fi
   local attempt port
   for attempt in 1 2 3; do
-    port=$(free_port)
+    # A restart keeps the port it had, so that clients reconnect to the same URL.
+    if [ "$attempt" -eq 1 ] && [ -f "$dir/port" ]; then port=$(cat "$dir/port"); else port=$(free_port); fi
     cat > "$data/postgresql.auto.conf" << CONF
 listen_addresses = '127.0.0.1'
 port = $port
