@@ -187,6 +187,50 @@ def test_instances_recover_when_their_database_connections_are_cut(cluster, fund
     w2.close()
 
 
+def test_sigkill_of_an_instance_during_a_stream_of_payments(cluster, funds, webhook_receiver):
+    c = cluster()
+    pids = [c.create(i % 3) for i in range(9)]
+    watchers = {pid: watcher(c.instances[1 + i % 2], pid) for i, pid in enumerate(pids)}  # not on the one killed
+    raws = {pid: pay_tx(funds.coin(), [{"address": MERCHANT, "amount": 10_000}]) for pid in pids}
+
+    def wallet(i):
+        """Pays through instance i % 3, and retries through the next one on a failure, as a wallet behind a
+        balancer does."""
+        pid = pids[i]
+        for attempt in range(6):
+            target = c.instances[(i + attempt) % 3]
+            try:
+                r = target.request("POST", f"/jpp/invoices/{pid}/pay", {"raw_tx_hex": raws[pid]}, timeout=10)
+                if r.status == 200:
+                    return r.json()["payment"]["txid"]
+            except OSError:
+                pass
+            time.sleep(0.3)
+        raise AssertionError(f"invoice {pid} could not be paid")
+
+    with concurrent.futures.ThreadPoolExecutor(9) as pool:
+        paying = [pool.submit(wallet, i) for i in range(9)]
+        time.sleep(0.05)
+        c.instances[0].stop(signal.SIGKILL)
+        paid = [f.result() for f in paying]
+    assert paid == [txid_of(raws[pid]) for pid in pids]  # every acknowledged payment is the one recorded
+    assert c.count("SELECT count(*) FROM payments") == 9
+    assert c.count("SELECT count(*) FROM events WHERE type = 0") == 9
+    assert c.count("SELECT count(*) FROM broadcast_intents") == 0
+    for pid, w in watchers.items():
+        message = json.loads(w.recv())
+        assert message["type"] == "payment_received" and message["txid"] == txid_of(raws[pid])
+        w.settimeout(1)
+        with pytest.raises(websocket.WebSocketTimeoutException):
+            w.recv()
+        w.close()
+    wait_for(lambda: [e["type"] for e in webhook_receiver.events("/hook")].count("payment_received") >= 9, 20,
+             "the webhooks")
+    time.sleep(1)
+    told = [e["invoice"]["payment_id"] for e in webhook_receiver.events("/hook") if e["type"] == "payment_received"]
+    assert sorted(set(told)) == sorted(pids)  # each told; at least once (a delivery cut by the kill is resent)
+    c.instances[0].start()  # for the fixture's orderly stop
+
 HAPROXY_CONFIG = """
 global
     maxconn 2000
