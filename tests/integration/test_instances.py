@@ -48,7 +48,7 @@ def psql(url, sql):
 
 @pytest.fixture(scope="module")
 def funds(node):
-    return Funds(node, count=12)
+    return Funds(node, count=30)
 
 
 class Cluster:
