@@ -22,8 +22,10 @@ BUILD_PACKAGES=(g++ cmake ninja-build pkg-config libssl-dev libsecp256k1-dev rap
 # the bindings and jppd's integration tests, curl for the README's example, websocket-client, headless Chromium (with
 # a font) and zbar (to read the invoice page's QR code back) for the WebSocket and browser tests, python3-protobuf
 # (with protoc) to decode BIP70 independently, and Node.js (below) for the libauth cross-checks, the bcash regtest
-# node, the Node ws client and bitcore-wallet-client; and a PostgreSQL server for the store tests (tests/postgres).
-TEST_PACKAGES=(clang libclang-rt-14-dev python3 python3-pytest python3-setuptools python3-pip curl openssl python3-websocket
+# node, the Node ws client and bitcore-wallet-client; a PostgreSQL server for the store tests (tests/postgres) and
+# HAProxy for the several-instance tests; openssl to make a certificate; ccache so that a second run recompiles
+# only what changed.
+TEST_PACKAGES=(ccache clang libclang-rt-14-dev python3 python3-pytest python3-setuptools python3-pip curl openssl python3-websocket
   chromium fonts-dejavu-core zbar-tools python3-protobuf postgresql haproxy)
 
 install_node() {

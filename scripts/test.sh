@@ -13,6 +13,12 @@ npm ci --prefix tests/oracle --no-audit --no-fund --loglevel=error
 # pulls in deep down and never needs, and which the registry does not always carry: npm ci would refuse otherwise.)
 npm ci --prefix tests/integration --no-audit --no-fund --loglevel=error
 
+# ccache, when there: a machine that runs this again recompiles only what changed. Paths are hashed relative to
+# the checkout, so another clone of the same sources hits the same cache.
+if command -v ccache > /dev/null; then
+  export CCACHE_BASEDIR=$PWD CCACHE_NOHASHDIR=1 CMAKE_C_COMPILER_LAUNCHER=ccache CMAKE_CXX_COMPILER_LAUNCHER=ccache
+fi
+
 echo "== build and test (RelWithDebInfo, -Werror)"
 cmake -S . -B build/test -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo -DJPP_WARNINGS_AS_ERRORS=ON > /dev/null
 cmake --build build/test
