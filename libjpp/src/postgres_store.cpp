@@ -627,7 +627,8 @@ void append_event(Connection& c, EventType type, const InvoiceId& invoice_id,
     if (!merchant_id) return;
     // gen_random_uuid(): 122 bits from the server's strong random source, as 32 hex digits once the dashes go.
     c.run("INSERT INTO webhook_deliveries (id, endpoint_id, event_seq, created, next_attempt) "
-          "SELECT 'dlv_' || replace(gen_random_uuid()::text, '-', ''), id, $1, $2, $2 FROM webhook_endpoints "
+          // next_attempt 0: due at once (`at` may be ahead of the clock: invoices are dated rounded up).
+          "SELECT 'dlv_' || replace(gen_random_uuid()::text, '-', ''), id, $1, $2, 0 FROM webhook_endpoints "
           "WHERE merchant_id = $3 AND (events & $4) <> 0 ORDER BY created, id COLLATE \"C\"",
           Params().i64(seq).i64(to_seconds(at)).i64(*merchant_id).i64(std::int64_t{1} << static_cast<int>(type)));
 }

@@ -537,13 +537,13 @@ void append_event(Connection& c, EventType type, const InvoiceId& invoice_id,
     }
     if (!merchant_id) return;
     Query q(c, "INSERT INTO webhook_deliveries (id, endpoint_id, event_seq, created, next_attempt) "
-               "SELECT 'dlv_' || lower(hex(randomblob(16))), id, ?, ?, ? FROM webhook_endpoints "
+               "SELECT 'dlv_' || lower(hex(randomblob(16))), id, ?, ?, 0 FROM webhook_endpoints "
                "WHERE merchant_id = ? AND (events & ?) != 0 ORDER BY created, id");
     q->bind(1, seq);
     q->bind(2, to_seconds(at));
-    q->bind(3, to_seconds(at));
-    q->bind(4, *merchant_id);
-    q->bind(5, static_cast<std::int64_t>(1) << static_cast<int>(type));
+    // next_attempt 0: due at once. (`at` may be ahead of the clock: an invoice is dated with its second rounded up.)
+    q->bind(3, *merchant_id);
+    q->bind(4, static_cast<std::int64_t>(1) << static_cast<int>(type));
     q->exec();
 }
 

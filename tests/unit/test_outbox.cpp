@@ -219,6 +219,7 @@ TEST_CASE("webhook outbox: queued with the change for the endpoints that want it
     CHECK(f.store->deliveries("we_paid", 10)->size() == 1);
     CHECK(f.store->deliveries("we_other", 10)->empty());  // never another merchant's events
 
+
     const Timestamp now = f.clock.now();
     auto due = f.store->take_due_deliveries(now, now + seconds(30), 10);
     REQUIRE(due.ok());
@@ -281,6 +282,25 @@ TEST_CASE("webhook outbox: queued with the change for the endpoints that want it
     CHECK_FALSE(*f.store->remove_webhook("we_all"));
     CHECK(f.store->webhooks(f.shop)->size() == 1);
     CHECK(f.store->webhooks(std::nullopt)->size() == 2);
+}
+
+TEST_CASE("a delivery is due at once, though its invoice is dated with the second rounded up") {
+    Shop f;
+    f.endpoint("we_all", f.shop, 0xf);
+    Invoice ahead = f.create_for(f.shop);
+    ahead.id = InvoiceId::generate();
+    ahead.time = f.clock.now() + seconds(1);
+    ahead.order_id.reset();
+    REQUIRE(f.store->insert(ahead).ok());
+    auto due = f.store->take_due_deliveries(f.clock.now(), f.clock.now() + seconds(30), 10);
+    REQUIRE(due.ok());
+    REQUIRE(due->size() == 1);  // the queue's head: the first invoice's; the one dated ahead is behind it
+    REQUIRE(f.store->record_attempt(due->front().delivery.id, {f.clock.now(), 200, "", milliseconds(1)},
+                                    DeliveryState::delivered, f.clock.now()).ok());
+    auto next = f.store->take_due_deliveries(f.clock.now(), f.clock.now() + seconds(30), 10);
+    REQUIRE(next.ok());
+    REQUIRE(next->size() == 1);
+    CHECK(next->front().delivery.event.invoice_id == ahead.id);
 }
 
 }  // TEST_SUITE

@@ -229,14 +229,18 @@ void Dispatcher::finish(Attempt& attempt, int curl_result) {
 
 void Dispatcher::run() {
     using steady = std::chrono::steady_clock;
-    // A burst of events rings many times: the queue is read at most this often for them.
+    // A burst of events rings many times: for rings, the queue is read at most this often. A finished attempt
+    // reads it at once (its endpoint's next delivery may be due), so one endpoint's queue drains at the pace of
+    // its receiver, not of this gap.
     constexpr auto min_gap = std::chrono::milliseconds(20);
     std::vector<std::unique_ptr<Attempt>> in_flight;
     steady::time_point last_read{};
+    bool finished = true;
     while (!stop_) {
         const auto now = steady::now();
-        if ((bell_.load() && now - last_read >= min_gap) || now - last_read >= options_.poll_interval) {
+        if (finished || (bell_.load() && now - last_read >= min_gap) || now - last_read >= options_.poll_interval) {
             bell_ = false;
+            finished = false;
             last_read = now;
             start_due(in_flight);
         }
@@ -252,8 +256,9 @@ void Dispatcher::run() {
             finish(*attempt, result);
             in_flight.erase(std::find_if(in_flight.begin(), in_flight.end(),
                                          [&](const auto& a) { return a.get() == attempt; }));
-            bell_ = true;  // the endpoint's next delivery may be due now
+            finished = true;
         }
+        if (finished) continue;
         // Sleeps until a socket is ready, wake() rings, or it is time to read the queue again.
         const auto until = bell_.load() ? last_read + min_gap : last_read + options_.poll_interval;
         const auto wait = std::chrono::duration_cast<std::chrono::milliseconds>(until - steady::now());
