@@ -310,3 +310,27 @@ def test_a_database_restart_is_503_while_away_then_recovered(cluster, funds, pos
     assert a.request("POST", f"/jpp/invoices/{pid}/pay", {"raw_tx_hex": raw}).status == 200
     assert json.loads(w.recv())["txid"] == txid_of(raw)
     w.close()
+
+
+def test_hosts_embedding_the_library_share_a_postgresql_database(postgres):
+    """The C ABI's service, through the Python package, on a PostgreSQL URL: two services (two hosts) see one set
+    of invoices."""
+    import sys
+    library = os.environ.get("JPP_LIBRARY", str(HERE.parent.parent / "build" / "test" / "bindings" / "c" /
+                                                "libjpp_c.so"))
+    assert os.path.exists(library), f"libjpp_c.so not found at {library} (set JPP_LIBRARY)"
+    os.environ["JPP_LIBRARY"] = library
+    sys.path.insert(0, str(HERE.parent.parent / "bindings" / "python"))
+    try:
+        import jpp
+        name = "jpp_" + uuid.uuid4().hex[:12]
+        psql(postgres, f"CREATE DATABASE {name}")
+        url = postgres.rsplit("/", 1)[0] + "/" + name
+        request = {"outputs": [{"address": "bitcoincash:qpm2qsznhks23z7629mms6s4cwef74vcwvy22gdx6a",
+                                "amount": 10_000}], "memo": "shared"}
+        with jpp.Service(url) as one, jpp.Service(url) as two:
+            made = one.create_invoice(request)
+            assert two.get_invoice(made["payment_id"])["memo"] == "shared"
+            assert psql(url, "SELECT count(*) FROM invoices") == "1"
+    finally:
+        sys.path.remove(str(HERE.parent.parent / "bindings" / "python"))
