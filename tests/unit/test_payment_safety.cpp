@@ -90,8 +90,9 @@ TEST_CASE("a broadcast with an unknown outcome leaves an intent: the retry succe
     CHECK(*f.service->announce_expired() == 0);
 }
 
-TEST_CASE("broadcast, then the record fails on a locked database: the retry after expiry records it once") {
-    JPP_SQLITE_ONLY();  // another writer holding SQLite's file lock; PostgreSQL locks rows, not the database
+// SQLite only: another writer holds SQLite's file lock; PostgreSQL locks rows, not the database.
+TEST_CASE("broadcast, then the record fails on a locked database: the retry after expiry records it once" *
+          JPP_SQLITE_ONLY) {
     Fixture f;
     f.service.reset();
     f.store.reset();

@@ -128,8 +128,8 @@ std::string in_child(const std::function<std::string()>& body) {
 // behaviour, on either store, is in test_store.cpp.
 TEST_SUITE("sqlite_store") {
 
-TEST_CASE("the file is WAL at the current schema version; connections run FULL, foreign keys and the timeout") {
-    JPP_SQLITE_ONLY();
+TEST_CASE("the file is WAL at the current schema version; connections run FULL, foreign keys and the timeout" *
+          JPP_SQLITE_ONLY) {
     TempDb tmp;
     auto store = tmp.open();
     {
@@ -175,8 +175,7 @@ TEST_CASE("the file is WAL at the current schema version; connections run FULL, 
     CHECK(other->foreign_keys);
 }
 
-TEST_CASE("a database from a newer program is refused and left untouched") {
-    JPP_SQLITE_ONLY();
+TEST_CASE("a database from a newer program is refused and left untouched" * JPP_SQLITE_ONLY) {
     TempDb tmp;
     REQUIRE(tmp.open()->insert(plain_invoice()).ok());
     {
@@ -194,8 +193,7 @@ TEST_CASE("a database from a newer program is refused and left untouched") {
     CHECK(db.execAndGet("PRAGMA journal_mode").getString() == "delete");  // not even switched to WAL
 }
 
-TEST_CASE("opening is idempotent; memory databases and files that are not databases are refused") {
-    JPP_SQLITE_ONLY();
+TEST_CASE("opening is idempotent; memory databases and files that are not databases are refused" * JPP_SQLITE_ONLY) {
     TempDb tmp;
     const Invoice invoice = plain_invoice();
     REQUIRE(tmp.open()->insert(invoice).ok());
@@ -220,8 +218,7 @@ TEST_CASE("opening is idempotent; memory databases and files that are not databa
     CHECK(mentions(refused.error(), "not a database"));
 }
 
-TEST_CASE("a path that cannot hold a database gives store_failure at open") {
-    JPP_SQLITE_ONLY();
+TEST_CASE("a path that cannot hold a database gives store_failure at open" * JPP_SQLITE_ONLY) {
     TempDb tmp;
     std::filesystem::create_directory(tmp.path);  // a directory where the file should be
     auto directory = SqliteStore::open(tmp.path);
@@ -235,8 +232,8 @@ TEST_CASE("a path that cannot hold a database gives store_failure at open") {
     CHECK(mentions(missing_dir.error(), "unable to open"));
 }
 
-TEST_CASE("a lock held beyond the busy timeout is a store_failure; the store recovers when it is released") {
-    JPP_SQLITE_ONLY();
+TEST_CASE("a lock held beyond the busy timeout is a store_failure; the store recovers when it is released" *
+          JPP_SQLITE_ONLY) {
     TempDb tmp;
     auto store = tmp.open(SqliteOptions{milliseconds(100), true});
     const Invoice invoice = plain_invoice(1000);
@@ -261,8 +258,7 @@ TEST_CASE("a lock held beyond the busy timeout is a store_failure; the store rec
     CHECK(store->claim_expired(Timestamp(seconds(5000)), 10)->empty());
 }
 
-TEST_CASE("a full disk is a store_failure with SQLite's message, and nothing half-written remains") {
-    JPP_SQLITE_ONLY();
+TEST_CASE("a full disk is a store_failure with SQLite's message, and nothing half-written remains" * JPP_SQLITE_ONLY) {
     TempDb tmp;
     const Invoice first = plain_invoice();
     REQUIRE(tmp.open()->insert(first).ok());
@@ -299,8 +295,7 @@ TEST_CASE("a full disk is a store_failure with SQLite's message, and nothing hal
     CHECK(store->insert(plain_invoice()).ok());  // without the limit, all is well again
 }
 
-TEST_CASE("a read-only database file is refused at open with store_failure, no crash") {
-    JPP_SQLITE_ONLY();
+TEST_CASE("a read-only database file is refused at open with store_failure, no crash" * JPP_SQLITE_ONLY) {
     TempDb tmp;
     const Invoice invoice = plain_invoice();
     REQUIRE(tmp.open()->insert(invoice).ok());  // closing the last connection checkpoints and removes the WAL

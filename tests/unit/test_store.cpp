@@ -648,17 +648,9 @@ TEST_CASE("webhook senders of several instances: each endpoint's head is taken b
 
 TEST_SUITE("postgres_store") {
 
-#define JPP_POSTGRES_ONLY(db)                                                   \
-    do {                                                                        \
-        if (!(db).postgres()) {                                                 \
-            MESSAGE("PostgreSQL only: runs in the PostgreSQL run (unit_postgres)"); \
-            return;                                                             \
-        }                                                                       \
-    } while (false)
 
-TEST_CASE("instances starting at once on a new database migrate it once") {
+TEST_CASE("instances starting at once on a new database migrate it once" * JPP_POSTGRES_ONLY) {
     TestDatabase db;
-    JPP_POSTGRES_ONLY(db);
 #if JPP_WITH_POSTGRES
     constexpr int instances = 6;
     std::latch start(instances);
@@ -679,9 +671,9 @@ TEST_CASE("instances starting at once on a new database migrate it once") {
 #endif
 }
 
-TEST_CASE("a database from a newer program is refused, and a server that is not there is a store_failure") {
+TEST_CASE("a database from a newer program is refused, and a server that is not there is a store_failure" *
+          JPP_POSTGRES_ONLY) {
     TestDatabase db;
-    JPP_POSTGRES_ONLY(db);
 #if JPP_WITH_POSTGRES
     REQUIRE(db.open()->insert(plain_invoice()).ok());
     db.exec("UPDATE jpp_schema SET version = 99");
@@ -701,9 +693,8 @@ TEST_CASE("a database from a newer program is refused, and a server that is not 
 #endif
 }
 
-TEST_CASE("a connection the server dropped is replaced: the next call works") {
+TEST_CASE("a connection the server dropped is replaced: the next call works" * JPP_POSTGRES_ONLY) {
     TestDatabase db;
-    JPP_POSTGRES_ONLY(db);
 #if JPP_WITH_POSTGRES
     PostgresOptions one;
     one.pool_size = 1;
@@ -729,9 +720,9 @@ TEST_CASE("a connection the server dropped is replaced: the next call works") {
 #endif
 }
 
-TEST_CASE("a statement held up beyond the statement timeout is a store_failure; the store recovers") {
+TEST_CASE("a statement held up beyond the statement timeout is a store_failure; the store recovers" *
+          JPP_POSTGRES_ONLY) {
     TestDatabase db;
-    JPP_POSTGRES_ONLY(db);
 #if JPP_WITH_POSTGRES
     PostgresOptions quick;
     quick.statement_timeout = milliseconds(300);
@@ -756,9 +747,9 @@ TEST_CASE("a statement held up beyond the statement timeout is a store_failure; 
 #endif
 }
 
-TEST_CASE("text PostgreSQL cannot hold (a NUL byte, bytes that are not UTF-8) is refused, not stored altered") {
+TEST_CASE("text PostgreSQL cannot hold (a NUL byte, bytes that are not UTF-8) is refused, not stored altered" *
+          JPP_POSTGRES_ONLY) {
     TestDatabase db;
-    JPP_POSTGRES_ONLY(db);
     auto store = db.open();
     for (const std::string& memo : {std::string("before\0after", 12), std::string("\xff\xfe")}) {
         Invoice invoice = plain_invoice();

@@ -31,15 +31,11 @@ inline const char* postgres_url() {
 }
 inline bool on_postgres() { return postgres_url() != nullptr; }
 
-// The first line of a test about SQLite's file (its modes, locks, pragmas, migrations from older SQLite schemas,
-// size on disk): the PostgreSQL run skips it, and says so.
-#define JPP_SQLITE_ONLY()                                                              \
-    do {                                                                               \
-        if (::jpp::testing::on_postgres()) {                                           \
-            MESSAGE("SQLite only: skipped in the PostgreSQL run");                     \
-            return;                                                                    \
-        }                                                                              \
-    } while (false)
+// Decorators for tests of one store's own behaviour, skipped (and counted as skipped by doctest) in the other run:
+// SQLite's file (its modes, locks, pragmas, migrations from older SQLite schemas, size on disk), or PostgreSQL's
+// server (migrations by several instances, dropped connections, timeouts).
+#define JPP_SQLITE_ONLY doctest::skip(::jpp::testing::on_postgres())
+#define JPP_POSTGRES_ONLY doctest::skip(!::jpp::testing::on_postgres())
 
 #if JPP_WITH_POSTGRES
 namespace detail {

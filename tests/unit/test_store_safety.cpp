@@ -162,8 +162,8 @@ TEST_CASE("retention deletes only unpaid invoices announced as expired before th
     CHECK(tmp.count("SELECT count(*) FROM invoice_outputs WHERE invoice_id = " + tmp.blob(old_unpaid.id.bytes)) == 0);
 }
 
-TEST_CASE("one store per file: a second one is refused, in this process and in another, until the first closes") {
-    JPP_SQLITE_ONLY();
+TEST_CASE("one store per file: a second one is refused, in this process and in another, until the first closes" *
+          JPP_SQLITE_ONLY) {
     TempFile tmp;
     auto first = tmp.open();
     auto second = SqliteStore::open(tmp.path);
@@ -184,8 +184,7 @@ TEST_CASE("one store per file: a second one is refused, in this process and in a
     CHECK(SqliteStore::open(tmp.path).ok());
 }
 
-TEST_CASE("a new database file is readable by its owner alone") {
-    JPP_SQLITE_ONLY();
+TEST_CASE("a new database file is readable by its owner alone" * JPP_SQLITE_ONLY) {
     TempFile tmp;
     const mode_t old_mask = umask(0022);
     auto store = tmp.open();
@@ -198,8 +197,7 @@ TEST_CASE("a new database file is readable by its owner alone") {
     }
 }
 
-TEST_CASE("a maximum-size invoice costs about its own size on disk, not four times it") {
-    JPP_SQLITE_ONLY();
+TEST_CASE("a maximum-size invoice costs about its own size on disk, not four times it" * JPP_SQLITE_ONLY) {
     TempFile tmp;
     auto store = tmp.open();
     constexpr int invoices = 20;
@@ -222,8 +220,7 @@ TEST_CASE("a maximum-size invoice costs about its own size on disk, not four tim
     CHECK(bytes < payload * 3 / 2);
 }
 
-TEST_CASE("a schema 1 database is migrated: its rows kept, intents and the compact tables added") {
-    JPP_SQLITE_ONLY();
+TEST_CASE("a schema 1 database is migrated: its rows kept, intents and the compact tables added" * JPP_SQLITE_ONLY) {
     TempFile tmp;
     {
         // Schema 1 as it shipped (the tables the rebuild reads), with one paid invoice.
