@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "event_log/follower.hpp"
+#include "unit/test_store.hpp"
 
 namespace {
 
@@ -108,6 +109,30 @@ TEST_CASE("the follower publishes the log's events in order, once, from this pro
     CHECK(heard.events[5] == std::make_pair(jpp::EventType::invoice_created, theirs.id));
     CHECK(heard.events[6] == std::make_pair(jpp::EventType::payment_received, theirs.id));
     CHECK(follower.last_seq() == *db.mine->last_event_seq());
+}
+
+TEST_CASE("on PostgreSQL, another instance's change arrives by notification, long before the poll" *
+          JPP_POSTGRES_ONLY) {
+    jpp::testing::TestDatabase db;
+    auto mine = db.open(true);
+    auto other = db.open(true);
+    jpp::InProcessEventBus rings;  // nothing rings it: only the database's notification can
+    jppd::event_log::FollowerOptions options;
+    options.poll_interval = std::chrono::hours(1);
+    jppd::event_log::Follower follower(*mine, rings, options);
+    Heard heard;
+    const auto id = follower.events().subscribe_all([&](const jpp::Event& e) {
+        std::lock_guard lock(heard.mutex);
+        heard.events.emplace_back(e.type, e.invoice.id);
+        heard.changed.notify_all();
+    });
+    const jpp::Invoice theirs = invoice_at(jpp::SystemClock().now());
+    REQUIRE(other->insert(theirs).ok());
+    CHECK(heard.wait_for(1, seconds(30)));
+    follower.events().unsubscribe(id);
+    std::lock_guard lock(heard.mutex);
+    REQUIRE(heard.events.size() == 1);
+    CHECK(heard.events[0] == std::make_pair(jpp::EventType::invoice_created, theirs.id));
 }
 
 }  // TEST_SUITE
