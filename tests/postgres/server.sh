@@ -96,9 +96,18 @@ stop() {
   [ -f "$data/postmaster.pid" ] || return 0
   if ! as_server "$bin/pg_ctl" -D "$data" -m fast -w -t 120 stop > /dev/null 2>&1; then
     # pg_ctl gave up: end the postmaster named by the PID file, and its children with it.
+    # Said on stderr, and a failure when it outlives that too: a server left behind is not quietly ignored.
+    echo "pg_ctl could not stop the server in $data; ending its postmaster" >&2
     local pid
     pid=$(head -n 1 "$data/postmaster.pid" 2> /dev/null || true)
-    [ -z "$pid" ] || kill -QUIT "$pid" 2> /dev/null || true
+    [ -n "$pid" ] || return 0  # the PID file went with the server
+    kill -QUIT "$pid" 2> /dev/null || return 0  # already gone
+    for _ in $(seq 1 40); do
+      kill -0 "$pid" 2> /dev/null || return 0
+      sleep 0.25
+    done
+    echo "the server (PID $pid) is still running" >&2
+    return 1
   fi
 }
 
