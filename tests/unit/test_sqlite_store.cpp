@@ -20,6 +20,8 @@
 
 using namespace jpp;
 using namespace std::chrono;
+using jpp::testing::make_payment;
+using jpp::testing::txid_of;
 
 namespace {
 
@@ -50,23 +52,6 @@ Invoice plain_invoice(std::int64_t expires_at = 2000) {
     invoice.merchant_data = R"({"order":1})";
     invoice.outputs.push_back(InvoiceOutput{1000, "bchtest:qq", Bytes{0x76, 0xa9}, "first", std::nullopt});
     return invoice;
-}
-
-TxId txid_of(std::uint8_t fill) {
-    TxId txid;
-    txid.bytes.fill(fill);
-    return txid;
-}
-
-Payment make_payment(std::uint8_t fill) {
-    Payment p;
-    p.txid = txid_of(fill);
-    p.memo = "paid";
-    p.paid_at = Timestamp(seconds(1500));
-    p.raw_transaction = Bytes{fill, fill};
-    p.refund_to.push_back(RefundOutput{5, "bchtest:refund"});
-    p.refund_to.push_back(RefundOutput{6, "bchtest:refund2"});
-    return p;
 }
 
 int payment_rows(const std::string& path, const InvoiceId* id = nullptr) {

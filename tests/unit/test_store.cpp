@@ -62,23 +62,6 @@ Invoice token_invoice(std::int64_t expires_at = 2000) {
     return invoice;
 }
 
-TxId txid_of(std::uint8_t fill) {
-    TxId txid;
-    txid.bytes.fill(fill);
-    return txid;
-}
-
-Payment make_payment(std::uint8_t fill) {
-    Payment p;
-    p.txid = txid_of(fill);
-    p.memo = "paid";
-    p.paid_at = Timestamp(seconds(1500));
-    p.raw_transaction = Bytes{fill, fill};
-    p.refund_to.push_back(RefundOutput{5, "bchtest:refund"});
-    p.refund_to.push_back(RefundOutput{6, "bchtest:refund2"});
-    return p;
-}
-
 std::int64_t payment_rows(const TestDatabase& db, const InvoiceId* id = nullptr) {
     if (!id) return db.count("SELECT count(*) FROM payments");
     return db.count("SELECT count(*) FROM payments WHERE invoice_id = " + db.blob(id->bytes));

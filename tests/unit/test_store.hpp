@@ -37,6 +37,24 @@ inline bool on_postgres() { return postgres_url() != nullptr; }
 #define JPP_SQLITE_ONLY doctest::skip(::jpp::testing::on_postgres())
 #define JPP_POSTGRES_ONLY doctest::skip(!::jpp::testing::on_postgres())
 
+// A txid of one repeated byte, and a payment by it (with two refund outputs), for the store tests.
+inline TxId txid_of(std::uint8_t fill) {
+    TxId txid;
+    txid.bytes.fill(fill);
+    return txid;
+}
+
+inline Payment make_payment(std::uint8_t fill) {
+    Payment p;
+    p.txid = txid_of(fill);
+    p.memo = "paid";
+    p.paid_at = Timestamp(std::chrono::seconds(1500));
+    p.raw_transaction = Bytes{fill, fill};
+    p.refund_to.push_back(RefundOutput{5, "bchtest:refund"});
+    p.refund_to.push_back(RefundOutput{6, "bchtest:refund2"});
+    return p;
+}
+
 #if JPP_WITH_POSTGRES
 namespace detail {
 

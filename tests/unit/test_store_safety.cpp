@@ -42,12 +42,6 @@ Invoice invoice_expiring_at(std::int64_t expires) {
     return invoice;
 }
 
-TxId txid_of(std::uint8_t fill) {
-    TxId txid;
-    txid.bytes.fill(fill);
-    return txid;
-}
-
 BroadcastIntent intent_for(const Invoice& invoice, std::uint8_t fill) {
     return BroadcastIntent{invoice.id, txid_of(fill), Bytes(300, fill), "payer memo",
                            {RefundOutput{5, "bchtest:refund"}, RefundOutput{0, "bchtest:other"}},
