@@ -1128,15 +1128,6 @@ Result<std::optional<StoredEvent>> SqliteStore::find_event(const std::string& id
 
 // ---- Webhooks
 
-std::string_view delivery_state_name(DeliveryState state) noexcept {
-    switch (state) {
-        case DeliveryState::pending: return "pending";
-        case DeliveryState::delivered: return "delivered";
-        case DeliveryState::failed: return "failed";
-    }
-    return "unknown";
-}
-
 Status SqliteStore::add_webhook(const WebhookEndpoint& endpoint) {
     return guarded_status("add webhook endpoint", [&] {
         Impl::Lease lease(*impl_);
