@@ -4,8 +4,13 @@
 
 namespace jppd {
 
-Housekeeping::Housekeeping(jpp::InvoiceService& service, const jpp::Clock& clock, HousekeepingOptions options)
-    : service_(service), clock_(clock), options_(options), thread_([this] { run(); }) {}
+Housekeeping::Housekeeping(jpp::InvoiceService& service, jpp::InvoiceStore& store, const jpp::Clock& clock,
+                           HousekeepingOptions options)
+    : service_(service),
+      lock_(store.job_lock("housekeeping")),
+      clock_(clock),
+      options_(options),
+      thread_([this] { run(); }) {}
 
 Housekeeping::~Housekeeping() {
     {
@@ -18,23 +23,36 @@ Housekeeping::~Housekeeping() {
 
 void Housekeeping::run() {
     using clock = std::chrono::steady_clock;
-    reconcile(true);
-    auto next_reconcile = clock::now() + options_.reconcile_interval;
+    bool leading = false;
+    bool first_round = true;
+    auto next_reconcile = clock::now();
     auto next_purge = clock::now();
     std::unique_lock lock(mutex_);
-    while (!wake_.wait_for(lock, options_.sweep_interval, [this] { return stop_; })) {
+    for (bool stop = stop_; !stop; stop = wake_.wait_for(lock, options_.sweep_interval, [this] { return stop_; })) {
         lock.unlock();
-        if (auto n = service_.announce_expired(); !n)
-            log_warn("expiry sweep failed: " + n.error().describe());
-        else if (*n > 0)
-            log_debug("announced " + std::to_string(*n) + " expired invoice(s)");
-        if (clock::now() >= next_reconcile) {
-            reconcile(false);
-            next_reconcile = clock::now() + options_.reconcile_interval;
+        if (lock_->held() != leading) {
+            leading = !leading;
+            if (leading) {
+                log_info("this instance now runs the shared jobs: expiry sweep, broadcast intents, retention");
+                next_reconcile = next_purge = clock::now();
+            } else {
+                log_warn("the shared jobs' lock is lost (database connection); another instance may take them");
+            }
         }
-        if (clock::now() >= next_purge) {
-            purge();
-            next_purge = clock::now() + options_.purge_interval;
+        if (leading) {
+            if (auto n = service_.announce_expired(); !n)
+                log_warn("expiry sweep failed: " + n.error().describe());
+            else if (*n > 0)
+                log_debug("announced " + std::to_string(*n) + " expired invoice(s)");
+            if (clock::now() >= next_reconcile) {
+                reconcile(first_round && options_.sole_writer);
+                first_round = false;
+                next_reconcile = clock::now() + options_.reconcile_interval;
+            }
+            if (clock::now() >= next_purge) {
+                purge();
+                next_purge = clock::now() + options_.purge_interval;
+            }
         }
         lock.lock();
     }

@@ -239,7 +239,8 @@ int main(int argc, char** argv) {
     {
         jppd::HousekeepingOptions chores;
         chores.retain_expired = std::chrono::hours(24) * config.retain_expired_days;
-        jppd::Housekeeping housekeeping(service, clock, chores);
+        chores.sole_writer = !jpp::is_postgres_url(config.db);
+        jppd::Housekeeping housekeeping(service, **store, clock, chores);
         jppd::webhooks::Dispatcher webhooks(**store, log_follower->events(), clock,
                                             [&api] { return api.json_context(); }, webhook_options);
         server.run();

@@ -1465,7 +1465,46 @@ private:
     std::unique_ptr<Connection> connection_;
 };
 
+// A session advisory lock on a connection of its own. The key is the job's name hashed (64-bit FNV-1a) into the
+// range below the migration lock's, whose key reads as text and so can never be met.
+class AdvisoryJobLock final : public JobLock {
+public:
+    AdvisoryJobLock(std::string url, PostgresOptions options, std::string_view job)
+        : url_(std::move(url)), options_(options), key_(key_of(job)) {}
+
+    bool held() noexcept override {
+        try {
+            if (!connection_) connection_ = std::make_unique<Connection>(url_, options_);
+            // Held: one round trip proves the session (and with it the lock) is still there.
+            if (held_) return connection_->run("SELECT 1").size() == 1;
+            held_ = connection_->run("SELECT pg_try_advisory_lock($1::bigint)", Params().i64(key_)).text(0, 0) == "t";
+            return held_;
+        } catch (const std::exception&) {
+            connection_.reset();  // the session and any lock it held are gone; try afresh next time
+            held_ = false;
+            return false;
+        }
+    }
+
+private:
+    static std::int64_t key_of(std::string_view job) noexcept {
+        std::uint64_t hash = 0xcbf29ce484222325;
+        for (char c : job) hash = (hash ^ static_cast<unsigned char>(c)) * 0x100000001b3;
+        return static_cast<std::int64_t>(hash % static_cast<std::uint64_t>(migration_lock));
+    }
+
+    std::string url_;
+    PostgresOptions options_;
+    std::int64_t key_;
+    std::unique_ptr<Connection> connection_;
+    bool held_ = false;
+};
+
 }  // namespace
+
+std::unique_ptr<JobLock> PostgresStore::job_lock(std::string_view job) {
+    return std::make_unique<AdvisoryJobLock>(impl_->url, impl_->options, job);
+}
 
 Result<std::unique_ptr<ChangeListener>> PostgresStore::listen() {
     auto listener = std::make_unique<Listener>(impl_->url, impl_->options);

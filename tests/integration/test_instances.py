@@ -164,6 +164,32 @@ def test_expiry_sweep_and_webhooks_run_once_across_instances(cluster, webhook_re
     assert sum(senders) == 24
 
 
+LEADS = "this instance now runs the shared jobs"
+
+
+def test_shared_jobs_run_on_one_instance_and_move_on_when_it_dies(cluster):
+    c = cluster(count=2)
+    wait_for(lambda: sum(d.log_text().count(LEADS) for d in c.instances) == 1, 10, "an instance to lead")
+    time.sleep(2.5)  # more than a sweep interval: the other keeps trying, and keeps being refused
+    leads = [d.log_text().count(LEADS) for d in c.instances]
+    assert sorted(leads) == [0, 1]
+    name = c.url.rsplit("/", 1)[1]
+    assert c.count(f"SELECT count(*) FROM pg_locks l JOIN pg_stat_activity a USING (pid) "
+                   f"WHERE l.locktype = 'advisory' AND a.datname = '{name}'") == 1
+    leader, other = (c.instances[0], c.instances[1]) if leads[0] else (c.instances[1], c.instances[0])
+    leader.stop(signal.SIGKILL)  # its session ends with it, and the lock with the session
+    pid = c.create(c.instances.index(other), expires_in=1)
+    w = watcher(other, pid, "?events=all")
+    w.settimeout(15)
+    message = json.loads(w.recv())  # announced by the instance that took the jobs over
+    assert message["type"] == "invoice_expired" and message["invoice"]["payment_id"] == pid
+    w.close()
+    assert other.log_text().count(LEADS) == 1
+    leader.start()  # back, it finds the jobs taken
+    time.sleep(2.5)
+    assert leader.log_text().count(LEADS) == 1 and other.log_text().count(LEADS) == 1
+
+
 def test_instances_recover_when_their_database_connections_are_cut(cluster, funds, postgres):
     c = cluster(count=2)
     a, b = c.instances

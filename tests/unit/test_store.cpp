@@ -730,6 +730,32 @@ TEST_CASE("a statement held up beyond the statement timeout is a store_failure; 
 #endif
 }
 
+TEST_CASE("a job lock is held by one store at a time, and passes on when its holder's session ends") {
+    TestDatabase db;
+    auto first = db.open();
+    auto lock = first->job_lock("housekeeping");
+    CHECK(lock->held());
+    CHECK(lock->held());  // asked again: still held
+    if (!db.postgres()) return;  // SQLite is claimed by one server: its lock is always held, and that is all
+    auto second = db.open();
+    auto rival = second->job_lock("housekeeping");
+    CHECK_FALSE(rival->held());
+    CHECK(lock->held());
+    // The holder's session ends (its process died, or an administrator ended it): the lock goes with it.
+    db.exec("SELECT count(pg_terminate_backend(pid)) FROM pg_locks WHERE locktype = 'advisory' AND database = "
+            "(SELECT oid FROM pg_database WHERE datname = current_database())");
+    bool taken = false;
+    for (int i = 0; i < 100 && !taken; ++i) {
+        std::this_thread::sleep_for(milliseconds(50));
+        taken = rival->held();
+    }
+    CHECK(taken);
+    CHECK_FALSE(lock->held());  // its holder learns it lost it, and cannot take it back
+    CHECK_FALSE(lock->held());
+    CHECK(rival->held());
+    CHECK(first->job_lock("chain")->held());  // another name, another lock
+}
+
 TEST_CASE("text PostgreSQL cannot hold (a NUL byte, bytes that are not UTF-8) is refused, not stored altered" *
           JPP_POSTGRES_ONLY) {
     TestDatabase db;

@@ -73,6 +73,7 @@ public:
     Result<bool> revoke_api_key(const std::string& id, Timestamp now) override;
     // A connection of its own that LISTENs for the notification every event sends at its commit.
     Result<std::unique_ptr<ChangeListener>> listen() override;
+    std::unique_ptr<JobLock> job_lock(std::string_view job) override;
     Status ping() override;
 
 private:

@@ -6,6 +6,7 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "jpp/error.hpp"
@@ -150,6 +151,20 @@ public:
     virtual Status connect() noexcept = 0;
 };
 
+// The right to run a job that one process at a time runs for all (the expiry sweep, settling broadcast intents,
+// following the chain). On PostgreSQL a session advisory lock on a connection of its own: it is held while that
+// connection lives, so when its holder dies, the database ends the session and another instance takes the job
+// over at its next try. The lock is for efficiency and order, never for correctness: a holder can lose it in the
+// middle of a round (its connection breaks) while another takes it, so every such job must stay safe to run twice
+// at once, as the store's exactly-once rules make it.
+class JobLock {
+public:
+    virtual ~JobLock() = default;
+    // Whether this process holds the lock now: takes it when free, and checks that a held one still is (its
+    // connection alive). Never throws; a database that cannot be reached means "not held".
+    virtual bool held() noexcept = 0;
+};
+
 class InvoiceStore {
 public:
     virtual ~InvoiceStore() = default;
@@ -236,6 +251,10 @@ public:
 
     // A doorbell for changes made by other processes, connected; nullptr for a store only one process uses.
     virtual Result<std::unique_ptr<ChangeListener>> listen() { return std::unique_ptr<ChangeListener>(); }
+
+    // The lock of the named job. A store only one process uses (SQLite, claimed by its server) answers a lock
+    // that is always held.
+    virtual std::unique_ptr<JobLock> job_lock(std::string_view job);
 
     // For health checks: is the store usable now?
     virtual Status ping() = 0;
