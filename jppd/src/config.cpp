@@ -163,6 +163,14 @@ int parse_command_line(int argc, char** argv, DaemonConfig& c) {
         ->envname("JPPD_NODE_RPC_COOKIE")->group(node);
     app.add_option("--node-rpc-timeout", c.node_rpc_timeout, "Seconds to wait for the node")
         ->envname("JPPD_NODE_RPC_TIMEOUT")->capture_default_str()->check(CLI::Range(1u, 300u))->group(node);
+    app.add_option("--confirmations", c.confirmations,
+                   "Confirmations an invoice requires unless its request says (0: seen in the mempool)")
+        ->envname("JPPD_CONFIRMATIONS")->capture_default_str()->check(CLI::Range(0u, 100u))->group(node);
+    app.add_option("--chain-poll-ms", c.chain_poll_ms, "Milliseconds between two looks at the node's chain and mempool")
+        ->envname("JPPD_CHAIN_POLL_MS")->capture_default_str()->check(CLI::Range(100u, 600000u))->group(node);
+    app.add_option("--reversal-window", c.reversal_window,
+                   "Seconds an unmined payment may be missing from the mempool before it is reported reversed")
+        ->envname("JPPD_REVERSAL_WINDOW")->capture_default_str()->check(CLI::Range(1u, 30u * 86400u))->group(node);
     app.add_flag("--dev-mode", c.dev_mode,
                  "Run without a node: payments are verified and recorded but NOT broadcast. For development only")
         ->envname("JPPD_DEV_MODE")->group(node);

@@ -29,6 +29,11 @@ struct DaemonConfig {
     std::string node_rpc_cookie;
     unsigned node_rpc_timeout = 10;  // seconds
     bool dev_mode = false;
+
+    // Following the chain (with a node)
+    unsigned confirmations = 1;         // what invoices require unless the request says otherwise
+    unsigned chain_poll_ms = 2000;      // between rounds of the chain follower
+    unsigned reversal_window = 3600;    // seconds an unmined payment may be missing before it is reported reversed
     bool open_invoice_creation = false;  // anyone may create invoices (always so in dev mode)
 
     // Limits

@@ -15,6 +15,7 @@
 
 #include "admin.hpp"
 #include "api/routes.hpp"
+#include "chain/chain_watch.hpp"
 #include "chain/node_chain.hpp"
 #include "config.hpp"
 #include "event_log/follower.hpp"
@@ -111,6 +112,7 @@ int main(int argc, char** argv) {
     service_config.network = network;
     service_config.invoice_lifetime = std::chrono::seconds(config.invoice_lifetime);
     service_config.default_fee_per_byte = config.fee_rate;
+    service_config.default_confirmations = config.confirmations;
     service_config.max_input_lookups = config.max_input_lookups;
     // Every event a watcher can be sent must fit its send queue, or each watcher of that invoice would be dropped
     // (and dropped again on every reconnect): room for the largest of each event type, and control frames.
@@ -132,6 +134,7 @@ int main(int argc, char** argv) {
     }
 
     std::unique_ptr<jpp::ChainBackend> chain;
+    jpp::ChainFeed* feed = nullptr;  // the node, when there is one: the chain follower reads it
     std::string chain_description;
     if (config.dev_mode) {
         chain = std::make_unique<jppd::chain::DevChain>();
@@ -153,6 +156,7 @@ int main(int argc, char** argv) {
                             config.network + ": refusing to start");
             return 1;
         }
+        feed = node.get();
         chain = std::move(node);
         chain_description = config.node_rpc;
     }
@@ -241,6 +245,12 @@ int main(int argc, char** argv) {
         chores.retain_expired = std::chrono::hours(24) * config.retain_expired_days;
         chores.sole_writer = !jpp::is_postgres_url(config.db);
         jppd::Housekeeping housekeeping(service, **store, clock, chores);
+        std::optional<jppd::chain::ChainWatch> chain_watch;
+        if (feed) {
+            jpp::FollowerOptions follow;
+            follow.reversal_window = std::chrono::seconds(config.reversal_window);
+            chain_watch.emplace(**store, *feed, events, clock, follow, std::chrono::milliseconds(config.chain_poll_ms));
+        }
         jppd::webhooks::Dispatcher webhooks(**store, log_follower->events(), clock,
                                             [&api] { return api.json_context(); }, webhook_options);
         server.run();

@@ -12,6 +12,8 @@ std::string_view event_type_name(EventType type) noexcept {
     case EventType::invoice_expired: return "invoice_expired";
     case EventType::invoice_created: return "invoice_created";
     case EventType::invoice_cancelled: return "invoice_cancelled";
+    case EventType::payment_confirmed: return "payment_confirmed";
+    case EventType::payment_reversed: return "payment_reversed";
     }
     return "unknown";
 }

@@ -47,19 +47,24 @@ std::string_view invoice_status_name(InvoiceStatus status) noexcept {
     case InvoiceStatus::paid: return "paid";
     case InvoiceStatus::expired: return "expired";
     case InvoiceStatus::cancelled: return "cancelled";
+    case InvoiceStatus::confirmed: return "confirmed";
+    case InvoiceStatus::reversed: return "reversed";
     }
     return "unknown";
 }
 
 std::optional<InvoiceStatus> invoice_status_from_name(std::string_view name) noexcept {
     for (const InvoiceStatus s : {InvoiceStatus::open, InvoiceStatus::paid, InvoiceStatus::expired,
-                                  InvoiceStatus::cancelled})
+                                  InvoiceStatus::cancelled, InvoiceStatus::confirmed, InvoiceStatus::reversed})
         if (invoice_status_name(s) == name) return s;
     return std::nullopt;
 }
 
 InvoiceStatus Invoice::status_at(Timestamp now) const noexcept {
-    if (payment) return InvoiceStatus::paid;
+    if (payment) {
+        if (payment->chain.reversed) return InvoiceStatus::reversed;
+        return payment->chain.confirmed ? InvoiceStatus::confirmed : InvoiceStatus::paid;
+    }
     if (cancelled) return InvoiceStatus::cancelled;
     return now >= expires ? InvoiceStatus::expired : InvoiceStatus::open;
 }

@@ -51,6 +51,26 @@ void write_token(JsonWriter& w, const TokenData& token) {
     w.EndObject();
 }
 
+void optional_time(JsonWriter& w, const char* name, const std::optional<Timestamp>& time) {
+    key(w, name);
+    if (time) string(w, to_rfc3339(*time));
+    else w.Null();
+}
+
+// Where the payment's transaction stands, as the chain follower last saw it.
+void write_payment_chain(JsonWriter& w, const PaymentChain& chain) {
+    key(w, "confirmations");
+    w.Uint(chain.confirmations);
+    key(w, "block_height");
+    if (chain.block_height) w.Int64(*chain.block_height);
+    else w.Null();
+    key(w, "block_hash");
+    if (chain.block_hash) string(w, chain.block_hash->hex());
+    else w.Null();
+    optional_time(w, "confirmed_at", chain.confirmed);
+    optional_time(w, "reversed_at", chain.reversed);
+}
+
 // The public invoice; with `merchant_view`, also what only its merchant may read.
 void write_invoice(JsonWriter& w, const Invoice& invoice, const JsonContext& context, bool merchant_view = false) {
     w.StartObject();
@@ -74,6 +94,8 @@ void write_invoice(JsonWriter& w, const Invoice& invoice, const JsonContext& con
     string(w, to_rfc3339(invoice.expires));
     key(w, "status");
     string(w, std::string(invoice_status_name(invoice.status_at(context.now))));
+    key(w, "required_confirmations");
+    w.Uint(invoice.required_confirmations);
     key(w, "total_amount");
     w.Int64(invoice.total_amount());
     key(w, "outputs");
@@ -116,6 +138,7 @@ void write_invoice(JsonWriter& w, const Invoice& invoice, const JsonContext& con
             w.EndObject();
         }
         w.EndArray();
+        write_payment_chain(w, p.chain);
         w.EndObject();
     }
     key(w, "merchant_data");
@@ -633,6 +656,15 @@ std::string event_to_json(const Event& event, const JsonContext& context) {
     } else if (event.type == EventType::invoice_cancelled && event.invoice.cancelled) {
         key(w, "cancelled_at");
         string(w, to_rfc3339(*event.invoice.cancelled));
+    } else if ((event.type == EventType::payment_confirmed || event.type == EventType::payment_reversed) &&
+               event.invoice.payment) {
+        const Payment& p = *event.invoice.payment;
+        key(w, "txid");
+        string(w, p.txid.hex());
+        key(w, "confirmations");
+        w.Uint(p.chain.confirmations);
+        if (event.type == EventType::payment_confirmed) optional_time(w, "confirmed_at", p.chain.confirmed);
+        else optional_time(w, "reversed_at", p.chain.reversed);
     }
     w.EndObject();
     return std::string(buffer.GetString(), buffer.GetSize());
@@ -658,12 +690,18 @@ std::size_t max_event_json_bytes(const ServiceConfig& config, std::size_t public
     Invoice expired = invoice;
     Payment payment;
     payment.paid_at = widest_time;
+    payment.chain.block_height = std::numeric_limits<std::int64_t>::min();
+    payment.chain.block_hash = BlockHash{};
+    payment.chain.confirmations = std::numeric_limits<std::uint32_t>::max();
+    payment.chain.confirmed = widest_time;
+    payment.chain.reversed = widest_time;
     for (std::size_t i = 0; i < config.max_refund_outputs; ++i)
         payment.refund_to.push_back(RefundOutput{std::numeric_limits<std::int64_t>::min(), ""});
     invoice.payment = std::move(payment);
     const JsonContext context{"", widest_time};
-    const std::size_t shape = std::max(event_to_json(Event{EventType::payment_received, invoice}, context).size(),
-                                       event_to_json(Event{EventType::invoice_expired, expired}, context).size());
+    std::size_t shape = event_to_json(Event{EventType::invoice_expired, expired}, context).size();
+    for (EventType type : {EventType::payment_received, EventType::payment_confirmed, EventType::payment_reversed})
+        shape = std::max(shape, event_to_json(Event{type, invoice}, context).size());
     // + 20: total_amount at its widest, an int64.
     const std::size_t texts = 3 * config.max_memo_bytes +  // the invoice's memo, the payment's, the event's
                               config.max_outputs * (config.max_address_bytes + config.max_description_bytes) +
@@ -709,6 +747,11 @@ Result<CreateInvoiceRequest> parse_create_invoice(std::string_view body, const J
     if (fee && !fee->is_null()) {
         if (!fee->is_number()) return json_error("required_fee_per_byte: expected a number");
         request.required_fee_per_byte = fee->as_double();
+    }
+    const auto confirmations = root.find("required_confirmations");
+    if (confirmations && !confirmations->is_null()) {
+        if (!confirmations->is_int64()) return json_error("required_confirmations: expected an integer");
+        request.required_confirmations = confirmations->as_int64();
     }
     const auto expires_in = root.find("expires_in");
     if (expires_in && !expires_in->is_null()) {

@@ -42,6 +42,7 @@ std::array<std::uint8_t, 32> request_hash(const CreateInvoiceRequest& r) {
     field(r.memo);
     number(r.lifetime ? r.lifetime->count() : -1);
     field(r.required_fee_per_byte ? std::to_string(*r.required_fee_per_byte) : "-");
+    number(r.required_confirmations.value_or(-1));
     field(r.merchant_data);
     field(r.metadata);
     field(r.order_id.value_or(""));
@@ -80,6 +81,10 @@ Result<Invoice> build_invoice(const CreateInvoiceRequest& request, const Service
     const double fee_rate = request.required_fee_per_byte.value_or(config.default_fee_per_byte);
     if (!std::isfinite(fee_rate) || fee_rate < 0 || fee_rate > 1000)
         return field_error("required_fee_per_byte", "must be between 0 and 1000 sat/byte");
+    const std::int64_t confirmations = request.required_confirmations.value_or(config.default_confirmations);
+    if (confirmations < 0 || confirmations > config.max_confirmations)
+        return field_error("required_confirmations", "must be between 0 and " +
+                                                         std::to_string(config.max_confirmations));
     const std::chrono::seconds lifetime = request.lifetime.value_or(config.invoice_lifetime);
     if (lifetime.count() <= 0 || lifetime > config.max_invoice_lifetime)
         return field_error("expires_in", "must be between 1 and " +
@@ -92,6 +97,7 @@ Result<Invoice> build_invoice(const CreateInvoiceRequest& request, const Service
     invoice.id = InvoiceId::generate();
     invoice.network = config.network;
     invoice.required_fee_per_byte = fee_rate;
+    invoice.required_confirmations = static_cast<std::uint32_t>(confirmations);
     invoice.memo = request.memo;
     invoice.time = now;
     invoice.expires = invoice.time + lifetime;

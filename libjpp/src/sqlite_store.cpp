@@ -30,7 +30,7 @@ using namespace store_support;
 // applied; open() applies the missing ones in one transaction. To change the schema, append migration N+1 here
 // and raise SqliteStore::schema_version to match; never edit a migration that has shipped, since databases in
 // the field already ran it.
-constexpr std::array<const char*, 3> migrations = {
+constexpr std::array<const char*, 4> migrations = {
     // 1: invoices and their outputs; at most one payment per invoice (payments.invoice_id is the key), at most
     // one invoice per transaction (payments.txid is UNIQUE). Those two constraints are what makes a payment
     // exactly-once, whatever the callers race. Lookups by id use the primary keys, lookups by txid the UNIQUE
@@ -256,6 +256,25 @@ constexpr std::array<const char*, 3> migrations = {
         PRIMARY KEY (delivery_seq, number)
     ) WITHOUT ROWID;
     )sql",
+
+    // 4: following the chain. Payments recorded before it are not followed (followed = 0); the default of
+    // required_confirmations is the service's, for invoices made before it. chain_blocks: the blocks the
+    // follower handled, by height, to find where a reorganisation forked.
+    R"sql(
+    ALTER TABLE invoices ADD COLUMN required_confirmations INTEGER NOT NULL DEFAULT 1;
+    ALTER TABLE payments ADD COLUMN followed INTEGER NOT NULL DEFAULT 0;
+    ALTER TABLE payments ADD COLUMN block_height INTEGER;
+    ALTER TABLE payments ADD COLUMN block_hash BLOB;
+    ALTER TABLE payments ADD COLUMN confirmations INTEGER NOT NULL DEFAULT 0;
+    ALTER TABLE payments ADD COLUMN confirmed INTEGER;
+    ALTER TABLE payments ADD COLUMN reversed INTEGER;
+    ALTER TABLE payments ADD COLUMN missing_since INTEGER;
+    CREATE INDEX payments_followed ON payments (paid_at) WHERE followed = 1;
+    CREATE TABLE chain_blocks (
+        height INTEGER PRIMARY KEY,
+        hash BLOB NOT NULL CHECK (length(hash) = 32)
+    );
+    )sql",
 };
 static_assert(migrations.size() == SqliteStore::schema_version, "one migration per schema version");
 
@@ -354,7 +373,8 @@ using Query = Connection::Query;
 
 void insert_invoice_rows(Connection& c, const Invoice& invoice) {
     Query q(c, "INSERT INTO invoices (id, network, currency, required_fee_per_byte, memo, time, expires, "
-               "merchant_data, merchant_id, metadata, order_id, cancelled) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)");
+               "merchant_data, merchant_id, metadata, order_id, cancelled, required_confirmations) "
+               "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)");
     bind_blob(*q, 1, invoice.id.bytes);
     q->bind(2, std::string(network_name(invoice.network)));
     q->bind(3, invoice.currency);
@@ -367,6 +387,7 @@ void insert_invoice_rows(Connection& c, const Invoice& invoice) {
     q->bind(10, invoice.metadata);
     if (invoice.order_id) q->bind(11, *invoice.order_id);
     if (invoice.cancelled) q->bind(12, to_seconds(*invoice.cancelled));
+    q->bind(13, static_cast<std::int64_t>(invoice.required_confirmations));
     q->exec();
 
     Query out(c, "INSERT INTO invoice_outputs (invoice_id, position, amount, address, locking_bytecode, "
@@ -395,7 +416,8 @@ void insert_invoice_rows(Connection& c, const Invoice& invoice) {
 }
 
 void insert_payment_rows(Connection& c, const InvoiceId& id, const Payment& payment) {
-    Query p(c, "INSERT INTO payments (invoice_id, txid, memo, paid_at, raw_transaction) VALUES (?, ?, ?, ?, ?)");
+    Query p(c, "INSERT INTO payments (invoice_id, txid, memo, paid_at, raw_transaction, followed) "
+               "VALUES (?, ?, ?, ?, ?, 1)");
     bind_blob(*p, 1, id.bytes);
     bind_blob(*p, 2, payment.txid.bytes);
     p->bind(3, payment.memo);
@@ -414,8 +436,36 @@ void insert_payment_rows(Connection& c, const InvoiceId& id, const Payment& paym
     }
 }
 
+std::optional<Timestamp> optional_time(const SQLite::Column& column) {
+    if (column.isNull()) return std::nullopt;
+    return from_seconds(column.getInt64());
+}
+
+void bind_optional_time(SQLite::Statement& q, int index, const std::optional<Timestamp>& time) {
+    if (time) q.bind(index, to_seconds(*time));
+    else q.bind(index);
+}
+
+// The payment columns after txid, memo, paid_at and raw_transaction, from `first` on.
+constexpr const char* chain_columns =
+    "block_height, block_hash, confirmations, confirmed, reversed, missing_since";
+
+PaymentChain read_chain(SQLite::Statement& q, int first) {
+    PaymentChain chain;
+    if (!q.getColumn(first).isNull()) {
+        chain.block_height = q.getColumn(first).getInt64();
+        chain.block_hash = BlockHash{get_fixed_blob<32>(q.getColumn(first + 1), "payments.block_hash")};
+    }
+    chain.confirmations = static_cast<std::uint32_t>(q.getColumn(first + 2).getInt64());
+    chain.confirmed = optional_time(q.getColumn(first + 3));
+    chain.reversed = optional_time(q.getColumn(first + 4));
+    chain.missing_since = optional_time(q.getColumn(first + 5));
+    return chain;
+}
+
 std::optional<Payment> load_payment(Connection& c, const InvoiceId& id) {
-    Query q(c, "SELECT txid, memo, paid_at, raw_transaction FROM payments WHERE invoice_id = ?");
+    Query q(c, "SELECT txid, memo, paid_at, raw_transaction, block_height, block_hash, confirmations, confirmed, "
+               "reversed, missing_since FROM payments WHERE invoice_id = ?");
     bind_blob(*q, 1, id.bytes);
     if (!q->executeStep()) return std::nullopt;
     Payment p;
@@ -423,6 +473,7 @@ std::optional<Payment> load_payment(Connection& c, const InvoiceId& id) {
     p.memo = q->getColumn(1).getString();
     p.paid_at = from_seconds(q->getColumn(2).getInt64());
     p.raw_transaction = get_blob(q->getColumn(3));
+    p.chain = read_chain(*q, 4);
 
     Query r(c, "SELECT amount, address FROM refund_outputs WHERE invoice_id = ? ORDER BY position");
     bind_blob(*r, 1, id.bytes);
@@ -435,7 +486,7 @@ std::optional<Payment> load_payment(Connection& c, const InvoiceId& id) {
 // so that the four reads see one state.
 std::optional<Invoice> load_invoice(Connection& c, const InvoiceId& id) {
     Query q(c, "SELECT network, currency, required_fee_per_byte, memo, time, expires, merchant_data, merchant_id, "
-               "metadata, order_id, cancelled FROM invoices WHERE id = ?");
+               "metadata, order_id, cancelled, required_confirmations FROM invoices WHERE id = ?");
     bind_blob(*q, 1, id.bytes);
     if (!q->executeStep()) return std::nullopt;
     Invoice invoice;
@@ -454,6 +505,7 @@ std::optional<Invoice> load_invoice(Connection& c, const InvoiceId& id) {
     invoice.metadata = q->getColumn(8).getString();
     if (!q->getColumn(9).isNull()) invoice.order_id = q->getColumn(9).getString();
     if (!q->getColumn(10).isNull()) invoice.cancelled = from_seconds(q->getColumn(10).getInt64());
+    invoice.required_confirmations = static_cast<std::uint32_t>(q->getColumn(11).getInt64());
 
     Query out(c, "SELECT amount, address, locking_bytecode, description, token_category, token_amount, "
                  "nft_capability, nft_commitment FROM invoice_outputs WHERE invoice_id = ? ORDER BY position");
@@ -1057,7 +1109,18 @@ Result<std::vector<Invoice>> SqliteStore::list_invoices(const InvoiceQuery& quer
             switch (*query.status) {
                 case InvoiceStatus::open: sql += " AND paid = 0 AND cancelled IS NULL AND expires > ?"; break;
                 case InvoiceStatus::expired: sql += " AND paid = 0 AND cancelled IS NULL AND expires <= ?"; break;
-                case InvoiceStatus::paid: sql += " AND paid = 1"; break;
+                case InvoiceStatus::paid:
+                    sql += " AND paid = 1 AND EXISTS (SELECT 1 FROM payments p WHERE p.invoice_id = invoices.id AND "
+                           "p.confirmed IS NULL AND p.reversed IS NULL)";
+                    break;
+                case InvoiceStatus::confirmed:
+                    sql += " AND paid = 1 AND EXISTS (SELECT 1 FROM payments p WHERE p.invoice_id = invoices.id AND "
+                           "p.confirmed IS NOT NULL AND p.reversed IS NULL)";
+                    break;
+                case InvoiceStatus::reversed:
+                    sql += " AND paid = 1 AND EXISTS (SELECT 1 FROM payments p WHERE p.invoice_id = invoices.id AND "
+                           "p.reversed IS NOT NULL)";
+                    break;
                 case InvoiceStatus::cancelled: sql += " AND paid = 0 AND cancelled IS NOT NULL"; break;
             }
         }
@@ -1398,6 +1461,108 @@ Result<bool> SqliteStore::revoke_api_key(const std::string& id, Timestamp now) {
         q->bind(1, to_seconds(now));
         q->bind(2, id);
         return q->exec() > 0;
+    });
+}
+
+// ---- Following the chain
+
+Result<std::vector<FollowedPayment>> SqliteStore::followed_payments(std::size_t limit) {
+    return guarded<std::vector<FollowedPayment>>("read followed payments", [&] {
+        Impl::Lease lease(*impl_);
+        Query q(lease.connection(),
+                "SELECT p.invoice_id, i.required_confirmations, p.txid, p.memo, p.paid_at, p.raw_transaction, "
+                "p.block_height, p.block_hash, p.confirmations, p.confirmed, p.reversed, p.missing_since "
+                "FROM payments p JOIN invoices i ON i.id = p.invoice_id WHERE p.followed = 1 "
+                "ORDER BY p.paid_at, p.rowid LIMIT ?");
+        q->bind(1, static_cast<std::int64_t>(std::min<std::size_t>(limit, INT64_MAX)));
+        std::vector<FollowedPayment> out;
+        while (q->executeStep()) {
+            FollowedPayment f;
+            f.invoice_id.bytes = get_fixed_blob<16>(q->getColumn(0), "payments.invoice_id");
+            f.required_confirmations = static_cast<std::uint32_t>(q->getColumn(1).getInt64());
+            f.payment.txid.bytes = get_fixed_blob<32>(q->getColumn(2), "payments.txid");
+            f.payment.memo = q->getColumn(3).getString();
+            f.payment.paid_at = from_seconds(q->getColumn(4).getInt64());
+            f.payment.raw_transaction = get_blob(q->getColumn(5));
+            f.payment.chain = read_chain(*q, 6);
+            out.push_back(std::move(f));
+        }
+        return out;
+    });
+}
+
+Result<std::vector<EventType>> SqliteStore::update_payment_chain(const InvoiceId& id, const PaymentChain& chain,
+                                                                bool follow) {
+    return guarded<std::vector<EventType>>("update payment chain state", [&] {
+        Impl::Lease lease(*impl_);
+        Connection& c = lease.connection();
+        SQLite::Transaction tx(c.db(), SQLite::TransactionBehavior::IMMEDIATE);
+        std::optional<Timestamp> confirmed_before, reversed_before;
+        {
+            Query q(c, "SELECT confirmed, reversed FROM payments WHERE invoice_id = ?");
+            bind_blob(*q, 1, id.bytes);
+            if (!q->executeStep()) return std::vector<EventType>{};  // purged meanwhile: nothing to follow
+            confirmed_before = optional_time(q->getColumn(0));
+            reversed_before = optional_time(q->getColumn(1));
+        }
+        std::vector<EventType> logged;
+        const std::optional<std::int64_t> merchant = merchant_of(c, id);
+        if (chain.confirmed && !confirmed_before) {
+            append_event(c, EventType::payment_confirmed, id, merchant, *chain.confirmed);
+            logged.push_back(EventType::payment_confirmed);
+        }
+        if (chain.reversed && !reversed_before) {
+            append_event(c, EventType::payment_reversed, id, merchant, *chain.reversed);
+            logged.push_back(EventType::payment_reversed);
+        }
+        Query q(c, "UPDATE payments SET block_height = ?, block_hash = ?, confirmations = ?, "
+                   "confirmed = coalesce(confirmed, ?), reversed = coalesce(reversed, ?), missing_since = ?, "
+                   "followed = ? WHERE invoice_id = ?");
+        if (chain.block_height && chain.block_hash) {
+            q->bind(1, *chain.block_height);
+            bind_blob(*q, 2, chain.block_hash->bytes);
+        }
+        q->bind(3, static_cast<std::int64_t>(chain.confirmations));
+        bind_optional_time(*q, 4, chain.confirmed);
+        bind_optional_time(*q, 5, chain.reversed);
+        bind_optional_time(*q, 6, chain.missing_since);
+        q->bind(7, follow ? 1 : 0);
+        bind_blob(*q, 8, id.bytes);
+        q->exec();
+        tx.commit();
+        return logged;
+    });
+}
+
+Result<std::vector<HandledBlock>> SqliteStore::handled_blocks(std::size_t limit) {
+    return guarded<std::vector<HandledBlock>>("read handled blocks", [&] {
+        Impl::Lease lease(*impl_);
+        Query q(lease.connection(), "SELECT height, hash FROM chain_blocks ORDER BY height DESC LIMIT ?");
+        q->bind(1, static_cast<std::int64_t>(std::min<std::size_t>(limit, INT64_MAX)));
+        std::vector<HandledBlock> out;
+        while (q->executeStep())
+            out.push_back(HandledBlock{q->getColumn(0).getInt64(),
+                                       BlockHash{get_fixed_blob<32>(q->getColumn(1), "chain_blocks.hash")}});
+        return out;
+    });
+}
+
+Status SqliteStore::handle_block(const HandledBlock& block) {
+    return guarded_status("record handled block", [&] {
+        Impl::Lease lease(*impl_);
+        Connection& c = lease.connection();
+        SQLite::Transaction tx(c.db(), SQLite::TransactionBehavior::IMMEDIATE);
+        {
+            Query q(c, "DELETE FROM chain_blocks WHERE height >= ? OR height < ?");
+            q->bind(1, block.height);
+            q->bind(2, block.height - 1000);
+            q->exec();
+        }
+        Query q(c, "INSERT INTO chain_blocks (height, hash) VALUES (?, ?)");
+        q->bind(1, block.height);
+        bind_blob(*q, 2, block.hash.bytes);
+        q->exec();
+        tx.commit();
     });
 }
 

@@ -99,27 +99,28 @@ Result<Output> decode_output(ByteView raw) {
     return output;
 }
 
-Status decode_transaction(ByteView raw, Transaction& tx) {
-    Reader reader(raw);
+void read_transaction(Reader& reader, Transaction& tx) {
     tx.version = reader.u32le();
-
     const std::size_t input_count = read_count(reader, "input count", min_input_size);
-    if (!reader.ok()) return reader.error();
+    if (!reader.ok()) return;
     tx.inputs.resize(input_count);
     for (Input& input : tx.inputs) {
         read_input(reader, input);
-        if (!reader.ok()) return reader.error();
+        if (!reader.ok()) return;
     }
-
     const std::size_t output_count = read_count(reader, "output count", min_output_size);
-    if (!reader.ok()) return reader.error();
+    if (!reader.ok()) return;
     tx.outputs.resize(output_count);
     for (Output& output : tx.outputs) {
         read_output(reader, output);
-        if (!reader.ok()) return reader.error();
+        if (!reader.ok()) return;
     }
-
     tx.locktime = reader.u32le();
+}
+
+Status decode_transaction(ByteView raw, Transaction& tx) {
+    Reader reader(raw);
+    read_transaction(reader, tx);
     if (reader.ok() && !reader.at_end())
         reader.fail(Errc::trailing_bytes,
                     std::to_string(reader.remaining()) + " unexpected bytes after the encoded transaction");

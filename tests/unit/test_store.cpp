@@ -107,7 +107,7 @@ TEST_CASE("invoices round-trip exactly, with and without tokens, payments and re
     Invoice imported = token_invoice();  // inserted already paid, as an import would
     imported.payment = make_payment(7);
     Invoice imported_plain = plain_invoice();
-    imported_plain.payment = Payment{txid_of(8), "", Timestamp(seconds(0)), {}, {}};  // no refunds, no raw bytes
+    imported_plain.payment = Payment{txid_of(8), "", Timestamp(seconds(0)), {}, {}, {}};  // no refunds, no raw bytes
 
     for (const Invoice* i : std::initializer_list<const Invoice*>{&plain, &tokens, &bare, &imported, &imported_plain}) {
         REQUIRE(store->insert(*i).ok());

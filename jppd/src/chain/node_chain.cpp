@@ -4,6 +4,7 @@
 #include <jpp/hash.hpp>
 #include <jpp/token.hpp>
 
+#include <charconv>
 #include <chrono>
 #include <thread>
 
@@ -157,6 +158,63 @@ jpp::Result<std::string> NodeChain::chain_name() {
     const std::string_view chain = string_of(member(json.root(), "chain"));
     if (chain.empty()) return unavailable("getblockchaininfo: no chain name");
     return std::string(chain);
+}
+
+// ---- The follower's feed
+
+namespace {
+
+// The result of a call that must succeed, parsed.
+jpp::Status read_reply(const jpp::Result<RpcReply>& reply, std::string_view method, JsonReader& json) {
+    if (!reply) return reply.error();
+    if (reply->is_error) return unavailable(std::string(method) + " failed: " + reply->error_message);
+    if (!json.parse(reply->result)) return unavailable(std::string(method) + ": unreadable result");
+    return {};
+}
+
+}  // namespace
+
+jpp::Result<std::int64_t> NodeChain::tip_height() {
+    JsonReader json;
+    if (auto s = read_reply(client_.call("getblockcount", "[]"), "getblockcount", json); !s) return s.error();
+    const std::string_view text = string_of(&json.root());
+    std::int64_t height = -1;
+    const auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), height);
+    if (text.empty() || ec != std::errc() || end != text.data() + text.size() || height < 0)
+        return unavailable("getblockcount: not a height");
+    return height;
+}
+
+jpp::Result<jpp::BlockHash> NodeChain::block_hash(std::int64_t height) {
+    JsonReader json;
+    if (auto s = read_reply(client_.call("getblockhash", "[" + std::to_string(height) + "]"), "getblockhash", json); !s)
+        return s.error();
+    auto hash = jpp::BlockHash::from_hex(string_of(&json.root()));
+    if (!hash) return unavailable("getblockhash: not a block hash");
+    return *hash;
+}
+
+jpp::Result<jpp::Bytes> NodeChain::block(const jpp::BlockHash& hash) {
+    JsonReader json;
+    if (auto s = read_reply(client_.call("getblock", "[" + quoted(hash.hex()) + ", false]"), "getblock", json); !s)
+        return s.error();
+    auto raw = jpp::from_hex(string_of(&json.root()));
+    if (!raw) return unavailable("getblock: not a raw block");
+    return std::move(*raw);
+}
+
+jpp::Result<std::vector<jpp::TxId>> NodeChain::mempool() {
+    JsonReader json;
+    if (auto s = read_reply(client_.call("getrawmempool", "[]"), "getrawmempool", json); !s) return s.error();
+    if (!json.root().IsArray()) return unavailable("getrawmempool: not a list");
+    std::vector<jpp::TxId> txids;
+    txids.reserve(json.root().Size());
+    for (const auto& entry : json.root().GetArray()) {
+        auto txid = jpp::TxId::from_hex(string_of(&entry));
+        if (!txid) return unavailable("getrawmempool: not a txid");
+        txids.push_back(*txid);
+    }
+    return txids;
 }
 
 jpp::Status DevChain::broadcast(jpp::ByteView, const jpp::TxId& txid) {

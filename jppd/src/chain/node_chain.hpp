@@ -1,14 +1,16 @@
 // The chain backend jppd uses in production: a BCH node's JSON-RPC (sendrawtransaction, gettxout,
-// getrawtransaction, getmempoolentry, getblockchaininfo).
+// getrawtransaction, getmempoolentry, getblockchaininfo); and the feed the chain follower reads (getblockcount,
+// getblockhash, getblock, getrawmempool).
 #pragma once
 
 #include <jpp/chain.hpp>
+#include <jpp/chain_follower.hpp>
 
 #include "chain/node_rpc_client.hpp"
 
 namespace jppd::chain {
 
-class NodeChain final : public jpp::ChainBackend {
+class NodeChain final : public jpp::ChainBackend, public jpp::ChainFeed {
 public:
     explicit NodeChain(NodeRpcClient client) : client_(std::move(client)) {}
 
@@ -19,6 +21,11 @@ public:
     // gettxout (mempool included) for each input, getrawtransaction for coins it does not know.
     jpp::Result<std::optional<std::vector<jpp::Output>>> spent_outputs(const jpp::Transaction& tx) override;
     jpp::Status ping() override;
+
+    jpp::Result<std::int64_t> tip_height() override;
+    jpp::Result<jpp::BlockHash> block_hash(std::int64_t height) override;
+    jpp::Result<jpp::Bytes> block(const jpp::BlockHash& hash) override;
+    jpp::Result<std::vector<jpp::TxId>> mempool() override;
 
     // The node's chain name from getblockchaininfo: "main", "test", "test4", "chip", "regtest" ...
     jpp::Result<std::string> chain_name();

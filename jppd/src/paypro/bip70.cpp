@@ -83,7 +83,9 @@ http::Response bip70_payment_request(const api::ApiContext& api, const jpp::Invo
     auto invoice = api.service.get(id);
     if (!invoice) return error_text(invoice.error(), id);
     switch (invoice->status_at(api.clock.now())) {
-        case jpp::InvoiceStatus::paid: return text(400, "Invoice already paid");
+        case jpp::InvoiceStatus::paid:
+        case jpp::InvoiceStatus::confirmed:
+        case jpp::InvoiceStatus::reversed: return text(400, "Invoice already paid");
         case jpp::InvoiceStatus::expired: return text(400, "Invoice has expired");
         case jpp::InvoiceStatus::cancelled: return text(400, "Invoice was cancelled");
         case jpp::InvoiceStatus::open: break;

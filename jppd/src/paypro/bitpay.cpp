@@ -157,6 +157,8 @@ std::optional<Failure> check_open(const api::ApiContext& api, const jpp::Result<
     switch (invoice->status_at(api.clock.now())) {
         case jpp::InvoiceStatus::open: return std::nullopt;
         case jpp::InvoiceStatus::paid:
+        case jpp::InvoiceStatus::confirmed:
+        case jpp::InvoiceStatus::reversed:
             return Failure{400, "invoice_already_paid", std::string(closed_text), "the invoice is paid"};
         case jpp::InvoiceStatus::expired:
             return Failure{400, "invoice_expired", std::string(closed_text),

@@ -75,7 +75,11 @@ std::shared_ptr<const std::string> Hub::current_state(const jpp::InvoiceId& invo
         return nullptr;
     }
     switch (stored->status_at(json_context_().now)) {
-        case jpp::InvoiceStatus::paid: type = jpp::EventType::payment_received; break;
+        // A confirmed invoice is told as the seed's payment message (with its current state); a reversed one
+        // only to the watchers who asked for every event.
+        case jpp::InvoiceStatus::paid:
+        case jpp::InvoiceStatus::confirmed: type = jpp::EventType::payment_received; break;
+        case jpp::InvoiceStatus::reversed: type = jpp::EventType::payment_reversed; break;
         case jpp::InvoiceStatus::expired: type = jpp::EventType::invoice_expired; break;
         case jpp::InvoiceStatus::cancelled: type = jpp::EventType::invoice_cancelled; break;
         case jpp::InvoiceStatus::open: return nullptr;

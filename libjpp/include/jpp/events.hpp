@@ -18,9 +18,17 @@
 namespace jpp {
 
 // What happened to an invoice. The values are stable (stores and the C ABI keep them): new types go at the end.
-enum class EventType : std::uint8_t { payment_received, invoice_expired, invoice_created, invoice_cancelled };
-inline constexpr EventType event_type_last = EventType::invoice_cancelled;
-// "payment_received", "invoice_expired", "invoice_created", "invoice_cancelled"
+enum class EventType : std::uint8_t {
+    payment_received,
+    invoice_expired,
+    invoice_created,
+    invoice_cancelled,
+    payment_confirmed,  // the payment's transaction reached the invoice's required confirmations
+    payment_reversed,   // the payment's transaction was double-spent, or dropped and not mined again in time
+};
+inline constexpr EventType event_type_last = EventType::payment_reversed;
+// "payment_received", "invoice_expired", "invoice_created", "invoice_cancelled", "payment_confirmed",
+// "payment_reversed"
 std::string_view event_type_name(EventType type) noexcept;
 std::optional<EventType> event_type_from_name(std::string_view name) noexcept;
 

@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "jpp/address.hpp"
+#include "jpp/block.hpp"
 #include "jpp/clock.hpp"
 #include "jpp/token.hpp"
 #include "jpp/transaction.hpp"
@@ -46,18 +47,34 @@ struct RefundOutput {
     bool operator==(const RefundOutput&) const = default;
 };
 
+// Where a payment's transaction stands on the chain, as a chain follower (chain_follower.hpp) last saw it. All
+// empty where nothing follows the chain (no node, or the development mode).
+struct PaymentChain {
+    std::optional<std::int64_t> block_height;  // of the block that holds it on the best chain; none while unmined
+    std::optional<BlockHash> block_hash;
+    std::uint32_t confirmations = 0;           // 0 while unmined; counted until the follower lets go of it
+    std::optional<Timestamp> confirmed;        // when it reached the invoice's required confirmations
+    std::optional<Timestamp> reversed;         // when it was found conflicted, or dropped beyond the window
+    std::optional<Timestamp> missing_since;    // since when it has been neither in the mempool nor in a block
+    bool operator==(const PaymentChain&) const = default;
+};
+
 struct Payment {
     TxId txid;
     std::string memo;
     Timestamp paid_at{};
     std::vector<RefundOutput> refund_to;
     Bytes raw_transaction;  // kept for audit
+    PaymentChain chain;
 
     bool operator==(const Payment&) const = default;
 };
 
-enum class InvoiceStatus : std::uint8_t { open, paid, expired, cancelled };
-std::string_view invoice_status_name(InvoiceStatus status) noexcept;  // "open", "paid", "expired", "cancelled"
+// paid: a payment was accepted (its transaction is in the mempool or a block); confirmed: its transaction has the
+// invoice's required confirmations; reversed: it was double-spent, or dropped and not mined again in time.
+enum class InvoiceStatus : std::uint8_t { open, paid, expired, cancelled, confirmed, reversed };
+// "open", "paid", "expired", "cancelled", "confirmed", "reversed"
+std::string_view invoice_status_name(InvoiceStatus status) noexcept;
 std::optional<InvoiceStatus> invoice_status_from_name(std::string_view name) noexcept;
 
 struct Invoice {
@@ -70,6 +87,9 @@ struct Invoice {
     Timestamp expires{};
     std::string merchant_data = "null";  // any JSON value, kept verbatim as text
     std::vector<InvoiceOutput> outputs;
+    // How many blocks must hold the payment's transaction before the invoice is confirmed (0: the mempool will
+    // do: confirmed once a follower of the chain has seen it there).
+    std::uint32_t required_confirmations = 1;
     std::optional<Payment> payment;
     // Who made it: a merchant's id (merchant.hpp), or none for an invoice created without a key (open creation).
     std::optional<std::int64_t> merchant_id;
@@ -80,8 +100,8 @@ struct Invoice {
     // When the merchant cancelled it: it takes no payment afterwards.
     std::optional<Timestamp> cancelled;
 
-    // Paid wins over cancelled and expired (a payment accepted before either stays paid forever); cancelled wins
-    // over expired.
+    // A payment wins over cancelled and expired (a payment accepted before either stays forever), and says
+    // paid, confirmed or reversed (reversed wins); cancelled wins over expired.
     InvoiceStatus status_at(Timestamp now) const noexcept;
     std::int64_t total_amount() const noexcept;
 

@@ -36,7 +36,7 @@ public:
     static Result<std::unique_ptr<PostgresStore>> open(const std::string& url, PostgresOptions options = {});
     ~PostgresStore() override;
 
-    static constexpr int schema_version = 1;
+    static constexpr int schema_version = 2;
 
     Status insert(const Invoice& invoice) override;
     Result<IdempotentInsert> insert_idempotent(const Invoice& invoice, const IdempotencyKey& key) override;
@@ -71,6 +71,11 @@ public:
     Result<std::optional<ApiKey>> find_api_key(const std::string& id) override;
     Result<std::vector<ApiKey>> api_keys() override;
     Result<bool> revoke_api_key(const std::string& id, Timestamp now) override;
+    Result<std::vector<FollowedPayment>> followed_payments(std::size_t limit) override;
+    Result<std::vector<EventType>> update_payment_chain(const InvoiceId& id, const PaymentChain& chain,
+                                                       bool follow) override;
+    Result<std::vector<HandledBlock>> handled_blocks(std::size_t limit) override;
+    Status handle_block(const HandledBlock& block) override;
     // A connection of its own that LISTENs for the notification every event sends at its commit.
     Result<std::unique_ptr<ChangeListener>> listen() override;
     std::unique_ptr<JobLock> job_lock(std::string_view job) override;

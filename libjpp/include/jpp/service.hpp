@@ -36,6 +36,10 @@ struct ServiceConfig {
     // A transaction with more inputs than this is refused before any lookup (payment_too_many_inputs): each
     // input is one question to the node. A standard transaction of ordinary inputs has fewer than 700.
     std::size_t max_input_lookups = 700;
+    // Confirmations an invoice requires unless its request says (0: the mempool will do), and the most a
+    // request may ask.
+    std::uint32_t default_confirmations = 1;
+    std::uint32_t max_confirmations = 100;
     // reconcile_intents() leaves intents younger than this alone: their payment may still be under way.
     std::chrono::seconds intent_grace{60};
     VerifyOptions verify;
@@ -53,6 +57,7 @@ struct CreateInvoiceRequest {
     std::string memo;
     std::optional<std::chrono::seconds> lifetime;  // default: the service's invoice_lifetime
     std::optional<double> required_fee_per_byte;   // default: the service's default_fee_per_byte
+    std::optional<std::int64_t> required_confirmations;  // default: the service's default_confirmations
     std::string merchant_data = "null";            // a JSON value as text, kept verbatim; the payer's wallet sees it
     std::optional<std::int64_t> merchant_id;       // the owner: the creating key's merchant
     std::string metadata = "null";                 // the merchant's private JSON value, never shown to payers

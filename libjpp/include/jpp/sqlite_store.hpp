@@ -40,7 +40,7 @@ public:
     static Result<std::unique_ptr<SqliteStore>> open(const std::string& path, SqliteOptions options = {});
     ~SqliteStore() override;
 
-    static constexpr int schema_version = 3;
+    static constexpr int schema_version = 4;
 
     Status insert(const Invoice& invoice) override;
     Result<IdempotentInsert> insert_idempotent(const Invoice& invoice, const IdempotencyKey& key) override;
@@ -75,6 +75,11 @@ public:
     Result<std::optional<ApiKey>> find_api_key(const std::string& id) override;
     Result<std::vector<ApiKey>> api_keys() override;
     Result<bool> revoke_api_key(const std::string& id, Timestamp now) override;
+    Result<std::vector<FollowedPayment>> followed_payments(std::size_t limit) override;
+    Result<std::vector<EventType>> update_payment_chain(const InvoiceId& id, const PaymentChain& chain,
+                                                       bool follow) override;
+    Result<std::vector<HandledBlock>> handled_blocks(std::size_t limit) override;
+    Status handle_block(const HandledBlock& block) override;
     Status ping() override;
 
     // The settings of the connection serving the calling thread.

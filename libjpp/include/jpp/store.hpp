@@ -71,6 +71,21 @@ enum class CancelOutcome : std::uint8_t {
     not_found,          // no such invoice, or another merchant's
 };
 
+// A payment whose transaction a chain follower tracks, with what it needs: the invoice's requirement, and the
+// transaction (its inputs tell a double spend) with the chain state last saved. refund_to is not loaded.
+struct FollowedPayment {
+    InvoiceId invoice_id;
+    std::uint32_t required_confirmations = 1;
+    Payment payment;
+};
+
+// A block a chain follower has handled: where it stands on the chain it followed.
+struct HandledBlock {
+    std::int64_t height = 0;
+    BlockHash hash;
+    bool operator==(const HandledBlock&) const = default;
+};
+
 // One entry of the event log. Every change of an invoice (created, paid, expired, cancelled) appends one in the
 // same database transaction as the change itself, so the log is exactly what happened, whatever crashes when.
 struct StoredEvent {
@@ -248,6 +263,19 @@ public:
     virtual Result<std::vector<ApiKey>> api_keys() = 0;
     // False when there is no such key; revoking a revoked key keeps its first revocation time.
     virtual Result<bool> revoke_api_key(const std::string& id, Timestamp now) = 0;
+
+    // Following the chain (chain_follower.hpp). The payments still followed, at most `limit`, oldest first.
+    virtual Result<std::vector<FollowedPayment>> followed_payments(std::size_t limit) = 0;
+    // Saves a followed payment's chain state in one transaction, and lets go of it unless `follow`. The first
+    // time chain.confirmed (chain.reversed) is set, logs payment_confirmed (payment_reversed) in that transaction,
+    // with that time; a time saved before is kept. Returns the events it logged, in order (what to announce).
+    virtual Result<std::vector<EventType>> update_payment_chain(const InvoiceId& id, const PaymentChain& chain,
+                                                               bool follow) = 0;
+    // The blocks the follower handled, newest first, at most `limit`.
+    virtual Result<std::vector<HandledBlock>> handled_blocks(std::size_t limit) = 0;
+    // Records a handled block: any block recorded at its height or above is forgotten (it left the best chain),
+    // and so are those more than 1000 below it.
+    virtual Status handle_block(const HandledBlock& block) = 0;
 
     // A doorbell for changes made by other processes, connected; nullptr for a store only one process uses.
     virtual Result<std::unique_ptr<ChangeListener>> listen() { return std::unique_ptr<ChangeListener>(); }

@@ -75,6 +75,9 @@ Result<Transaction> decode_transaction(ByteView raw);
 // one Transaction and allocates almost nothing. On failure `out` holds a partial decode and must not be used.
 Status decode_transaction(ByteView raw, Transaction& out);
 Result<Transaction> decode_transaction_hex(std::string_view hex);
+// One transaction from where the reader stands, leaving it after the transaction (a block holds them one after
+// another); a failure is recorded in the reader, and `out` must then not be used.
+void read_transaction(Reader& reader, Transaction& out);
 
 // A single output in its wire form (value, CompactSize length, token prefix + locking bytecode), as in a
 // sourceOutputs list or a signature preimage.
