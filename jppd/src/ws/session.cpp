@@ -50,11 +50,20 @@ void Session::deliver(jpp::EventType type, std::shared_ptr<const std::string> fr
 void Session::send_event(jpp::EventType type, std::shared_ptr<const std::string> frame) {
     if (phase_ != Phase::open) return;
     if (type != jpp::EventType::payment_received && !all_events_) return;  // not asked for (?events=all)
-    if (type == jpp::EventType::invoice_created) return;  // nobody watches an invoice before it exists
-    // An invoice ends once: paid, or else expired or cancelled.
-    bool& told = type == jpp::EventType::payment_received ? told_paid_ : told_closed_;
-    if (told || (type != jpp::EventType::payment_received && told_paid_)) return;
-    told = true;
+    // Each is told once: the payment; or else the end (expired or cancelled); and what the chain says of the
+    // payment (confirmed, reversed).
+    enum : std::uint8_t { paid = 1, closed = 2, confirmed = 4, reversed = 8 };
+    std::uint8_t kind = paid;
+    switch (type) {
+        case jpp::EventType::payment_received: kind = paid; break;
+        case jpp::EventType::invoice_expired:
+        case jpp::EventType::invoice_cancelled: kind = closed; break;
+        case jpp::EventType::payment_confirmed: kind = confirmed; break;
+        case jpp::EventType::payment_reversed: kind = reversed; break;
+        case jpp::EventType::invoice_created: return;
+    }
+    if ((told_ & kind) != 0 || (kind == closed && (told_ & paid) != 0)) return;
+    told_ = static_cast<std::uint8_t>(told_ | kind);
     enqueue(std::move(frame));
 }
 

@@ -72,8 +72,7 @@ private:
     Phase phase_ = Phase::open;
     bool joined_ = false;
     bool all_events_ = false;
-    bool told_paid_ = false;
-    bool told_closed_ = false;
+    std::uint8_t told_ = 0;  // a bit per kind of message sent: each is sent once
     bool peer_closed_ = false;      // the peer's close frame arrived
     bool heard_ = true;             // bytes arrived since the last ping
     bool write_stalled_ = false;    // the write in flight was already in flight at the last tick
