@@ -281,7 +281,7 @@ int parse_command_line(int argc, char** argv, DaemonConfig& c) {
     webhook_add->add_option("--url", c.admin_url, "Where deliveries are POSTed (http:// or https://)")->required();
     webhook_add->add_option("--events", c.admin_events,
                             "Event types, comma-separated (default: all): invoice_created, payment_received, "
-                            "invoice_expired, invoice_cancelled");
+                            "invoice_expired, invoice_cancelled, payment_confirmed, payment_reversed");
     auto* webhook_list = webhook->add_subcommand("list", "List the endpoints (never their secrets)");
     auto* webhook_remove = webhook->add_subcommand("remove", "Remove an endpoint and its pending deliveries");
     webhook_remove->add_option("id", c.admin_webhook_id, "The endpoint's id, as 'webhook list' shows it")->required();

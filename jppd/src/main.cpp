@@ -163,6 +163,7 @@ int main(int argc, char** argv) {
 
     jpp::SystemClock clock;
     jpp::InProcessEventBus events;
+    service_config.address_payments = feed != nullptr;  // a follower of the chain watches the addresses
     jpp::InvoiceService service(**store, *chain, events, clock, service_config);
 
     jppd::api::ApiContext api{service, **store, *chain, clock, config.public_url, config.dev_mode,
@@ -249,7 +250,8 @@ int main(int argc, char** argv) {
         if (feed) {
             jpp::FollowerOptions follow;
             follow.reversal_window = std::chrono::seconds(config.reversal_window);
-            chain_watch.emplace(**store, *feed, events, clock, follow, std::chrono::milliseconds(config.chain_poll_ms));
+            chain_watch.emplace(**store, *feed, events, clock, service, follow,
+                                std::chrono::milliseconds(config.chain_poll_ms));
         }
         jppd::webhooks::Dispatcher webhooks(**store, log_follower->events(), clock,
                                             [&api] { return api.json_context(); }, webhook_options);

@@ -26,11 +26,26 @@ struct TxIdHash {
     }
 };
 
+// What a transaction sends to each claimed address (outputs without tokens), by claim.
+std::vector<std::pair<const AddressClaim*, std::int64_t>> paid_to_claims(
+    const Transaction& tx, const std::unordered_map<std::string, AddressClaim>& claims) {
+    std::vector<std::pair<const AddressClaim*, std::int64_t>> paid;
+    for (const Output& output : tx.outputs) {
+        if (output.token) continue;
+        const auto found = claims.find(std::string(output.locking_bytecode.begin(), output.locking_bytecode.end()));
+        if (found == claims.end()) continue;
+        auto same = std::find_if(paid.begin(), paid.end(), [&](const auto& p) { return p.first == &found->second; });
+        if (same == paid.end()) paid.emplace_back(&found->second, output.value);
+        else same->second += output.value;
+    }
+    return paid;
+}
+
 }  // namespace
 
 ChainFollower::ChainFollower(InvoiceStore& store, ChainFeed& feed, EventBus& events, const Clock& clock,
-                             FollowerOptions options)
-    : store_(store), feed_(feed), events_(events), clock_(clock), options_(options) {}
+                             FollowerOptions options, InvoiceService* service)
+    : store_(store), feed_(feed), events_(events), clock_(clock), options_(options), service_(service) {}
 
 Result<FollowerRound> ChainFollower::poll() {
     FollowerRound round;
@@ -66,6 +81,34 @@ Result<FollowerRound> ChainFollower::poll() {
         tracked.push_back(std::move(t));
     }
     const Timestamp now = clock_.now();
+
+    // The addresses being watched, and how a payment found at one joins this round's followed payments.
+    std::unordered_map<std::string, AddressClaim> claims;
+    if (service_) {
+        auto listed = store_.address_claims(now, options_.max_claims);
+        if (!listed) return std::move(listed).error();
+        for (AddressClaim& c : *listed)
+            claims.emplace(std::string(c.locking_bytecode.begin(), c.locking_bytecode.end()), std::move(c));
+    }
+    const auto found_at_address = [&](const AddressClaim& claim, const TxId& txid, const Bytes& raw,
+                                      std::int64_t paid, Timestamp seen) -> Status {
+        auto invoice = service_->record_address_payment(claim.invoice_id, txid, raw, paid, seen);
+        if (!invoice) return invoice.error();
+        ++round.address_payments;
+        claims.erase(std::string(claim.locking_bytecode.begin(), claim.locking_bytecode.end()));
+        if (!invoice->payment || invoice->payment->txid != txid || by_txid.contains(txid)) return {};
+        Tracked t;
+        t.followed = FollowedPayment{invoice->id, invoice->required_confirmations, *invoice->payment};
+        t.next = invoice->payment->chain;
+        if (Transaction paying; decode_transaction(raw, paying))
+            for (const Input& input : paying.inputs) t.spends.push_back(input.prevout);
+        by_txid.emplace(txid, tracked.size());
+        for (const Outpoint& o : t.spends) by_spend.emplace(o, tracked.size());
+        tracked.push_back(std::move(t));
+        return {};
+    };
+
+    const std::unordered_map<std::string, AddressClaim> no_claims;
 
     // Where the best chain and the blocks handled last agree: the fork point. Blocks above it left the chain.
     std::int64_t fork = -1;
@@ -105,7 +148,21 @@ Result<FollowerRound> ChainFollower::poll() {
         if (block.hash != *hash)
             return make_error(Errc::chain_unavailable, "the node answered block " + block.hash.hex() + " for " +
                                                            hash->hex());
+        const Timestamp block_time{std::chrono::seconds(block.time)};
         for (const BlockTransaction& entry : block.transactions) {
+            // Paying a watched address, in a block mined after the invoice was made (by the blocks handled then;
+            // when none was, by the block's time, which a miner may set up to two hours ahead).
+            // A transaction the last round saw in the mempool was judged there, by when the node took it in.
+            const bool judged = std::binary_search(examined_.begin(), examined_.end(), entry.txid);
+            for (const auto& [claim, paid] : paid_to_claims(entry.tx, judged ? no_claims : claims)) {
+                const bool after = claim->created_height ? height > *claim->created_height
+                                                         : block_time + std::chrono::hours(2) >= claim->created;
+                if (!after) continue;
+                if (Status s = found_at_address(*claim, entry.txid, encode_transaction(entry.tx), paid,
+                                                std::min(now, block_time));
+                    !s)
+                    return s.error();
+            }
             if (auto found = by_txid.find(entry.txid); found != by_txid.end()) {
                 Tracked& t = tracked[found->second];
                 t.next.block_height = height;
@@ -124,6 +181,34 @@ Result<FollowerRound> ChainFollower::poll() {
         read.push_back(HandledBlock{height, *hash});
     }
     round.blocks_read = read.size();
+
+    // New mempool transactions, matched against the watched addresses. One the node took in before the invoice
+    // existed never pays it (a second of slack: invoices are dated rounded up to the second).
+    std::vector<TxId> examined;
+    examined.reserve(mempool.size());
+    std::size_t fetched = 0;
+    for (const TxId& txid : mempool) {
+        if (std::binary_search(examined_.begin(), examined_.end(), txid) || claims.empty()) {
+            examined.push_back(txid);
+            continue;
+        }
+        if (by_txid.contains(txid)) {  // a payment already: nothing to match
+            examined.push_back(txid);
+            continue;
+        }
+        if (fetched++ == options_.max_mempool_fetches) break;
+        auto entry = feed_.mempool_transaction(txid);
+        if (!entry) return std::move(entry).error();
+        examined.push_back(txid);
+        if (!*entry) continue;  // mined or dropped since the snapshot: a block will tell
+        if (!decode_transaction((*entry)->raw, tx)) continue;
+        for (const auto& [claim, paid] : paid_to_claims(tx, claims)) {
+            if ((*entry)->arrived + std::chrono::seconds(1) < claim->created) continue;
+            if (Status s = found_at_address(*claim, txid, (*entry)->raw, paid, (*entry)->arrived); !s) return s.error();
+            if (auto t = by_txid.find(txid); t != by_txid.end()) tracked[t->second].in_mempool = true;
+        }
+    }
+    std::sort(examined.begin(), examined.end());
     const std::int64_t height_now = read.empty() ? std::min(*tip, fork) : read.back().height;
 
     for (Tracked& t : tracked) {
@@ -163,6 +248,7 @@ Result<FollowerRound> ChainFollower::poll() {
         if (auto hash = feed_.block_hash(*tip); hash)
             if (Status s = store_.handle_block(HandledBlock{*tip, *hash}); !s) return s.error();
     for (const Event& e : announce) events_.publish(e);
+    examined_ = std::move(examined);
     return round;
 }
 

@@ -61,6 +61,7 @@ std::string_view errc_name(Errc code) noexcept {
     case Errc::unauthorized: return "unauthorized";
     case Errc::forbidden: return "forbidden";
     case Errc::not_found: return "not_found";
+    case Errc::address_claimed: return "address_claimed";
     }
     return "unknown";
 }

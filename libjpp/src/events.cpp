@@ -14,6 +14,7 @@ std::string_view event_type_name(EventType type) noexcept {
     case EventType::invoice_cancelled: return "invoice_cancelled";
     case EventType::payment_confirmed: return "payment_confirmed";
     case EventType::payment_reversed: return "payment_reversed";
+    case EventType::payment_underpaid: return "payment_underpaid";
     }
     return "unknown";
 }

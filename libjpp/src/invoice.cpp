@@ -53,6 +53,10 @@ std::string_view invoice_status_name(InvoiceStatus status) noexcept {
     return "unknown";
 }
 
+std::string_view payment_source_name(PaymentSource source) noexcept {
+    return source == PaymentSource::address ? "address" : "protocol";
+}
+
 std::optional<InvoiceStatus> invoice_status_from_name(std::string_view name) noexcept {
     for (const InvoiceStatus s : {InvoiceStatus::open, InvoiceStatus::paid, InvoiceStatus::expired,
                                   InvoiceStatus::cancelled, InvoiceStatus::confirmed, InvoiceStatus::reversed})

@@ -79,7 +79,7 @@ void write_invoice(JsonWriter& w, const Invoice& invoice, const JsonContext& con
     key(w, "payment_url");
     string(w, payment_url(context, invoice.id));
     key(w, "payment_uri");
-    string(w, payment_uri(context, invoice.id));
+    string(w, payment_uri(context, invoice));
     key(w, "network");
     string(w, std::string(network_name(invoice.network)));
     key(w, "currency");
@@ -139,8 +139,27 @@ void write_invoice(JsonWriter& w, const Invoice& invoice, const JsonContext& con
         }
         w.EndArray();
         write_payment_chain(w, p.chain);
+        key(w, "source");
+        string(w, std::string(payment_source_name(p.source)));
+        key(w, "overpaid_by");
+        w.Int64(p.overpaid_by);
+        key(w, "late");
+        w.Bool(p.late);
         w.EndObject();
     }
+    key(w, "underpayments");
+    w.StartArray();
+    for (const Underpayment& u : invoice.underpayments) {
+        w.StartObject();
+        key(w, "txid");
+        string(w, u.txid.hex());
+        key(w, "amount");
+        w.Int64(u.amount);
+        key(w, "seen_at");
+        string(w, to_rfc3339(u.seen));
+        w.EndObject();
+    }
+    w.EndArray();
     key(w, "merchant_data");
     // Stored as compact JSON produced by parse_create_invoice, so it can be embedded as it is.
     const std::string& data = invoice.merchant_data.empty() ? std::string("null") : invoice.merchant_data;
@@ -616,8 +635,12 @@ std::string payment_url(const JsonContext& context, const InvoiceId& id) {
     return trimmed_base(context.public_url) + "/jpp/invoices/" + id.hex() + "/";
 }
 
-std::string payment_uri(const JsonContext& context, const InvoiceId& id) {
-    return "bitcoincash:?r=" + trimmed_base(context.public_url) + "/jpp/i/bitpay/" + id.hex() + "/";
+std::string payment_uri(const JsonContext& context, const Invoice& invoice) {
+    const std::string request = trimmed_base(context.public_url) + "/jpp/i/bitpay/" + invoice.id.hex() + "/";
+    if (!invoice.address_payable || invoice.outputs.size() != 1) return "bitcoincash:?r=" + request;
+    const InvoiceOutput& only = invoice.outputs.front();
+    // The URL goes in as it is: its characters (scheme, host, path of hex digits) are all allowed in a query.
+    return only.address + "?amount=" + bch_text(only.amount) + "&r=" + request;
 }
 
 std::string invoice_to_json(const Invoice& invoice, const JsonContext& context) {
@@ -656,6 +679,12 @@ std::string event_to_json(const Event& event, const JsonContext& context) {
     } else if (event.type == EventType::invoice_cancelled && event.invoice.cancelled) {
         key(w, "cancelled_at");
         string(w, to_rfc3339(*event.invoice.cancelled));
+    } else if (event.type == EventType::payment_underpaid && !event.invoice.underpayments.empty()) {
+        const Underpayment& u = event.invoice.underpayments.back();
+        key(w, "txid");
+        string(w, u.txid.hex());
+        key(w, "amount");
+        w.Int64(u.amount);
     } else if ((event.type == EventType::payment_confirmed || event.type == EventType::payment_reversed) &&
                event.invoice.payment) {
         const Payment& p = *event.invoice.payment;
@@ -695,12 +724,17 @@ std::size_t max_event_json_bytes(const ServiceConfig& config, std::size_t public
     payment.chain.confirmations = std::numeric_limits<std::uint32_t>::max();
     payment.chain.confirmed = widest_time;
     payment.chain.reversed = widest_time;
+    payment.overpaid_by = std::numeric_limits<std::int64_t>::min();
+    payment.late = false;  // "false" is wider than "true"
+    for (std::size_t i = 0; i < config.max_underpayments; ++i)
+        invoice.underpayments.push_back(Underpayment{TxId{}, std::numeric_limits<std::int64_t>::min(), widest_time});
     for (std::size_t i = 0; i < config.max_refund_outputs; ++i)
         payment.refund_to.push_back(RefundOutput{std::numeric_limits<std::int64_t>::min(), ""});
     invoice.payment = std::move(payment);
     const JsonContext context{"", widest_time};
     std::size_t shape = event_to_json(Event{EventType::invoice_expired, expired}, context).size();
-    for (EventType type : {EventType::payment_received, EventType::payment_confirmed, EventType::payment_reversed})
+    for (EventType type : {EventType::payment_received, EventType::payment_confirmed, EventType::payment_reversed,
+                           EventType::payment_underpaid})
         shape = std::max(shape, event_to_json(Event{type, invoice}, context).size());
     // + 20: total_amount at its widest, an int64.
     const std::size_t texts = 3 * config.max_memo_bytes +  // the invoice's memo, the payment's, the event's

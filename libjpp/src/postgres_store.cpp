@@ -212,6 +212,27 @@ constexpr std::array<const char*, 2> migrations = {
         height BIGINT PRIMARY KEY,
         hash BYTEA NOT NULL CHECK (length(hash) = 32)
     );
+
+    -- Payments found at an invoice's address: source 1, with what was paid beyond the amount, and late when it
+    -- arrived after expiry. An address is claimed by one payable invoice at a time; a claim ends with its
+    -- invoice's payment or cancellation, or at `until` (expiry plus the late window).
+    ALTER TABLE invoices ADD COLUMN address_payable SMALLINT NOT NULL DEFAULT 0;
+    ALTER TABLE payments ADD COLUMN source SMALLINT NOT NULL DEFAULT 0;
+    ALTER TABLE payments ADD COLUMN overpaid_by BIGINT NOT NULL DEFAULT 0;
+    ALTER TABLE payments ADD COLUMN late SMALLINT NOT NULL DEFAULT 0;
+    CREATE TABLE address_claims (
+        locking_bytecode BYTEA PRIMARY KEY,
+        invoice_id BYTEA NOT NULL UNIQUE REFERENCES invoices (id) ON DELETE CASCADE,
+        until BIGINT NOT NULL,
+        created_height BIGINT
+    );
+    CREATE TABLE underpayments (
+        invoice_id BYTEA NOT NULL REFERENCES invoices (id) ON DELETE CASCADE,
+        txid BYTEA NOT NULL CHECK (length(txid) = 32),
+        amount BIGINT NOT NULL,
+        seen BIGINT NOT NULL,
+        PRIMARY KEY (invoice_id, txid)
+    );
     )sql",
 };
 static_assert(migrations.size() == PostgresStore::schema_version, "one migration per schema version");
@@ -489,11 +510,11 @@ bool insert_invoice_rows(Connection& c, const Invoice& invoice) {
         .opt_text(invoice.order_id);
     if (invoice.cancelled) p.i64(to_seconds(*invoice.cancelled));
     else p.null();
-    p.i64(invoice.required_confirmations);
+    p.i64(invoice.required_confirmations).i64(invoice.address_payable ? 1 : 0);
     const Rows inserted = c.run(
         "INSERT INTO invoices (id, network, currency, required_fee_per_byte, memo, \"time\", expires, merchant_data, "
-        "merchant_id, metadata, order_id, cancelled, required_confirmations) "
-        "VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13) ON CONFLICT DO NOTHING",
+        "merchant_id, metadata, order_id, cancelled, required_confirmations, address_payable) "
+        "VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14) ON CONFLICT DO NOTHING",
         p);
     if (inserted.affected() == 0) return false;
 
@@ -525,12 +546,15 @@ bool insert_invoice_rows(Connection& c, const Invoice& invoice) {
 bool insert_payment_rows(Connection& c, const InvoiceId& id, const Payment& payment) {
     Params p;
     p.bytes(id.bytes).bytes(payment.txid.bytes).text(payment.memo).i64(to_seconds(payment.paid_at))
-        .bytes(payment.raw_transaction);
-    if (c.run("INSERT INTO payments (invoice_id, txid, memo, paid_at, raw_transaction, followed) "
-              "VALUES ($1, $2, $3, $4, $5, 1) ON CONFLICT DO NOTHING",
+        .bytes(payment.raw_transaction).i64(static_cast<std::int64_t>(payment.source)).i64(payment.overpaid_by)
+        .i64(payment.late ? 1 : 0);
+    if (c.run("INSERT INTO payments (invoice_id, txid, memo, paid_at, raw_transaction, followed, source, "
+              "overpaid_by, late) VALUES ($1, $2, $3, $4, $5, 1, $6, $7, $8) ON CONFLICT DO NOTHING",
               p)
             .affected() == 0)
         return false;
+    // Paid: the address is free for another invoice.
+    c.run("DELETE FROM address_claims WHERE invoice_id = $1", Params().bytes(id.bytes));
     for (std::size_t i = 0; i < payment.refund_to.size(); ++i) {
         Params r;
         r.bytes(id.bytes).i64(static_cast<std::int64_t>(i)).i64(payment.refund_to[i].amount)
@@ -538,6 +562,20 @@ bool insert_payment_rows(Connection& c, const InvoiceId& id, const Payment& paym
         c.run("INSERT INTO refund_outputs (invoice_id, position, amount, address) VALUES ($1, $2, $3, $4)", r);
     }
     return true;
+}
+
+// Claims the invoice's one address for it (address_payable), unless another invoice holds the claim: false then.
+// A claim whose invoice is paid or cancelled, or whose window is over, is void and replaced. Two creations racing
+// for one address: the second insert waits for the first to commit, then writes nothing.
+bool claim_address(Connection& c, const Invoice& invoice) {
+    const Bytes& bytecode = invoice.outputs.front().locking_bytecode;
+    c.run("DELETE FROM address_claims WHERE locking_bytecode = $1 AND (until <= $2 OR invoice_id IN "
+          "(SELECT id FROM invoices WHERE paid = 1 OR cancelled IS NOT NULL))",
+          Params().bytes(bytecode).i64(to_seconds(invoice.time)));
+    return c.run("INSERT INTO address_claims (locking_bytecode, invoice_id, until, created_height) "
+                 "SELECT $1, $2, $3, (SELECT max(height) FROM chain_blocks) ON CONFLICT DO NOTHING",
+                 Params().bytes(bytecode).bytes(invoice.id.bytes).i64(to_seconds(invoice.expires + late_payment_window)))
+               .affected() == 1;
 }
 
 std::optional<Timestamp> optional_time(const Rows& q, int row, int column) {
@@ -565,7 +603,8 @@ PaymentChain read_chain(const Rows& q, int row, int first) {
 
 std::optional<Payment> load_payment(Connection& c, const InvoiceId& id) {
     const Rows q = c.run("SELECT txid, memo, paid_at, raw_transaction, block_height, block_hash, confirmations, "
-                         "confirmed, reversed, missing_since FROM payments WHERE invoice_id = $1",
+                         "confirmed, reversed, missing_since, source, overpaid_by, late FROM payments "
+                         "WHERE invoice_id = $1",
                          Params().bytes(id.bytes));
     if (q.empty()) return std::nullopt;
     Payment p;
@@ -574,6 +613,9 @@ std::optional<Payment> load_payment(Connection& c, const InvoiceId& id) {
     p.paid_at = from_seconds(q.i64(0, 2));
     p.raw_transaction = q.bytes(0, 3);
     p.chain = read_chain(q, 0, 4);
+    p.source = q.i64(0, 10) == 1 ? PaymentSource::address : PaymentSource::protocol;
+    p.overpaid_by = q.i64(0, 11);
+    p.late = q.i64(0, 12) != 0;
     const Rows r = c.run("SELECT amount, address FROM refund_outputs WHERE invoice_id = $1 ORDER BY position",
                          Params().bytes(id.bytes));
     for (int i = 0; i < r.size(); ++i) p.refund_to.push_back(RefundOutput{r.i64(i, 0), r.text(i, 1)});
@@ -584,7 +626,8 @@ std::optional<Payment> load_payment(Connection& c, const InvoiceId& id) {
 // transaction (or the invoice's row lock) so that the reads see one state.
 std::optional<Invoice> load_invoice(Connection& c, const InvoiceId& id) {
     const Rows q = c.run("SELECT network, currency, required_fee_per_byte, memo, \"time\", expires, merchant_data, "
-                         "merchant_id, metadata, order_id, cancelled, required_confirmations FROM invoices WHERE id = $1",
+                         "merchant_id, metadata, order_id, cancelled, required_confirmations, address_payable "
+                         "FROM invoices WHERE id = $1",
                          Params().bytes(id.bytes));
     if (q.empty()) return std::nullopt;
     Invoice invoice;
@@ -604,6 +647,7 @@ std::optional<Invoice> load_invoice(Connection& c, const InvoiceId& id) {
     if (!q.null(0, 9)) invoice.order_id = q.text(0, 9);
     if (!q.null(0, 10)) invoice.cancelled = from_seconds(q.i64(0, 10));
     invoice.required_confirmations = static_cast<std::uint32_t>(q.i64(0, 11));
+    invoice.address_payable = q.i64(0, 12) != 0;
 
     const Rows out = c.run("SELECT amount, address, locking_bytecode, description, token_category, token_amount, "
                            "nft_capability, nft_commitment FROM invoice_outputs WHERE invoice_id = $1 ORDER BY position",
@@ -628,6 +672,11 @@ std::optional<Invoice> load_invoice(Connection& c, const InvoiceId& id) {
         invoice.outputs.push_back(std::move(o));
     }
     invoice.payment = load_payment(c, id);
+    const Rows under = c.run("SELECT txid, amount, seen FROM underpayments WHERE invoice_id = $1 ORDER BY seen, txid",
+                             Params().bytes(id.bytes));
+    for (int i = 0; i < under.size(); ++i)
+        invoice.underpayments.push_back(
+            Underpayment{TxId{under.fixed<32>(i, 0, "underpayments.txid")}, under.i64(i, 1), from_seconds(under.i64(i, 2))});
     return invoice;
 }
 
@@ -910,24 +959,28 @@ Result<std::unique_ptr<PostgresStore>> PostgresStore::open(const std::string& ur
 }
 
 Status PostgresStore::insert(const Invoice& invoice) {
-    auto inserted = guarded<bool>("insert invoice", [&] {
+    auto refused = guarded<std::optional<Errc>>("insert invoice", [&]() -> std::optional<Errc> {
         Impl::Lease lease(*impl_);
         Connection& c = lease.connection();
         DbTransaction tx(c);
         if (!insert_invoice_rows(c, invoice)) {
             // The statement waited for any conflicting writer to commit, so a fresh read sees what stood in the way.
-            if (invoice_with_order_id(c, invoice)) return false;
+            if (invoice_with_order_id(c, invoice)) return Errc::order_id_conflict;
             throw std::runtime_error("an invoice with this id exists already");
         }
+        if (invoice.address_payable && !claim_address(c, invoice)) return Errc::address_claimed;
         // For imports of invoices paid elsewhere; payments normally arrive through record_payment().
         if (invoice.payment && !insert_payment_rows(c, invoice.id, *invoice.payment))
             throw std::runtime_error("the transaction paid another invoice already");
         append_event(c, EventType::invoice_created, invoice.id, invoice.merchant_id, invoice.time);
         tx.commit();
-        return true;
+        return std::nullopt;
     });
-    if (!inserted) return std::move(inserted).error();
-    if (!*inserted) return make_error(Errc::order_id_conflict, "the merchant has an invoice with this order id");
+    if (!refused) return std::move(refused).error();
+    if (*refused == Errc::order_id_conflict)
+        return make_error(Errc::order_id_conflict, "the merchant has an invoice with this order id");
+    if (*refused == Errc::address_claimed)
+        return make_error(Errc::address_claimed, "another open invoice is payable at this address");
     return {};
 }
 
@@ -946,6 +999,11 @@ Result<IdempotentInsert> PostgresStore::insert_idempotent(const Invoice& invoice
                                  "VALUES ($1, $2, $3, $4) ON CONFLICT DO NOTHING",
                                  Params().i64(key.scope).text(key.key).bytes(key.request_hash).bytes(invoice.id.bytes))
                                .affected() == 1;
+            if (inserted && invoice.address_payable && !claim_address(c, invoice)) {
+                IdempotentInsert refused;
+                refused.address_claimed = true;
+                return refused;  // the transaction is rolled back: the key is not kept
+            }
             if (inserted) {
                 append_event(c, EventType::invoice_created, invoice.id, invoice.merchant_id, invoice.time);
                 tx.commit();
@@ -1138,6 +1196,7 @@ Result<CancelOutcome> PostgresStore::cancel_invoice(const InvoiceId& id, std::in
         }
         c.run("UPDATE invoices SET cancelled = $1, expiry_announced = 1 WHERE id = $2",
               Params().i64(to_seconds(now)).bytes(id.bytes));
+        c.run("DELETE FROM address_claims WHERE invoice_id = $1", Params().bytes(id.bytes));
         append_event(c, EventType::invoice_cancelled, id, merchant_id, now);
         tx.commit();
         return CancelOutcome::cancelled;
@@ -1553,6 +1612,50 @@ Result<std::vector<EventType>> PostgresStore::update_payment_chain(const Invoice
         }
         tx.commit();
         return logged;
+    });
+}
+
+Result<std::vector<AddressClaim>> PostgresStore::address_claims(Timestamp now, std::size_t limit) {
+    return guarded<std::vector<AddressClaim>>("read address claims", [&] {
+        Impl::Lease lease(*impl_);
+        const Rows q = lease.connection().run(
+            "SELECT a.locking_bytecode, a.invoice_id, o.amount, i.\"time\", i.expires, a.created_height "
+            "FROM address_claims a JOIN invoices i ON i.id = a.invoice_id "
+            "JOIN invoice_outputs o ON o.invoice_id = a.invoice_id AND o.position = 0 "
+            "WHERE a.until > $1 AND i.paid = 0 AND i.cancelled IS NULL LIMIT $2",
+            Params().i64(to_seconds(now)).i64(static_cast<std::int64_t>(std::min<std::size_t>(limit, INT64_MAX))));
+        std::vector<AddressClaim> out;
+        for (int i = 0; i < q.size(); ++i) {
+            AddressClaim claim;
+            claim.locking_bytecode = q.bytes(i, 0);
+            claim.invoice_id.bytes = q.fixed<16>(i, 1, "address_claims.invoice_id");
+            claim.amount = q.i64(i, 2);
+            claim.created = from_seconds(q.i64(i, 3));
+            claim.expires = from_seconds(q.i64(i, 4));
+            if (!q.null(i, 5)) claim.created_height = q.i64(i, 5);
+            out.push_back(std::move(claim));
+        }
+        return out;
+    });
+}
+
+Result<bool> PostgresStore::record_underpayment(const InvoiceId& id, const TxId& txid, std::int64_t amount,
+                                                Timestamp at) {
+    return guarded<bool>("record underpayment", [&] {
+        Impl::Lease lease(*impl_);
+        Connection& c = lease.connection();
+        DbTransaction tx(c);
+        const Rows owner = c.run("SELECT merchant_id FROM invoices WHERE id = $1", Params().bytes(id.bytes));
+        if (owner.empty()) return false;
+        if (c.run("INSERT INTO underpayments (invoice_id, txid, amount, seen) VALUES ($1, $2, $3, $4) "
+                  "ON CONFLICT DO NOTHING",
+                  Params().bytes(id.bytes).bytes(txid.bytes).i64(amount).i64(to_seconds(at)))
+                .affected() == 0)
+            return false;
+        append_event(c, EventType::payment_underpaid, id,
+                     owner.null(0, 0) ? std::nullopt : std::optional<std::int64_t>(owner.i64(0, 0)), at);
+        tx.commit();
+        return true;
     });
 }
 

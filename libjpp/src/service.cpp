@@ -98,6 +98,8 @@ Result<Invoice> build_invoice(const CreateInvoiceRequest& request, const Service
     invoice.network = config.network;
     invoice.required_fee_per_byte = fee_rate;
     invoice.required_confirmations = static_cast<std::uint32_t>(confirmations);
+    invoice.address_payable =
+        config.address_payments && request.outputs.size() == 1 && !request.outputs.front().token;
     invoice.memo = request.memo;
     invoice.time = now;
     invoice.expires = invoice.time + lifetime;
@@ -147,8 +149,13 @@ Result<Invoice> InvoiceService::create(const CreateInvoiceRequest& request) {
     // Dated with the time rounded up, so that it never expires before the lifetime asked for.
     auto invoice = build_invoice(request, config_, clock_.now_rounded_up());
     if (!invoice) return invoice;
-    if (Status s = store_.insert(*invoice); !s)
-        return s.error().code == Errc::order_id_conflict ? s.error() : store_error(s.error());
+    Status inserted = store_.insert(*invoice);
+    if (!inserted && inserted.error().code == Errc::address_claimed) {
+        invoice->address_payable = false;  // another invoice is payable there: this one through the protocols only
+        inserted = store_.insert(*invoice);
+    }
+    if (!inserted)
+        return inserted.error().code == Errc::order_id_conflict ? inserted.error() : store_error(inserted.error());
     announce(Event{EventType::invoice_created, *invoice});
     return invoice;
 }
@@ -169,6 +176,10 @@ Result<InvoiceService::Creation> InvoiceService::create_idempotent(const CreateI
         key->request_hash = request_hash(request);
     }
     auto inserted = store_.insert_idempotent(*invoice, *key);
+    if (inserted && inserted->address_claimed) {
+        invoice->address_payable = false;  // as in create()
+        inserted = store_.insert_idempotent(*invoice, *key);
+    }
     if (!inserted) return store_error(inserted.error());
     if (inserted->inserted) {
         announce(Event{EventType::invoice_created, *invoice});
@@ -491,6 +502,39 @@ Result<std::size_t> InvoiceService::reconcile_intents(bool everything, std::size
         }
     }
     return recorded;
+}
+
+Result<Invoice> InvoiceService::record_address_payment(const InvoiceId& id, const TxId& txid, Bytes raw,
+                                                       std::int64_t paid, Timestamp seen) {
+    auto invoice = get(id);
+    if (!invoice) return invoice;
+    if (!invoice->address_payable || invoice->outputs.size() != 1)
+        return make_error(Errc::invalid_argument, "invoice " + id.hex() + " is not payable at its address");
+    const std::int64_t asked = invoice->outputs.front().amount;
+    if (paid < asked) {
+        if (invoice->underpayments.size() >= config_.max_underpayments) return invoice;
+        auto recorded = store_.record_underpayment(id, txid, paid, seen);
+        if (!recorded) return store_error(recorded.error());
+        auto now = get(id);
+        if (now && *recorded) announce(Event{EventType::payment_underpaid, *now});
+        return now;
+    }
+    Payment payment;
+    payment.txid = txid;
+    payment.paid_at = clock_.now();
+    payment.raw_transaction = std::move(raw);
+    payment.source = PaymentSource::address;
+    payment.overpaid_by = paid - asked;
+    payment.late = seen >= invoice->expires;
+    Result<RecordOutcome> outcome = make_error(Errc::store_failure, "not recorded");
+    {
+        std::lock_guard serialize(pay_lock(id));  // with this process's protocol payments of the invoice
+        outcome = store_.record_payment(id, payment);
+    }
+    if (!outcome) return store_error(outcome.error());
+    auto now = get(id);
+    if (now && *outcome == RecordOutcome::recorded) announce(Event{EventType::payment_received, *now});
+    return now;
 }
 
 Result<std::size_t> InvoiceService::purge_expired(Timestamp before, std::size_t limit) {

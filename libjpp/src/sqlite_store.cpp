@@ -274,6 +274,27 @@ constexpr std::array<const char*, 4> migrations = {
         height INTEGER PRIMARY KEY,
         hash BLOB NOT NULL CHECK (length(hash) = 32)
     );
+
+    -- Payments found at an invoice's address: source 1, with what was paid beyond the amount, and late when it
+    -- arrived after expiry. An address is claimed by one payable invoice at a time; a claim ends with its
+    -- invoice's payment or cancellation, or at `until` (expiry plus the late window).
+    ALTER TABLE invoices ADD COLUMN address_payable INTEGER NOT NULL DEFAULT 0;
+    ALTER TABLE payments ADD COLUMN source INTEGER NOT NULL DEFAULT 0;
+    ALTER TABLE payments ADD COLUMN overpaid_by INTEGER NOT NULL DEFAULT 0;
+    ALTER TABLE payments ADD COLUMN late INTEGER NOT NULL DEFAULT 0;
+    CREATE TABLE address_claims (
+        locking_bytecode BLOB PRIMARY KEY,
+        invoice_id BLOB NOT NULL UNIQUE REFERENCES invoices (id) ON DELETE CASCADE,
+        until INTEGER NOT NULL,
+        created_height INTEGER
+    );
+    CREATE TABLE underpayments (
+        invoice_id BLOB NOT NULL REFERENCES invoices (id) ON DELETE CASCADE,
+        txid BLOB NOT NULL CHECK (length(txid) = 32),
+        amount INTEGER NOT NULL,
+        seen INTEGER NOT NULL,
+        PRIMARY KEY (invoice_id, txid)
+    );
     )sql",
 };
 static_assert(migrations.size() == SqliteStore::schema_version, "one migration per schema version");
@@ -373,8 +394,8 @@ using Query = Connection::Query;
 
 void insert_invoice_rows(Connection& c, const Invoice& invoice) {
     Query q(c, "INSERT INTO invoices (id, network, currency, required_fee_per_byte, memo, time, expires, "
-               "merchant_data, merchant_id, metadata, order_id, cancelled, required_confirmations) "
-               "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)");
+               "merchant_data, merchant_id, metadata, order_id, cancelled, required_confirmations, address_payable) "
+               "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)");
     bind_blob(*q, 1, invoice.id.bytes);
     q->bind(2, std::string(network_name(invoice.network)));
     q->bind(3, invoice.currency);
@@ -388,6 +409,7 @@ void insert_invoice_rows(Connection& c, const Invoice& invoice) {
     if (invoice.order_id) q->bind(11, *invoice.order_id);
     if (invoice.cancelled) q->bind(12, to_seconds(*invoice.cancelled));
     q->bind(13, static_cast<std::int64_t>(invoice.required_confirmations));
+    q->bind(14, invoice.address_payable ? 1 : 0);
     q->exec();
 
     Query out(c, "INSERT INTO invoice_outputs (invoice_id, position, amount, address, locking_bytecode, "
@@ -416,14 +438,21 @@ void insert_invoice_rows(Connection& c, const Invoice& invoice) {
 }
 
 void insert_payment_rows(Connection& c, const InvoiceId& id, const Payment& payment) {
-    Query p(c, "INSERT INTO payments (invoice_id, txid, memo, paid_at, raw_transaction, followed) "
-               "VALUES (?, ?, ?, ?, ?, 1)");
+    Query p(c, "INSERT INTO payments (invoice_id, txid, memo, paid_at, raw_transaction, followed, source, "
+               "overpaid_by, late) VALUES (?, ?, ?, ?, ?, 1, ?, ?, ?)");
     bind_blob(*p, 1, id.bytes);
     bind_blob(*p, 2, payment.txid.bytes);
     p->bind(3, payment.memo);
     p->bind(4, to_seconds(payment.paid_at));
     bind_blob(*p, 5, payment.raw_transaction);
+    p->bind(6, static_cast<int>(payment.source));
+    p->bind(7, payment.overpaid_by);
+    p->bind(8, payment.late ? 1 : 0);
     p->exec();
+    // Paid: the address is free for another invoice.
+    Query claim(c, "DELETE FROM address_claims WHERE invoice_id = ?");
+    bind_blob(*claim, 1, id.bytes);
+    claim->exec();
 
     Query r(c, "INSERT INTO refund_outputs (invoice_id, position, amount, address) VALUES (?, ?, ?, ?)");
     for (std::size_t i = 0; i < payment.refund_to.size(); ++i) {
@@ -434,6 +463,25 @@ void insert_payment_rows(Connection& c, const InvoiceId& id, const Payment& paym
         r->bind(4, payment.refund_to[i].address);
         r->exec();
     }
+}
+
+// Claims the invoice's one address for it (address_payable), unless another invoice holds the claim: false then.
+// A claim whose invoice is paid or cancelled, or whose window is over, is void and replaced.
+bool claim_address(Connection& c, const Invoice& invoice) {
+    const Bytes& bytecode = invoice.outputs.front().locking_bytecode;
+    {
+        Query q(c, "DELETE FROM address_claims WHERE locking_bytecode = ? AND (until <= ? OR invoice_id IN "
+                   "(SELECT id FROM invoices WHERE paid = 1 OR cancelled IS NOT NULL))");
+        bind_blob(*q, 1, bytecode);
+        q->bind(2, to_seconds(invoice.time));
+        q->exec();
+    }
+    Query q(c, "INSERT OR IGNORE INTO address_claims (locking_bytecode, invoice_id, until, created_height) "
+               "SELECT ?, ?, ?, (SELECT max(height) FROM chain_blocks)");
+    bind_blob(*q, 1, bytecode);
+    bind_blob(*q, 2, invoice.id.bytes);
+    q->bind(3, to_seconds(invoice.expires + late_payment_window));
+    return q->exec() > 0;
 }
 
 std::optional<Timestamp> optional_time(const SQLite::Column& column) {
@@ -465,7 +513,7 @@ PaymentChain read_chain(SQLite::Statement& q, int first) {
 
 std::optional<Payment> load_payment(Connection& c, const InvoiceId& id) {
     Query q(c, "SELECT txid, memo, paid_at, raw_transaction, block_height, block_hash, confirmations, confirmed, "
-               "reversed, missing_since FROM payments WHERE invoice_id = ?");
+               "reversed, missing_since, source, overpaid_by, late FROM payments WHERE invoice_id = ?");
     bind_blob(*q, 1, id.bytes);
     if (!q->executeStep()) return std::nullopt;
     Payment p;
@@ -474,6 +522,9 @@ std::optional<Payment> load_payment(Connection& c, const InvoiceId& id) {
     p.paid_at = from_seconds(q->getColumn(2).getInt64());
     p.raw_transaction = get_blob(q->getColumn(3));
     p.chain = read_chain(*q, 4);
+    p.source = q->getColumn(10).getInt() == 1 ? PaymentSource::address : PaymentSource::protocol;
+    p.overpaid_by = q->getColumn(11).getInt64();
+    p.late = q->getColumn(12).getInt() != 0;
 
     Query r(c, "SELECT amount, address FROM refund_outputs WHERE invoice_id = ? ORDER BY position");
     bind_blob(*r, 1, id.bytes);
@@ -486,7 +537,7 @@ std::optional<Payment> load_payment(Connection& c, const InvoiceId& id) {
 // so that the four reads see one state.
 std::optional<Invoice> load_invoice(Connection& c, const InvoiceId& id) {
     Query q(c, "SELECT network, currency, required_fee_per_byte, memo, time, expires, merchant_data, merchant_id, "
-               "metadata, order_id, cancelled, required_confirmations FROM invoices WHERE id = ?");
+               "metadata, order_id, cancelled, required_confirmations, address_payable FROM invoices WHERE id = ?");
     bind_blob(*q, 1, id.bytes);
     if (!q->executeStep()) return std::nullopt;
     Invoice invoice;
@@ -506,6 +557,7 @@ std::optional<Invoice> load_invoice(Connection& c, const InvoiceId& id) {
     if (!q->getColumn(9).isNull()) invoice.order_id = q->getColumn(9).getString();
     if (!q->getColumn(10).isNull()) invoice.cancelled = from_seconds(q->getColumn(10).getInt64());
     invoice.required_confirmations = static_cast<std::uint32_t>(q->getColumn(11).getInt64());
+    invoice.address_payable = q->getColumn(12).getInt() != 0;
 
     Query out(c, "SELECT amount, address, locking_bytecode, description, token_category, token_amount, "
                  "nft_capability, nft_commitment FROM invoice_outputs WHERE invoice_id = ? ORDER BY position");
@@ -530,6 +582,12 @@ std::optional<Invoice> load_invoice(Connection& c, const InvoiceId& id) {
         invoice.outputs.push_back(std::move(o));
     }
     invoice.payment = load_payment(c, id);
+    Query under(c, "SELECT txid, amount, seen FROM underpayments WHERE invoice_id = ? ORDER BY seen, txid");
+    bind_blob(*under, 1, id.bytes);
+    while (under->executeStep())
+        invoice.underpayments.push_back(Underpayment{TxId{get_fixed_blob<32>(under->getColumn(0), "underpayments.txid")},
+                                                     under->getColumn(1).getInt64(),
+                                                     from_seconds(under->getColumn(2).getInt64())});
     return invoice;
 }
 
@@ -853,19 +911,23 @@ Result<std::unique_ptr<SqliteStore>> SqliteStore::open(const std::string& path, 
 }
 
 Status SqliteStore::insert(const Invoice& invoice) {
-    auto inserted = guarded<bool>("insert invoice", [&] {
+    auto refused = guarded<std::optional<Errc>>("insert invoice", [&]() -> std::optional<Errc> {
         Impl::Lease lease(*impl_);
         SQLite::Transaction tx(lease.db(), SQLite::TransactionBehavior::IMMEDIATE);
-        if (invoice_with_order_id(lease.connection(), invoice)) return false;
+        if (invoice_with_order_id(lease.connection(), invoice)) return Errc::order_id_conflict;
         insert_invoice_rows(lease.connection(), invoice);
+        if (invoice.address_payable && !claim_address(lease.connection(), invoice)) return Errc::address_claimed;
         append_event(lease.connection(), EventType::invoice_created, invoice.id, invoice.merchant_id, invoice.time);
         // For imports of invoices paid elsewhere; payments normally arrive through record_payment().
         if (invoice.payment) insert_payment_rows(lease.connection(), invoice.id, *invoice.payment);
         tx.commit();
-        return true;
+        return std::nullopt;
     });
-    if (!inserted) return std::move(inserted).error();
-    if (!*inserted) return make_error(Errc::order_id_conflict, "the merchant has an invoice with this order id");
+    if (!refused) return std::move(refused).error();
+    if (*refused == Errc::order_id_conflict)
+        return make_error(Errc::order_id_conflict, "the merchant has an invoice with this order id");
+    if (*refused == Errc::address_claimed)
+        return make_error(Errc::address_claimed, "another open invoice is payable at this address");
     return {};
 }
 
@@ -894,6 +956,11 @@ Result<IdempotentInsert> SqliteStore::insert_idempotent(const Invoice& invoice, 
             return found;
         }
         insert_invoice_rows(c, invoice);
+        if (invoice.address_payable && !claim_address(c, invoice)) {
+            IdempotentInsert refused;
+            refused.address_claimed = true;
+            return refused;  // the destructor ends the transaction
+        }
         append_event(c, EventType::invoice_created, invoice.id, invoice.merchant_id, invoice.time);
         Query q(c, "INSERT INTO idempotency_keys (scope, key, request_hash, invoice_id) VALUES (?, ?, ?, ?)");
         q->bind(1, key.scope);
@@ -1089,6 +1156,11 @@ Result<CancelOutcome> SqliteStore::cancel_invoice(const InvoiceId& id, std::int6
             Query q(c, "UPDATE invoices SET cancelled = ?, expiry_announced = 1 WHERE id = ?");
             q->bind(1, to_seconds(now));
             bind_blob(*q, 2, id.bytes);
+            q->exec();
+        }
+        {
+            Query q(c, "DELETE FROM address_claims WHERE invoice_id = ?");
+            bind_blob(*q, 1, id.bytes);
             q->exec();
         }
         append_event(c, EventType::invoice_cancelled, id, merchant_id, now);
@@ -1531,6 +1603,49 @@ Result<std::vector<EventType>> SqliteStore::update_payment_chain(const InvoiceId
         q->exec();
         tx.commit();
         return logged;
+    });
+}
+
+Result<std::vector<AddressClaim>> SqliteStore::address_claims(Timestamp now, std::size_t limit) {
+    return guarded<std::vector<AddressClaim>>("read address claims", [&] {
+        Impl::Lease lease(*impl_);
+        Query q(lease.connection(),
+                "SELECT a.locking_bytecode, a.invoice_id, o.amount, i.time, i.expires, a.created_height "
+                "FROM address_claims a JOIN invoices i ON i.id = a.invoice_id "
+                "JOIN invoice_outputs o ON o.invoice_id = a.invoice_id AND o.position = 0 "
+                "WHERE a.until > ? AND i.paid = 0 AND i.cancelled IS NULL LIMIT ?");
+        q->bind(1, to_seconds(now));
+        q->bind(2, static_cast<std::int64_t>(std::min<std::size_t>(limit, INT64_MAX)));
+        std::vector<AddressClaim> out;
+        while (q->executeStep()) {
+            AddressClaim claim;
+            claim.locking_bytecode = get_blob(q->getColumn(0));
+            claim.invoice_id.bytes = get_fixed_blob<16>(q->getColumn(1), "address_claims.invoice_id");
+            claim.amount = q->getColumn(2).getInt64();
+            claim.created = from_seconds(q->getColumn(3).getInt64());
+            claim.expires = from_seconds(q->getColumn(4).getInt64());
+            if (!q->getColumn(5).isNull()) claim.created_height = q->getColumn(5).getInt64();
+            out.push_back(std::move(claim));
+        }
+        return out;
+    });
+}
+
+Result<bool> SqliteStore::record_underpayment(const InvoiceId& id, const TxId& txid, std::int64_t amount,
+                                              Timestamp at) {
+    return guarded<bool>("record underpayment", [&] {
+        Impl::Lease lease(*impl_);
+        Connection& c = lease.connection();
+        SQLite::Transaction tx(c.db(), SQLite::TransactionBehavior::IMMEDIATE);
+        Query q(c, "INSERT OR IGNORE INTO underpayments (invoice_id, txid, amount, seen) VALUES (?, ?, ?, ?)");
+        bind_blob(*q, 1, id.bytes);
+        bind_blob(*q, 2, txid.bytes);
+        q->bind(3, amount);
+        q->bind(4, to_seconds(at));
+        if (q->exec() == 0) return false;
+        append_event(c, EventType::payment_underpaid, id, merchant_of(c, id), at);
+        tx.commit();
+        return true;
     });
 }
 

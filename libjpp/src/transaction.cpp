@@ -128,6 +128,17 @@ Status decode_transaction(ByteView raw, Transaction& tx) {
     return {};
 }
 
+std::string bch_text(std::int64_t sat) {
+    const bool negative = sat < 0;
+    const std::uint64_t magnitude = negative ? 0 - static_cast<std::uint64_t>(sat) : static_cast<std::uint64_t>(sat);
+    std::string text = std::to_string(magnitude / 100'000'000);
+    std::string fraction = std::to_string(magnitude % 100'000'000);
+    fraction.insert(0, 8 - fraction.size(), '0');
+    while (!fraction.empty() && fraction.back() == '0') fraction.pop_back();
+    if (!fraction.empty()) text += "." + fraction;
+    return negative ? "-" + text : text;
+}
+
 Result<Transaction> decode_transaction(ByteView raw) {
     Transaction tx;
     if (Status s = decode_transaction(raw, tx); !s) return s.error();

@@ -6,18 +6,6 @@
 namespace jpp {
 namespace {
 
-// Satoshis as an exact decimal BCH amount: 10000 -> "0.0001", 100000000 -> "1".
-std::string bch_text(std::int64_t sat) {
-    const bool negative = sat < 0;
-    const std::uint64_t magnitude = negative ? 0 - static_cast<std::uint64_t>(sat) : static_cast<std::uint64_t>(sat);
-    std::string text = std::to_string(magnitude / 100'000'000);
-    std::string fraction = std::to_string(magnitude % 100'000'000);
-    fraction.insert(0, 8 - fraction.size(), '0');
-    while (!fraction.empty() && fraction.back() == '0') fraction.pop_back();
-    if (!fraction.empty()) text += "." + fraction;
-    return negative ? "-" + text : text;
-}
-
 bool pays(const Output& tx_output, const InvoiceOutput& wanted) {
     return tx_output.value == wanted.amount && tx_output.locking_bytecode == wanted.locking_bytecode &&
            tx_output.token == wanted.token;

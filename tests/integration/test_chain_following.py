@@ -2,12 +2,14 @@
 payments reported reversed, reorganisations that un-mine and re-mine a payment, and catching up after downtime.
 Watchers (?events=all) and webhook receivers are told of each change once."""
 import json
+import time
 
 import pytest
 import websocket
 
 from conftest import MERCHANT_WIF, PAYER_WIF, Daemon, Funds, address_of, node_args, pay_tx, txid_of, wait_for
 from regtest_blocks import mine_block
+from test_merchants import admin, create_key
 
 MERCHANT = address_of(MERCHANT_WIF)
 OTHER = address_of(PAYER_WIF)
@@ -179,3 +181,39 @@ def test_confirmations_that_happen_while_jppd_is_stopped_are_found_at_start(node
     assert types[1:] in ([], ["payment_confirmed"])
     w.close()
     assert d.stop() == 0
+
+
+def test_webhooks_are_told_of_the_confirmation_and_the_reversal(node, funds, tmp_path, webhook_receiver):
+    d = Daemon(tmp_path, node_args(node.rpc_url, open_creation=False) + FOLLOW + ["--webhook-allow-private"])
+    assert admin(d.db, "merchant", "add", "shop").returncode == 0
+    key, _ = create_key(d.db, "shop", "invoices:create,invoices:read")
+    r = admin(d.db, "webhook", "add", "--merchant", "shop", "--url", webhook_receiver.url("/hook"),
+              "--webhook-allow-private")
+    assert r.returncode == 0, r.stderr
+    d.start()
+    try:
+        r = d.request("POST", "/api/v1/invoices", {"outputs": [{"address": MERCHANT, "amount": 50_000}]},
+                      headers={"Authorization": f"Bearer {key}"})
+        assert r.status == 201, r
+        pid = r.json()["payment_id"]
+        coin = funds.coin()
+        raw = pay_tx(coin, [{"address": MERCHANT, "amount": 50_000}])
+        assert d.request("POST", f"/jpp/invoices/{pid}/pay", {"raw_tx_hex": raw}).status == 200
+        in_mempool(node, raw)
+        block = mine(node)[0]
+        wait_for(lambda: len(webhook_receiver.events("/hook")) >= 3, 15, "the confirmation's webhook")
+        confirmed = webhook_receiver.events("/hook")[2]
+        assert confirmed["type"] == "payment_confirmed"
+        assert confirmed["invoice"]["status"] == "confirmed"
+        assert confirmed["invoice"]["payment"]["confirmations"] == 1
+        node.rpc("invalidateblock", block)
+        mine_block(node, [pay_tx(coin, [{"address": OTHER, "amount": 40_000}])])
+        wait_for(lambda: len(webhook_receiver.events("/hook")) >= 4, 15, "the reversal's webhook")
+        time.sleep(1)
+        events = webhook_receiver.events("/hook")
+        assert [e["type"] for e in events] == ["invoice_created", "payment_received", "payment_confirmed",
+                                               "payment_reversed"]
+        assert events[3]["invoice"]["status"] == "reversed"
+        assert all(e["invoice"]["payment_id"] == pid for e in events)
+    finally:
+        assert d.stop() == 0

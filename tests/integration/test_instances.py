@@ -173,9 +173,10 @@ def test_shared_jobs_run_on_one_instance_and_move_on_when_it_dies(cluster):
     time.sleep(2.5)  # more than a sweep interval: the other keeps trying, and keeps being refused
     leads = [d.log_text().count(LEADS) for d in c.instances]
     assert sorted(leads) == [0, 1]
+    assert sum(d.log_text().count("this instance now follows the chain") for d in c.instances) == 1
     name = c.url.rsplit("/", 1)[1]
     assert c.count(f"SELECT count(*) FROM pg_locks l JOIN pg_stat_activity a USING (pid) "
-                   f"WHERE l.locktype = 'advisory' AND a.datname = '{name}'") == 1
+                   f"WHERE l.locktype = 'advisory' AND a.datname = '{name}'") == 2  # housekeeping, the chain
     leader, other = (c.instances[0], c.instances[1]) if leads[0] else (c.instances[1], c.instances[0])
     leader.stop(signal.SIGKILL)  # its session ends with it, and the lock with the session
     pid = c.create(c.instances.index(other), expires_in=1)

@@ -355,7 +355,8 @@ def test_api_webhook_endpoints(jppd):
     everything = r.json()
     assert re.fullmatch(r"whsec_[0-9a-f]{64}", everything["secret"])
     assert re.fullmatch(r"we_[0-9a-f]{16}", everything["id"])
-    assert everything["events"] == ["payment_received", "invoice_expired", "invoice_created", "invoice_cancelled"]
+    assert everything["events"] == ["payment_received", "invoice_expired", "invoice_created", "invoice_cancelled",
+                                    "payment_confirmed", "payment_reversed", "payment_underpaid"]
     r = api(jppd, "POST", "/webhooks", key, {"url": "https://example.com/paid", "events": ["payment_received"]})
     assert r.status == 201 and r.json()["events"] == ["payment_received"], r
     paid_only = r.json()

@@ -3,9 +3,11 @@
 #include <doctest/doctest.h>
 
 #include <algorithm>
+#include <map>
 
 #include "jpp/block.hpp"
 #include "jpp/chain_follower.hpp"
+#include "jpp/json.hpp"
 #include "service_fixture.hpp"
 
 namespace jpp::testing {
@@ -45,6 +47,7 @@ Bytes make_block(const BlockHash& previous, std::uint32_t height, std::uint32_t 
 struct FakeFeed final : ChainFeed {
     std::vector<Bytes> blocks;  // by height
     std::vector<TxId> pool;
+    std::map<TxId, MempoolTransaction> sent;  // what send() put in the mempool, with when
     std::uint32_t made = 0;
 
     FakeFeed() { mine({}); }
@@ -54,6 +57,11 @@ struct FakeFeed final : ChainFeed {
         const BlockHash previous = blocks.empty() ? BlockHash{} : hash_at(blocks.size() - 1);
         blocks.push_back(make_block(previous, static_cast<std::uint32_t>(blocks.size()), ++made, transactions));
         for (const Bytes& raw : transactions) std::erase(pool, transaction_id(raw));
+    }
+    // A transaction the node takes into its mempool at `arrived`.
+    void send(const Bytes& raw, Timestamp arrived) {
+        pool.push_back(transaction_id(raw));
+        sent[transaction_id(raw)] = MempoolTransaction{raw, arrived};
     }
     // The blocks from `height` on leave the chain (a reorganisation, once others are mined).
     void cut(std::size_t height) { blocks.resize(height); }
@@ -74,6 +82,12 @@ struct FakeFeed final : ChainFeed {
     Result<std::vector<TxId>> mempool() override {
         return pool;
     }
+    Result<std::optional<MempoolTransaction>> mempool_transaction(const TxId& txid) override {
+        const auto found = sent.find(txid);
+        if (found == sent.end() || std::find(pool.begin(), pool.end(), txid) == pool.end())
+            return std::optional<MempoolTransaction>{};
+        return std::optional<MempoolTransaction>(found->second);
+    }
 };
 
 struct FollowerFixture : Fixture {
@@ -81,8 +95,12 @@ struct FollowerFixture : Fixture {
     FollowerOptions options;
     std::optional<ChainFollower> follower;
 
-    FollowerFixture() { follow(); }
-    void follow() { follower.emplace(*store, feed, bus, clock, options); }
+    FollowerFixture() {
+        config.address_payments = true;
+        service = std::make_unique<InvoiceService>(*store, chain, bus, clock, config);
+        follow();
+    }
+    void follow() { follower.emplace(*store, feed, bus, clock, options, service.get()); }
     FollowerRound poll() {
         auto round = follower->poll();
         REQUIRE_MESSAGE(round.ok(), round.error().message);
@@ -103,6 +121,19 @@ struct FollowerFixture : Fixture {
         return {*paid, raw};
     }
     Invoice stored(const InvoiceId& id) { return *service->get(id); }
+    // An invoice of one output without a payment, as a wallet that ignores the protocols would see it.
+    Invoice open_invoice(std::int64_t amount = 10000, std::int64_t confirmations = 1) {
+        CreateInvoiceRequest request;
+        request.outputs.push_back(OutputRequest{amount, merchant, "", std::nullopt});
+        request.required_confirmations = confirmations;
+        auto invoice = service->create(request);
+        REQUIRE(invoice.ok());
+        return *invoice;
+    }
+    // A transaction sending `amount` to the invoice's address (as a plain wallet does: the amount, and change).
+    Bytes plain_send(const Invoice& invoice, std::int64_t amount) {
+        return *from_hex(pay_tx({Output{amount, invoice.outputs.front().locking_bytecode, std::nullopt}}));
+    }
     std::vector<EventType> chain_events(const InvoiceId& id) {
         std::vector<EventType> out;
         for (const Event& e : events_seen())
@@ -332,6 +363,10 @@ TEST_CASE("a node that fails mid-round leaves everything as it was; the next rou
                 if (auto s = step(); !s) return s.error();
                 return inner.mempool();
             }
+            Result<std::optional<MempoolTransaction>> mempool_transaction(const TxId& txid) override {
+                if (auto s = step(); !s) return s.error();
+                return inner.mempool_transaction(txid);
+            }
         } partial(f.feed, failing_call);
         ChainFollower broken(*f.store, partial, f.bus, f.clock, f.options);
         auto round = broken.poll();
@@ -384,6 +419,165 @@ TEST_CASE("the listing's status filter tells paid, confirmed and reversed apart"
     CHECK(listed(InvoiceStatus::paid) == std::vector<InvoiceId>{waiting});
     CHECK(listed(InvoiceStatus::confirmed) == std::vector<InvoiceId>{confirmed});
     CHECK(listed(InvoiceStatus::reversed) == std::vector<InvoiceId>{reversed});
+}
+
+TEST_CASE("a plain send to an invoice's address pays it: found in the mempool, recorded once, then followed") {
+    FollowerFixture f;
+    const Invoice invoice = f.open_invoice(25'000);
+    CHECK(invoice.address_payable);
+    CHECK(payment_uri(JsonContext{"https://pay.example", f.clock.now()}, invoice) ==
+          std::string(merchant) + "?amount=0.00025&r=https://pay.example/jpp/i/bitpay/" + invoice.id.hex() + "/");
+    f.poll();  // the follower has looked at the chain before the payment
+    f.clock.advance(seconds(10));
+    const Bytes raw = f.plain_send(invoice, 25'000);
+    f.feed.send(raw, f.clock.now());
+    auto round = f.poll();
+    CHECK(round.address_payments == 1);
+    Invoice now = f.stored(invoice.id);
+    REQUIRE(now.payment);
+    CHECK(now.payment->txid == transaction_id(raw));
+    CHECK(now.payment->source == PaymentSource::address);
+    CHECK(now.payment->overpaid_by == 0);
+    CHECK_FALSE(now.payment->late);
+    CHECK(now.payment->raw_transaction == raw);
+    CHECK(now.status_at(f.clock.now()) == InvoiceStatus::paid);
+    auto received = [&] {
+        std::size_t n = 0;
+        for (const Event& e : f.events_seen())
+            if (e.type == EventType::payment_received && e.invoice.id == invoice.id) ++n;
+        return n;
+    };
+    CHECK(received() == 1);
+    // Seen again (the next round, then mined): the same payment, followed to its confirmation.
+    f.poll();
+    f.feed.mine({raw});
+    f.poll();
+    CHECK(received() == 1);
+    CHECK(f.stored(invoice.id).status_at(f.clock.now()) == InvoiceStatus::confirmed);
+    // The wallet offers the same transaction through a protocol afterwards: the same payment.
+    auto again = f.service->pay(invoice.id, PayRequest{to_hex(raw), "", {}});
+    REQUIRE(again.ok());
+    CHECK(again->payment->txid == transaction_id(raw));
+    CHECK(received() == 1);
+}
+
+TEST_CASE("a transaction the node had before the invoice existed never pays it") {
+    FollowerFixture f;
+    f.poll();
+    const Invoice invoice = f.open_invoice(25'000);
+    const Bytes early = f.plain_send(invoice, 25'000);
+    f.feed.send(early, f.clock.now() - seconds(2));  // the node took it in before the invoice was made
+    f.poll();
+    CHECK_FALSE(f.stored(invoice.id).payment.has_value());
+    // Mined afterwards, in a block after the invoice: judged in the mempool already, it stays refused.
+    f.feed.mine({early});
+    f.poll();
+    CHECK_FALSE(f.stored(invoice.id).payment.has_value());
+}
+
+TEST_CASE("found in a block after downtime, a payment is recorded with its block; one mined before is not") {
+    FollowerFixture f;
+    f.poll();  // handles block 0
+    const Bytes old_raw = f.plain_send(f.open_invoice(25'000), 25'000);  // an older invoice at the address ...
+    f.feed.mine({old_raw});  // ... paid in block 1
+    f.poll();
+    const Invoice invoice = f.open_invoice(25'000);  // the same amount at the same address, made after block 1
+    REQUIRE(invoice.address_payable);
+    const Bytes raw = f.plain_send(invoice, 25'000);
+    f.feed.mine({raw});  // while jppd is away: never seen in the mempool
+    f.feed.mine({});
+    f.follow();
+    f.poll();
+    Invoice now = f.stored(invoice.id);
+    REQUIRE(now.payment);
+    CHECK(now.payment->txid == transaction_id(raw));
+    CHECK(now.payment->chain.block_height == 2);
+    CHECK(now.payment->chain.confirmations == 2);
+    CHECK(now.status_at(f.clock.now()) == InvoiceStatus::confirmed);
+    // The block before the invoice is read again after a reorganisation: its payment of the same amount is not
+    // this invoice's.
+    f.feed.cut(1);
+    f.feed.mine({old_raw});
+    f.feed.mine({raw});
+    f.feed.mine({});
+    f.poll();
+    CHECK(f.stored(invoice.id).payment->txid == transaction_id(raw));
+}
+
+TEST_CASE("under, over and late payments at an address") {
+    FollowerFixture f;
+    f.poll();
+    f.clock.advance(seconds(5));
+    SUBCASE("less than asked is an underpayment: told, not a payment; the full amount afterwards pays") {
+        const Invoice invoice = f.open_invoice(25'000);
+        const Bytes part = f.plain_send(invoice, 10'000);
+        f.feed.send(part, f.clock.now());
+        f.poll();
+        f.poll();  // seen twice, recorded once
+        Invoice now = f.stored(invoice.id);
+        CHECK_FALSE(now.payment.has_value());
+        CHECK(now.status_at(f.clock.now()) == InvoiceStatus::open);
+        REQUIRE(now.underpayments.size() == 1);
+        CHECK(now.underpayments[0].txid == transaction_id(part));
+        CHECK(now.underpayments[0].amount == 10'000);
+        const std::vector<Event> seen = f.events_seen();
+        CHECK(std::count_if(seen.begin(), seen.end(),
+                            [&](const Event& e) { return e.type == EventType::payment_underpaid; }) == 1);
+        const Bytes full = f.plain_send(invoice, 25'000);
+        f.feed.send(full, f.clock.now());
+        f.poll();
+        now = f.stored(invoice.id);
+        REQUIRE(now.payment);
+        CHECK(now.payment->txid == transaction_id(full));
+        CHECK(now.underpayments.size() == 1);
+    }
+    SUBCASE("more than asked pays, flagged with the excess") {
+        const Invoice invoice = f.open_invoice(25'000);
+        f.feed.send(f.plain_send(invoice, 26'500), f.clock.now());
+        f.poll();
+        Invoice now = f.stored(invoice.id);
+        REQUIRE(now.payment);
+        CHECK(now.payment->overpaid_by == 1'500);
+        CHECK(now.status_at(f.clock.now()) == InvoiceStatus::paid);
+    }
+    SUBCASE("after expiry, within the late window: recorded, flagged late; after the window: not") {
+        const Invoice invoice = f.open_invoice(25'000);
+        f.clock.set(invoice.expires + seconds(30));
+        REQUIRE(f.service->announce_expired().ok());
+        f.feed.send(f.plain_send(invoice, 25'000), f.clock.now());
+        f.poll();
+        Invoice now = f.stored(invoice.id);
+        REQUIRE(now.payment);
+        CHECK(now.payment->late);
+        CHECK(now.status_at(f.clock.now()) == InvoiceStatus::paid);
+
+        const Invoice later = f.open_invoice(35'000);
+        f.clock.set(later.expires + late_payment_window + seconds(1));
+        f.feed.send(f.plain_send(later, 35'000), f.clock.now());
+        f.poll();
+        CHECK_FALSE(f.stored(later.id).payment.has_value());
+    }
+}
+
+TEST_CASE("one open invoice per address is payable there; paid or cancelled, the address is free again") {
+    FollowerFixture f;
+    const Invoice first = f.open_invoice(10'000);
+    const Invoice second = f.open_invoice(20'000);
+    CHECK(first.address_payable);
+    CHECK_FALSE(second.address_payable);  // the same address: the protocols only
+    CHECK(f.stored(second.id).address_payable == false);
+    CHECK(payment_uri(JsonContext{"https://pay.example", f.clock.now()}, second) ==
+          "bitcoincash:?r=https://pay.example/jpp/i/bitpay/" + second.id.hex() + "/");
+    // A send of the second's amount to the address pays nobody: the first asks 10,000, this is more, so it pays
+    // the first, flagged as overpaid. That is why only one invoice may be payable at an address.
+    REQUIRE(f.service->pay(first.id, PayRequest{f.paying(first), "", {}}).ok());
+    CHECK(f.open_invoice(30'000).address_payable);  // the first is paid: the address is free
+    CreateInvoiceRequest tokens;
+    tokens.outputs.push_back(OutputRequest{1000, "bitcoincash:zpm2qsznhks23z7629mms6s4cwef74vcwvrqekrq9w", "",
+                                           TokenData{Hash256{}, 5, std::nullopt}});
+    auto with_tokens = f.service->create(tokens);
+    REQUIRE(with_tokens.ok());
+    CHECK_FALSE(with_tokens->address_payable);  // a token payment: no plain URI for it
 }
 
 }  // TEST_SUITE

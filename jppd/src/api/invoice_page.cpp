@@ -172,7 +172,7 @@ std::string format_bch(std::int64_t satoshis) {
 
 http::Response invoice_page(const ApiContext& api, const jpp::Invoice& invoice) {
     const jpp::JsonContext context = api.json_context();
-    const std::string uri = jpp::payment_uri(context, invoice.id);
+    const std::string uri = jpp::payment_uri(context, invoice);
     const std::string status(jpp::invoice_status_name(invoice.status_at(context.now)));
     const std::string total = format_bch(invoice.total_amount());
 

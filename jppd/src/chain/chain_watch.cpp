@@ -7,9 +7,9 @@
 namespace jppd::chain {
 
 ChainWatch::ChainWatch(jpp::InvoiceStore& store, jpp::ChainFeed& feed, jpp::EventBus& events, const jpp::Clock& clock,
-                       jpp::FollowerOptions options, std::chrono::milliseconds interval)
+                       jpp::InvoiceService& service, jpp::FollowerOptions options, std::chrono::milliseconds interval)
     : lock_(store.job_lock("chain")),
-      follower_(store, feed, events, clock, options),
+      follower_(store, feed, events, clock, options, &service),
       interval_(interval),
       thread_([this] { run(); }) {}
 
@@ -44,6 +44,9 @@ void ChainWatch::run() {
             } else {
                 if (failing) log_info("following the chain again, at height " + std::to_string(round->tip_height));
                 failing = false;
+                if (round->address_payments > 0)
+                    log_info("found " + std::to_string(round->address_payments) +
+                             " transaction(s) paying invoices at their addresses");
                 if (round->blocks_read > 0 || round->payments_updated > 0)
                     log_debug("chain: height " + std::to_string(round->tip_height) + ", " +
                               std::to_string(round->blocks_read) + " block(s) read, " +

@@ -14,8 +14,9 @@ namespace jppd::chain {
 
 class ChainWatch {
 public:
+    // Payments found at invoices' addresses are recorded through `service`.
     ChainWatch(jpp::InvoiceStore& store, jpp::ChainFeed& feed, jpp::EventBus& events, const jpp::Clock& clock,
-               jpp::FollowerOptions options, std::chrono::milliseconds interval);
+               jpp::InvoiceService& service, jpp::FollowerOptions options, std::chrono::milliseconds interval);
     ~ChainWatch();  // stops and joins
     ChainWatch(const ChainWatch&) = delete;
     ChainWatch& operator=(const ChainWatch&) = delete;

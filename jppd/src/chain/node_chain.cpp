@@ -217,6 +217,30 @@ jpp::Result<std::vector<jpp::TxId>> NodeChain::mempool() {
     return txids;
 }
 
+jpp::Result<std::optional<jpp::ChainFeed::MempoolTransaction>> NodeChain::mempool_transaction(const jpp::TxId& txid) {
+    using Found = std::optional<MempoolTransaction>;
+    auto entry = client_.call("getmempoolentry", "[" + quoted(txid.hex()) + "]");
+    if (!entry) return std::move(entry).error();
+    if (entry->is_error) return Found{};  // no longer in the mempool
+    JsonReader json;
+    if (!json.parse(entry->result)) return unavailable("getmempoolentry: unreadable result");
+    const auto* time = member(json.root(), "time");
+    std::int64_t seconds = -1;
+    const std::string_view text = string_of(time);
+    const auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), seconds);
+    if (text.empty() || ec != std::errc() || end != text.data() + text.size() || seconds < 0)
+        return unavailable("getmempoolentry: no time");
+    auto raw = client_.call("getrawtransaction", "[" + quoted(txid.hex()) + ", false]");
+    if (!raw) return std::move(raw).error();
+    if (raw->is_error) return Found{};
+    JsonReader hex;
+    if (!hex.parse(raw->result) || !hex.root().IsString()) return unavailable("getrawtransaction: no hex");
+    auto bytes = jpp::from_hex(string_of(&hex.root()));
+    if (!bytes || jpp::transaction_id(*bytes) != txid)
+        return unavailable("getrawtransaction returned something other than " + txid.hex());
+    return Found{MempoolTransaction{std::move(*bytes), jpp::Timestamp(std::chrono::seconds(seconds))}};
+}
+
 jpp::Status DevChain::broadcast(jpp::ByteView, const jpp::TxId& txid) {
     log_warn("dev mode: payment " + txid.hex() + " recorded WITHOUT being broadcast");
     return {};

@@ -1,6 +1,6 @@
 // The chain backend jppd uses in production: a BCH node's JSON-RPC (sendrawtransaction, gettxout,
 // getrawtransaction, getmempoolentry, getblockchaininfo); and the feed the chain follower reads (getblockcount,
-// getblockhash, getblock, getrawmempool).
+// getblockhash, getblock, getrawmempool, getmempoolentry).
 #pragma once
 
 #include <jpp/chain.hpp>
@@ -26,6 +26,8 @@ public:
     jpp::Result<jpp::BlockHash> block_hash(std::int64_t height) override;
     jpp::Result<jpp::Bytes> block(const jpp::BlockHash& hash) override;
     jpp::Result<std::vector<jpp::TxId>> mempool() override;
+    // getmempoolentry (its time), then getrawtransaction.
+    jpp::Result<std::optional<MempoolTransaction>> mempool_transaction(const jpp::TxId& txid) override;
 
     // The node's chain name from getblockchaininfo: "main", "test", "test4", "chip", "regtest" ...
     jpp::Result<std::string> chain_name();

@@ -52,9 +52,11 @@ void Session::send_event(jpp::EventType type, std::shared_ptr<const std::string>
     if (type != jpp::EventType::payment_received && !all_events_) return;  // not asked for (?events=all)
     // Each is told once: the payment; or else the end (expired or cancelled); and what the chain says of the
     // payment (confirmed, reversed).
+    // Underpayments are told each time (each is another transaction).
     enum : std::uint8_t { paid = 1, closed = 2, confirmed = 4, reversed = 8 };
     std::uint8_t kind = paid;
     switch (type) {
+        case jpp::EventType::payment_underpaid: return enqueue(std::move(frame));
         case jpp::EventType::payment_received: kind = paid; break;
         case jpp::EventType::invoice_expired:
         case jpp::EventType::invoice_cancelled: kind = closed; break;

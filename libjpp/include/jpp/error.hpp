@@ -75,10 +75,11 @@ enum class Errc : int {
     unauthorized,             // no API key, or one that is unknown, malformed or revoked
     forbidden,                // an API key without the permission the request needs
     not_found,                // a resource other than an invoice (a webhook endpoint, an event) that does not exist
+    address_claimed,          // another open invoice is payable at this address (a store's answer to insert)
 };
 
 // The highest code: every value from ok to this one has a name.
-inline constexpr Errc errc_last = Errc::not_found;
+inline constexpr Errc errc_last = Errc::address_claimed;
 
 // The stable lower_snake_case name of a code, as used in JSON error bodies ("truncated", "tx_dust_output" ...).
 std::string_view errc_name(Errc code) noexcept;

@@ -25,10 +25,11 @@ enum class EventType : std::uint8_t {
     invoice_cancelled,
     payment_confirmed,  // the payment's transaction reached the invoice's required confirmations
     payment_reversed,   // the payment's transaction was double-spent, or dropped and not mined again in time
+    payment_underpaid,  // a transaction paid the invoice's address less than asked: recorded, not a payment
 };
-inline constexpr EventType event_type_last = EventType::payment_reversed;
+inline constexpr EventType event_type_last = EventType::payment_underpaid;
 // "payment_received", "invoice_expired", "invoice_created", "invoice_cancelled", "payment_confirmed",
-// "payment_reversed"
+// "payment_reversed", "payment_underpaid"
 std::string_view event_type_name(EventType type) noexcept;
 std::optional<EventType> event_type_from_name(std::string_view name) noexcept;
 

@@ -59,6 +59,11 @@ struct PaymentChain {
     bool operator==(const PaymentChain&) const = default;
 };
 
+// How a payment reached the server: through a wallet protocol (pay, BitPay, BIP70), or as a transaction the
+// chain follower found paying the invoice's address.
+enum class PaymentSource : std::uint8_t { protocol, address };
+std::string_view payment_source_name(PaymentSource source) noexcept;  // "protocol", "address"
+
 struct Payment {
     TxId txid;
     std::string memo;
@@ -66,8 +71,20 @@ struct Payment {
     std::vector<RefundOutput> refund_to;
     Bytes raw_transaction;  // kept for audit
     PaymentChain chain;
+    PaymentSource source = PaymentSource::protocol;
+    // Found at the address: satoshis paid beyond what the invoice asked, and whether it arrived after expiry.
+    std::int64_t overpaid_by = 0;
+    bool late = false;
 
     bool operator==(const Payment&) const = default;
+};
+
+// A transaction found paying an invoice's address less than it asks: recorded and told, but not a payment.
+struct Underpayment {
+    TxId txid;
+    std::int64_t amount = 0;  // satoshis it sent to the address
+    Timestamp seen{};
+    bool operator==(const Underpayment&) const = default;
 };
 
 // paid: a payment was accepted (its transaction is in the mempool or a block); confirmed: its transaction has the
@@ -90,7 +107,11 @@ struct Invoice {
     // How many blocks must hold the payment's transaction before the invoice is confirmed (0: the mempool will
     // do: confirmed once a follower of the chain has seen it there).
     std::uint32_t required_confirmations = 1;
+    // Payable by a plain send to its one address (no wallet protocol): it holds that address's claim, so no other
+    // open invoice can be paid at it (chain.md). Asked for by the service at creation, kept only if granted.
+    bool address_payable = false;
     std::optional<Payment> payment;
+    std::vector<Underpayment> underpayments;  // oldest first
     // Who made it: a merchant's id (merchant.hpp), or none for an invoice created without a key (open creation).
     std::optional<std::int64_t> merchant_id;
     // The merchant's private JSON value (order ids, customer references): never shown to payers.

@@ -23,7 +23,9 @@ struct JsonContext {
 };
 
 std::string payment_url(const JsonContext& context, const InvoiceId& id);  // <base>/jpp/invoices/<id>/
-std::string payment_uri(const JsonContext& context, const InvoiceId& id);  // bitcoincash:?r=<base>/jpp/i/bitpay/<id>/
+// bitcoincash:?r=<base>/jpp/i/bitpay/<id>/; for an address-payable invoice, <address>?amount=<BCH>&r=<same URL>,
+// so that wallets without the payment protocols pay the address (chain.md).
+std::string payment_uri(const JsonContext& context, const Invoice& invoice);
 
 std::string invoice_to_json(const Invoice& invoice, const JsonContext& context);
 // invoice_to_json's object with what only the invoice's merchant may read: order_id, metadata, cancelled_at.

@@ -74,6 +74,9 @@ public:
     Result<std::vector<FollowedPayment>> followed_payments(std::size_t limit) override;
     Result<std::vector<EventType>> update_payment_chain(const InvoiceId& id, const PaymentChain& chain,
                                                        bool follow) override;
+    Result<std::vector<AddressClaim>> address_claims(Timestamp now, std::size_t limit) override;
+    Result<bool> record_underpayment(const InvoiceId& id, const TxId& txid, std::int64_t amount,
+                                     Timestamp at) override;
     Result<std::vector<HandledBlock>> handled_blocks(std::size_t limit) override;
     Status handle_block(const HandledBlock& block) override;
     // A connection of its own that LISTENs for the notification every event sends at its commit.

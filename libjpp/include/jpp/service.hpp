@@ -40,6 +40,12 @@ struct ServiceConfig {
     // request may ask.
     std::uint32_t default_confirmations = 1;
     std::uint32_t max_confirmations = 100;
+    // Whether invoices of one output without tokens are offered for a plain send to their address (a BIP21 URI
+    // with the amount): only where a chain follower matches the chain's transactions against them (jppd with a
+    // node). One open invoice per address at a time; the others get the protocol-only URI.
+    bool address_payments = false;
+    // Underpayments recorded per invoice at most (each is shown with the invoice); later ones are not recorded.
+    std::size_t max_underpayments = 10;
     // reconcile_intents() leaves intents younger than this alone: their payment may still be under way.
     std::chrono::seconds intent_grace{60};
     VerifyOptions verify;
@@ -136,6 +142,13 @@ public:
     // refuses is forgotten, and one it cannot be asked about stays open. Returns how many payments it recorded.
     Result<std::size_t> reconcile_intents(bool everything = false, std::size_t limit = 100);
 
+    // A transaction the chain follower found sending `paid` satoshis to an address-payable invoice's address,
+    // first seen by the node at `seen` (the caller has made sure that was not before the invoice existed). As
+    // much as asked or more: recorded as the invoice's payment exactly once (source address; overpaid_by; late
+    // when seen after expiry), with payment_received. Less: recorded once as an underpayment, with
+    // payment_underpaid; the invoice stays unpaid. Returns the invoice as it is now.
+    Result<Invoice> record_address_payment(const InvoiceId& id, const TxId& txid, Bytes raw, std::int64_t paid,
+                                           Timestamp seen);
     // Deletes up to `limit` unpaid invoices announced as expired before `before` (a retention policy).
     Result<std::size_t> purge_expired(Timestamp before, std::size_t limit = 1000);
 

@@ -2,6 +2,7 @@
 #pragma once
 
 #include <array>
+#include <chrono>
 #include <cstddef>
 #include <memory>
 #include <optional>
@@ -50,6 +51,7 @@ struct IdempotentInsert {
     InvoiceId existing;         // when not inserted
     bool same_request = false;  // when not inserted: the earlier request had the same hash
     bool order_id_taken = false;  // when not inserted: `existing` is another request's invoice with the order id
+    bool address_claimed = false;  // when not inserted: another open invoice is payable at the address (no key kept)
 };
 
 enum class IntentOutcome : std::uint8_t {
@@ -77,6 +79,21 @@ struct FollowedPayment {
     InvoiceId invoice_id;
     std::uint32_t required_confirmations = 1;
     Payment payment;
+};
+
+// How long after its expiry an invoice keeps its address's claim: a payment found there meanwhile is recorded as
+// late; after it, another invoice may claim the address.
+inline constexpr std::chrono::seconds late_payment_window{3600};
+
+// An invoice payable by a plain send to its address, as the chain follower matches transactions against it.
+struct AddressClaim {
+    Bytes locking_bytecode;
+    InvoiceId invoice_id;
+    std::int64_t amount = 0;  // what the invoice asks there
+    Timestamp created{};      // the invoice's time: a transaction the node had before it never pays it
+    Timestamp expires{};
+    // The newest block the follower had handled when the invoice was made: only later blocks may pay it.
+    std::optional<std::int64_t> created_height;
 };
 
 // A block a chain follower has handled: where it stands on the chain it followed.
@@ -185,7 +202,9 @@ public:
     virtual ~InvoiceStore() = default;
 
     // Each insert logs invoice_created with the invoice. An order id the invoice's merchant has used already is
-    // refused (order_id_conflict).
+    // refused (order_id_conflict). An invoice that is address_payable claims its one output's locking bytecode in
+    // the same transaction: when another unpaid, uncancelled invoice holds that claim (until its expiry plus
+    // late_payment_window), nothing is written and the answer is address_claimed.
     virtual Status insert(const Invoice& invoice) = 0;
     // Inserts the invoice and records the key in one transaction, unless the key (in its scope) is recorded
     // already, or the merchant has an invoice with its order id: exactly one invoice per key and per order id,
@@ -271,6 +290,13 @@ public:
     // with that time; a time saved before is kept. Returns the events it logged, in order (what to announce).
     virtual Result<std::vector<EventType>> update_payment_chain(const InvoiceId& id, const PaymentChain& chain,
                                                                bool follow) = 0;
+    // The claims of invoices still payable at their address (unpaid, not cancelled, before expiry plus
+    // late_payment_window), at most `limit`.
+    virtual Result<std::vector<AddressClaim>> address_claims(Timestamp now, std::size_t limit) = 0;
+    // Records a transaction that paid the invoice's address less than asked, once per transaction, with its
+    // payment_underpaid event; false when it was recorded before.
+    virtual Result<bool> record_underpayment(const InvoiceId& id, const TxId& txid, std::int64_t amount,
+                                             Timestamp at) = 0;
     // The blocks the follower handled, newest first, at most `limit`.
     virtual Result<std::vector<HandledBlock>> handled_blocks(std::size_t limit) = 0;
     // Records a handled block: any block recorded at its height or above is forgotten (it left the best chain),

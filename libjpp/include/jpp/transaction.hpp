@@ -25,6 +25,9 @@ inline constexpr std::size_t min_transaction_size = 65;
 inline constexpr std::size_t max_transaction_size = 1'000'000;
 inline constexpr std::size_t max_standard_transaction_size = 100'000;
 
+// Satoshis as an exact decimal BCH amount, as BIP21 URIs and people write it: 10000 -> "0.0001", 100000000 -> "1".
+std::string bch_text(std::int64_t satoshis);
+
 // A transaction id in wire order (as hashed); hex() shows it byte-reversed, the way everyone displays it.
 struct TxId {
     Hash256 bytes{};
