@@ -27,9 +27,12 @@ struct TxIdHash {
 };
 
 // What a transaction sends to each claimed address (outputs without tokens), by claim.
+// A coinbase pays nobody's invoice (a miner paying the merchant's address is not a customer, and its coins are not
+// spendable for 100 blocks).
 std::vector<std::pair<const AddressClaim*, std::int64_t>> paid_to_claims(
     const Transaction& tx, const std::unordered_map<std::string, AddressClaim>& claims) {
     std::vector<std::pair<const AddressClaim*, std::int64_t>> paid;
+    if (claims.empty() || (tx.inputs.size() == 1 && tx.inputs.front().prevout.is_null())) return paid;
     for (const Output& output : tx.outputs) {
         if (output.token) continue;
         const auto found = claims.find(std::string(output.locking_bytecode.begin(), output.locking_bytecode.end()));

@@ -461,6 +461,18 @@ TEST_CASE("a plain send to an invoice's address pays it: found in the mempool, r
     CHECK(received() == 1);
 }
 
+TEST_CASE("a coinbase paying the address pays nothing, and spends no followed payment's coin") {
+    FollowerFixture f;
+    f.poll();
+    const Invoice invoice = f.open_invoice(25'000);
+    Transaction reward = *decode_transaction(coinbase(7));
+    reward.outputs[0] = Output{50'000, invoice.outputs.front().locking_bytecode, std::nullopt};
+    f.feed.mine({});
+    f.feed.blocks.back() = make_block(f.feed.hash_at(0), 1, 99, {encode_transaction(reward)});  // two coinbases
+    f.poll();
+    CHECK_FALSE(f.stored(invoice.id).payment.has_value());
+}
+
 TEST_CASE("a transaction the node had before the invoice existed never pays it") {
     FollowerFixture f;
     f.poll();
