@@ -16,7 +16,7 @@ import time
 import websocket
 
 JPPD, WALLET, POSTGRES = sys.argv[1], sys.argv[2], sys.argv[3]
-SECONDS = float(os.environ.get("BENCH_SECONDS", "5"))
+SECONDS = int(os.environ.get("BENCH_SECONDS", "5"))
 MERCHANT = "bitcoincash:qpm2qsznhks23z7629mms6s4cwef74vcwvy22gdx6a"
 PAYER = "KwDiBf89QgGbjEhKnhXJuH7LrciVrZi3qYjgd9M7rFU73sVHnoWn"
 CREATE = json.dumps({"outputs": [{"address": MERCHANT, "amount": 10_000}], "memo": "benchmark"})
@@ -111,13 +111,13 @@ def fanout(ports):
     return statistics.median(delays), delays[-1]
 
 
-def start(db, count, log):
+def start(db, count, log, extra=()):
     procs, ports = [], []
     for i in range(count):
         port = free_port()
         procs.append(subprocess.Popen([JPPD, "--dev-mode", "--listen", f"127.0.0.1:{port}", "--db", db,
                                        "--threads", "1", "--client-rate", "0", "--max-client-connections", "0",
-                                       "--max-client-websockets", "0", "--log-level", "warn"],
+                                       "--max-client-websockets", "0", "--log-level", "warn", *extra],
                                       stdout=subprocess.DEVNULL, stderr=open(f"{work}/{log}-{i}.log", "w")))
         ports.append(port)
     for port in ports:
@@ -125,8 +125,7 @@ def start(db, count, log):
     return procs, ports
 
 
-def haproxy(ports):
-    port = free_port()
+def haproxy(ports, port):
     servers = "\n".join(f"    server j{i} 127.0.0.1:{p}" for i, p in enumerate(ports))
     with open(f"{work}/haproxy.cfg", "w") as f:
         f.write(f"""global
@@ -154,12 +153,15 @@ def psql(sql):
 
 
 def measure(label, db, count, behind_proxy):
-    procs, ports = start(db, count, label.replace(" ", "_"))
+    # Behind the balancer, the instances answer for its address (the Host clients send): their public URL.
+    proxy_port = free_port() if behind_proxy else None
+    procs, ports = start(db, count, label.replace(" ", "_"),
+                         ["--public-url", f"http://127.0.0.1:{proxy_port}"] if behind_proxy else [])
     proxy = None
     try:
         front = ports
         if behind_proxy:
-            proxy, port = haproxy(ports)
+            proxy, port = haproxy(ports, proxy_port)
             front = [port]
         with open(f"{work}/create.lua", "w") as f:
             f.write('wrk.method = "POST"\nwrk.headers["Content-Type"] = "application/json"\n'
