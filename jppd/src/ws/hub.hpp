@@ -71,7 +71,8 @@ public:
     std::size_t session_count() const noexcept { return sessions_.load(); }  // slots taken
 
     // After the 101 is written: the session that takes over the socket and watches `invoice`, in `slot`. It is
-    // sent payment_received only, unless `all_events` (?events=all): then invoice_expired too.
+    // sent payment_received only, unless `all_events` (?events=all): then every event of the invoice (expired,
+    // cancelled, confirmed, reversed, underpaid).
     std::shared_ptr<http::Stream> attach(asio::ip::tcp::socket socket, const jpp::InvoiceId& invoice,
                                          std::string already_read, std::shared_ptr<Slot> slot, bool all_events);
 
