@@ -53,4 +53,14 @@ Result<std::optional<std::vector<Output>>> OfflineChain::spent_outputs(const Tra
     return std::optional<std::vector<Output>>(std::move(outputs));
 }
 
+void OfflineChain::set_tip_height(std::int64_t height) {
+    std::lock_guard lock(mutex_);
+    tip_height_ = height;
+}
+
+Result<std::int64_t> OfflineChain::tip_height() {
+    std::lock_guard lock(mutex_);
+    return tip_height_;
+}
+
 }  // namespace jpp

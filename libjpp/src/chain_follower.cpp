@@ -152,13 +152,10 @@ Result<FollowerRound> ChainFollower::poll() {
                                                            hash->hex());
         const Timestamp block_time{std::chrono::seconds(block.time)};
         for (const BlockTransaction& entry : block.transactions) {
-            // Paying a watched address, in a block mined after the invoice was made (by the blocks handled then;
-            // when none was, by the block's time, which a miner may set up to two hours ahead).
-            // A transaction the last round saw in the mempool was judged there, by when the node took it in.
+            // Paying a watched address, in a block above the node's height when the invoice was made.
             const bool judged = std::binary_search(examined_.begin(), examined_.end(), entry.txid);
             for (const auto& [claim, paid] : paid_to_claims(entry.tx, judged ? no_claims : claims)) {
-                const bool after = claim->created_height ? height > *claim->created_height
-                                                         : block_time + std::chrono::hours(2) >= claim->created;
+                const bool after = claim->created_height && height > *claim->created_height;
                 if (!after) continue;
                 if (Status s = found_at_address(*claim, entry.txid, encode_transaction(entry.tx), paid,
                                                 std::min(now, block_time));
@@ -185,7 +182,8 @@ Result<FollowerRound> ChainFollower::poll() {
     round.blocks_read = read.size();
 
     // New mempool transactions, matched against the watched addresses. One the node took in before the invoice
-    // existed never pays it (a second of slack: invoices are dated rounded up to the second).
+    // existed never pays it: its arrival (whole seconds) must be no earlier than the invoice's time (rounded up to
+    // the second), so one that came in the second the invoice was made does not pay it either.
     std::vector<TxId> examined;
     examined.reserve(mempool.size());
     std::size_t fetched = 0;
@@ -205,7 +203,7 @@ Result<FollowerRound> ChainFollower::poll() {
         if (!*entry) continue;  // mined or dropped since the snapshot: a block will tell
         if (!decode_transaction((*entry)->raw, tx)) continue;
         for (const auto& [claim, paid] : paid_to_claims(tx, claims)) {
-            if ((*entry)->arrived + std::chrono::seconds(1) < claim->created) continue;
+            if ((*entry)->arrived < claim->created) continue;
             if (Status s = found_at_address(*claim, txid, (*entry)->raw, paid, (*entry)->arrived); !s) return s.error();
             if (auto t = by_txid.find(txid); t != by_txid.end()) tracked[t->second].in_mempool = true;
         }

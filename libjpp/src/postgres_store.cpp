@@ -573,8 +573,9 @@ bool claim_address(Connection& c, const Invoice& invoice) {
           "(SELECT id FROM invoices WHERE paid = 1 OR cancelled IS NOT NULL))",
           Params().bytes(bytecode).i64(to_seconds(invoice.time)));
     return c.run("INSERT INTO address_claims (locking_bytecode, invoice_id, until, created_height) "
-                 "SELECT $1, $2, $3, (SELECT max(height) FROM chain_blocks) ON CONFLICT DO NOTHING",
-                 Params().bytes(bytecode).bytes(invoice.id.bytes).i64(to_seconds(invoice.expires + late_payment_window)))
+                 "VALUES ($1, $2, $3, $4) ON CONFLICT DO NOTHING",
+                 Params().bytes(bytecode).bytes(invoice.id.bytes).i64(to_seconds(invoice.expires + late_payment_window))
+                     .opt_i64(invoice.created_height))
                .affected() == 1;
 }
 

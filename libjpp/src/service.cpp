@@ -145,10 +145,25 @@ Result<Invoice> build_invoice(const CreateInvoiceRequest& request, const Service
     return invoice;
 }
 
+// An address-payable invoice records the node's height now; when the node cannot tell, the invoice is payable
+// through the protocols only (never matched against blocks it may not postdate).
+void InvoiceService::note_chain_height(Invoice& invoice) {
+    if (!invoice.address_payable) return;
+    Result<std::int64_t> height = make_error(Errc::chain_unavailable, "not asked");
+    try {
+        height = chain_.tip_height();
+    } catch (const std::exception& e) {
+        height = make_error(Errc::chain_unavailable, e.what());
+    }
+    if (height) invoice.created_height = *height;
+    else invoice.address_payable = false;
+}
+
 Result<Invoice> InvoiceService::create(const CreateInvoiceRequest& request) {
     // Dated with the time rounded up, so that it never expires before the lifetime asked for.
     auto invoice = build_invoice(request, config_, clock_.now_rounded_up());
     if (!invoice) return invoice;
+    note_chain_height(*invoice);
     Status inserted = store_.insert(*invoice);
     if (!inserted && inserted.error().code == Errc::address_claimed) {
         invoice->address_payable = false;  // another invoice is payable there: this one through the protocols only
@@ -170,6 +185,7 @@ Result<InvoiceService::Creation> InvoiceService::create_idempotent(const CreateI
     }
     auto invoice = build_invoice(request, config_, clock_.now_rounded_up());
     if (!invoice) return std::move(invoice).error();
+    note_chain_height(*invoice);
     if (by_order_id) {
         // Keyed by the order id, in a space no client key can name (those are visible ASCII, no spaces).
         key = IdempotencyKey{*request.merchant_id, " order_id " + *request.order_id, {}};

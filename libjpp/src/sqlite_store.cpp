@@ -477,10 +477,11 @@ bool claim_address(Connection& c, const Invoice& invoice) {
         q->exec();
     }
     Query q(c, "INSERT OR IGNORE INTO address_claims (locking_bytecode, invoice_id, until, created_height) "
-               "SELECT ?, ?, ?, (SELECT max(height) FROM chain_blocks)");
+               "VALUES (?, ?, ?, ?)");
     bind_blob(*q, 1, bytecode);
     bind_blob(*q, 2, invoice.id.bytes);
     q->bind(3, to_seconds(invoice.expires + late_payment_window));
+    if (invoice.created_height) q->bind(4, *invoice.created_height);
     return q->exec() > 0;
 }
 

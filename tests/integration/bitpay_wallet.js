@@ -17,8 +17,11 @@ async function v2() {
   new PayProV2({}, trustedKeys);  // installs the trusted keys for every call
   const options = await PayProV2.getPaymentOptions({ paymentUrl: uri });
   say('options', options);
-  // bitcore POSTs to the URL it was given, not to the one in the answer; it is given the r= URL, like wallets.
-  const paymentUrl = new URL(uri.startsWith('bitcoincash:') ? uri.slice(uri.indexOf('r=') + 2) : uri).href;
+  // bitcore POSTs to the URL it was given, not to the one in the answer; it is given the r= URL, like wallets
+  // (from a BIP21 URI of either form: bitcoincash:?r=... or <address>?amount=...&r=...).
+  const query = uri.indexOf('?');
+  const r = query >= 0 ? new URLSearchParams(uri.slice(query + 1)).get('r') : null;
+  const paymentUrl = new URL(r || uri).href;
   // Wallets ask for the instructions more than once (before signing and again before sending).
   for (let i = 0; i < 2; i++) {
     const request = await PayProV2.selectPaymentOption({

@@ -32,7 +32,10 @@ def watch(daemon, pid, query="?events=all"):
 
 
 def send(node, raw):
-    """What a plain wallet does: hand the transaction to the network."""
+    """What a plain wallet does: hand the transaction to the network. Not in the second the invoice was made: a
+    transaction the node took in then (or earlier) is never its payment (times are whole seconds), and a customer
+    takes longer than that to pay anyway."""
+    time.sleep(1.1)
     node.rpc("sendrawtransaction", raw)
     wait_for(lambda: txid_of(raw) in node.rpc("getrawmempool"), 10, "the transaction in the mempool")
 
@@ -87,7 +90,7 @@ def test_a_payment_made_and_mined_while_jppd_is_stopped_is_found_at_start(jppd, 
     send(node, raw)
     node.rpc("generatetoaddress", 2, MERCHANT)  # the coinbases pay the address too: a miner is not a customer
     assert txid_of(raw) not in node.rpc("getrawmempool")
-    jppd.start()
+    jppd.start()  # the blocks are dated after the invoice (send() waited a second), and read after the restart
     wait_for(lambda: jppd.invoice(pid)["status"] == "confirmed", 15, "the payment found")
     payment = jppd.invoice(pid)["payment"]
     assert payment["txid"] == txid_of(raw) and payment["source"] == "address" and payment["confirmations"] == 2

@@ -28,13 +28,13 @@ Bytes coinbase(std::uint32_t height) {
 
 // `nonce` tells apart blocks at one height (the merkle root is left zero).
 Bytes make_block(const BlockHash& previous, std::uint32_t height, std::uint32_t nonce,
-                 const std::vector<Bytes>& transactions) {
+                 const std::vector<Bytes>& transactions, std::uint32_t time = 0) {
     Bytes raw;
     Writer w(raw);
     w.u32le(0x20000000);
     w.bytes(previous.bytes);
     w.bytes(Hash256{});  // the merkle root: not checked by the follower (the node made the block)
-    w.u32le(1'700'000'000 + height);
+    w.u32le(time != 0 ? time : 1'700'000'000 + height);
     w.u32le(0x207fffff);
     w.u32le(nonce);
     w.compact_size(transactions.size() + 1);
@@ -49,13 +49,17 @@ struct FakeFeed final : ChainFeed {
     std::vector<TxId> pool;
     std::map<TxId, MempoolTransaction> sent;  // what send() put in the mempool, with when
     std::uint32_t made = 0;
+    const ManualClock* clock = nullptr;  // blocks are dated by it when set
+    OfflineChain* backend = nullptr;     // told the height, for the invoices the service makes
 
     FakeFeed() { mine({}); }
     BlockHash hash_at(std::size_t height) const { return BlockHash{sha256d(ByteView(blocks[height]).first(80))}; }
     // A new block on the tip with these transactions, which leave the mempool.
     void mine(const std::vector<Bytes>& transactions) {
         const BlockHash previous = blocks.empty() ? BlockHash{} : hash_at(blocks.size() - 1);
-        blocks.push_back(make_block(previous, static_cast<std::uint32_t>(blocks.size()), ++made, transactions));
+        const auto time = clock ? static_cast<std::uint32_t>(clock->now().time_since_epoch().count()) : 0u;
+        blocks.push_back(make_block(previous, static_cast<std::uint32_t>(blocks.size()), ++made, transactions, time));
+        if (backend) backend->set_tip_height(static_cast<std::int64_t>(blocks.size()) - 1);
         for (const Bytes& raw : transactions) std::erase(pool, transaction_id(raw));
     }
     // A transaction the node takes into its mempool at `arrived`.
@@ -64,7 +68,10 @@ struct FakeFeed final : ChainFeed {
         sent[transaction_id(raw)] = MempoolTransaction{raw, arrived};
     }
     // The blocks from `height` on leave the chain (a reorganisation, once others are mined).
-    void cut(std::size_t height) { blocks.resize(height); }
+    void cut(std::size_t height) {
+        blocks.resize(height);
+        if (backend) backend->set_tip_height(static_cast<std::int64_t>(height) - 1);
+    }
 
     Result<std::int64_t> tip_height() override {
         return static_cast<std::int64_t>(blocks.size()) - 1;
@@ -96,6 +103,8 @@ struct FollowerFixture : Fixture {
     std::optional<ChainFollower> follower;
 
     FollowerFixture() {
+        feed.clock = &clock;
+        feed.backend = &chain;
         config.address_payments = true;
         service = std::make_unique<InvoiceService>(*store, chain, bus, clock, config);
         follow();
@@ -487,6 +496,20 @@ TEST_CASE("a transaction the node had before the invoice existed never pays it")
     CHECK_FALSE(f.stored(invoice.id).payment.has_value());
 }
 
+TEST_CASE("a block mined before the invoice but read after it does not pay it (a static address's older payment)") {
+    FollowerFixture f;
+    f.poll();  // handles block 0
+    const Bytes earlier =
+        *from_hex(f.pay_tx({Output{25'000, locking_bytecode(*decode_address(merchant, Network::main)), std::nullopt}}));
+    f.feed.mine({earlier});  // a customer's payment to the address, mined ...
+    f.clock.advance(seconds(5));
+    const Invoice invoice = f.open_invoice(25'000);  // ... before this invoice, whose follower is a round behind
+    f.poll();
+    CHECK_FALSE(f.stored(invoice.id).payment.has_value());
+    // Offered through a protocol, it is refused too (the node had it before: not new), so nothing pays it.
+    CHECK(f.stored(invoice.id).status_at(f.clock.now()) == InvoiceStatus::open);
+}
+
 TEST_CASE("found in a block after downtime, a payment is recorded with its block; one mined before is not") {
     FollowerFixture f;
     f.poll();  // handles block 0
@@ -569,6 +592,24 @@ TEST_CASE("under, over and late payments at an address") {
         f.poll();
         CHECK_FALSE(f.stored(later.id).payment.has_value());
     }
+}
+
+TEST_CASE("a node that cannot say its height makes invoices payable through the protocols only") {
+    FollowerFixture f;
+    struct Heightless final : ChainBackend {
+        OfflineChain& inner;
+        explicit Heightless(OfflineChain& c) : inner(c) {}
+        Status broadcast(ByteView raw, const TxId& txid) override { return inner.broadcast(raw, txid); }
+        Result<std::optional<std::vector<Output>>> spent_outputs(const Transaction& tx) override {
+            return inner.spent_outputs(tx);
+        }
+        Status ping() override { return {}; }
+    } heightless(f.chain);
+    f.use_chain(heightless);
+    const Invoice invoice = f.open_invoice(10'000);
+    CHECK_FALSE(invoice.address_payable);
+    CHECK_FALSE(f.stored(invoice.id).address_payable);
+    CHECK(f.store->address_claims(f.clock.now(), 10)->empty());
 }
 
 TEST_CASE("one open invoice per address is payable there; paid or cancelled, the address is free again") {

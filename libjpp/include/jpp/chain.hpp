@@ -32,6 +32,12 @@ public:
 
     // For health checks: can the backend be reached now?
     virtual Status ping() = 0;
+    // The height of the node's best chain now: what an address-payable invoice records when it is made, so that
+    // no transaction in a block it did not postdate pays it. A backend that cannot tell answers an error, and
+    // invoices are then not address-payable.
+    virtual Result<std::int64_t> tip_height() {
+        return make_error(Errc::chain_unavailable, "this chain backend does not know the chain's height");
+    }
 };
 
 // Everything in memory, thread-safe: coins a test declares, a record of what was broadcast, and a mempool's
@@ -42,11 +48,13 @@ class OfflineChain final : public ChainBackend {
 public:
     void add_coin(const Outpoint& outpoint, const Output& output);
     void fail_next_broadcasts(int count, Error error);
+    void set_tip_height(std::int64_t height);
     std::vector<TxId> broadcasts() const;
 
     Status broadcast(ByteView raw_transaction, const TxId& txid) override;
     Result<std::optional<std::vector<Output>>> spent_outputs(const Transaction& tx) override;
     Status ping() override { return {}; }
+    Result<std::int64_t> tip_height() override;
 
 private:
     mutable std::mutex mutex_;
@@ -54,6 +62,7 @@ private:
     std::vector<TxId> broadcasts_;
     std::vector<Outpoint> spent_;
     int failures_left_ = 0;
+    std::int64_t tip_height_ = 0;
     Error failure_;
 };
 

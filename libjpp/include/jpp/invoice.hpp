@@ -110,6 +110,8 @@ struct Invoice {
     // Payable by a plain send to its one address (no wallet protocol): it holds that address's claim, so no other
     // open invoice can be paid at it (chain.md). Asked for by the service at creation, kept only if granted.
     bool address_payable = false;
+    // For an address-payable invoice, the node's best height when it was made: only later blocks may pay it.
+    std::optional<std::int64_t> created_height;
     std::optional<Payment> payment;
     std::vector<Underpayment> underpayments;  // oldest first
     // Who made it: a merchant's id (merchant.hpp), or none for an invoice created without a key (open creation).

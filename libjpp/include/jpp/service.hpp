@@ -156,6 +156,7 @@ public:
 
 private:
     struct Settled;
+    void note_chain_height(Invoice& invoice);
     Result<Transaction> decode_payment(std::string_view raw_tx_hex, Bytes& raw) const;
     Result<Verdict> check(const Invoice& invoice, const Transaction& tx, std::size_t size);
     Result<Settled> settle(const InvoiceId& id, const Transaction& tx, Bytes raw, const PayRequest& request);

@@ -92,7 +92,7 @@ struct AddressClaim {
     std::int64_t amount = 0;  // what the invoice asks there
     Timestamp created{};      // the invoice's time: a transaction the node had before it never pays it
     Timestamp expires{};
-    // The newest block the follower had handled when the invoice was made: only later blocks may pay it.
+    // The node's best height when the invoice was made (Invoice::created_height): only later blocks may pay it.
     std::optional<std::int64_t> created_height;
 };
 
