@@ -9,6 +9,7 @@ import pytest
 import websocket
 
 from conftest import MERCHANT_WIF, Daemon, Funds, address_of, node_args, pay_tx, txid_of, wait_for
+from test_merchants import admin, create_key
 
 MERCHANT = address_of(MERCHANT_WIF)
 FOLLOW = ["--chain-poll-ms", "200"]
@@ -16,7 +17,7 @@ FOLLOW = ["--chain-poll-ms", "200"]
 
 @pytest.fixture(scope="module")
 def funds(node):
-    return Funds(node, count=14)
+    return Funds(node, count=16)
 
 
 @pytest.fixture
@@ -133,3 +134,29 @@ def test_late_payment_is_recorded_and_flagged(jppd, node, funds):
     assert m["type"] == "payment_received" and m["txid"] == txid_of(raw)
     assert m["invoice"]["payment"]["late"] is True and m["invoice"]["status"] == "paid"
     w.close()
+
+
+def test_the_merchants_webhook_is_told_of_an_address_payment(node, funds, tmp_path, webhook_receiver):
+    d = Daemon(tmp_path, node_args(node.rpc_url, open_creation=False) + FOLLOW + ["--webhook-allow-private"])
+    assert admin(d.db, "merchant", "add", "shop").returncode == 0
+    key, _ = create_key(d.db, "shop", "invoices:create,invoices:read")
+    r = admin(d.db, "webhook", "add", "--merchant", "shop", "--url", webhook_receiver.url("/hook"),
+              "--events", "payment_received", "--webhook-allow-private")
+    assert r.returncode == 0, r.stderr
+    d.start()
+    try:
+        r = d.request("POST", "/api/v1/invoices", {"outputs": [{"address": MERCHANT, "amount": 45_000}]},
+                      headers={"Authorization": f"Bearer {key}"})
+        assert r.status == 201, r
+        pid = r.json()["payment_id"]
+        assert r.json()["payment_uri"].startswith(MERCHANT + "?amount=0.00045&r=")
+        raw = pay_tx(funds.coin(), [{"address": MERCHANT, "amount": 45_000}])
+        send(node, raw)
+        wait_for(lambda: len(webhook_receiver.events("/hook")) >= 1, 15, "the webhook")
+        time.sleep(1)
+        [event] = webhook_receiver.events("/hook")
+        assert event["type"] == "payment_received" and event["invoice"]["payment_id"] == pid
+        assert event["invoice"]["payment"]["txid"] == txid_of(raw)
+        assert event["invoice"]["payment"]["source"] == "address"
+    finally:
+        assert d.stop() == 0
