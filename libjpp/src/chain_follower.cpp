@@ -97,8 +97,9 @@ Result<FollowerRound> ChainFollower::poll() {
         auto invoice = service_->record_address_payment(claim.invoice_id, txid, raw, paid, seen);
         if (!invoice) return invoice.error();
         ++round.address_payments;
+        if (!invoice->payment) return {};  // an underpayment: the address stays watched for the rest of the round
         claims.erase(std::string(claim.locking_bytecode.begin(), claim.locking_bytecode.end()));
-        if (!invoice->payment || invoice->payment->txid != txid || by_txid.contains(txid)) return {};
+        if (invoice->payment->txid != txid || by_txid.contains(txid)) return {};
         Tracked t;
         t.followed = FollowedPayment{invoice->id, invoice->required_confirmations, *invoice->payment};
         t.next = invoice->payment->chain;

@@ -566,6 +566,33 @@ TEST_CASE("under, over and late payments at an address") {
         CHECK(now.payment->txid == transaction_id(full));
         CHECK(now.underpayments.size() == 1);
     }
+    SUBCASE("an underpayment and the full amount seen in one round: both recorded, the invoice paid") {
+        const Invoice invoice = f.open_invoice(25'000);
+        const Bytes part = f.plain_send(invoice, 10'000);
+        const Bytes full = f.plain_send(invoice, 25'000);
+        f.feed.send(part, f.clock.now());
+        f.feed.send(full, f.clock.now());
+        f.poll();
+        const Invoice now = f.stored(invoice.id);
+        REQUIRE(now.payment);
+        CHECK(now.payment->txid == transaction_id(full));
+        // The part was matched first only if it sorts first; either way the full one pays.
+        CHECK(now.underpayments.size() <= 1);
+    }
+    SUBCASE("a flood of small sends records ten underpayments, no more, and the invoice can still be paid") {
+        const Invoice invoice = f.open_invoice(25'000);
+        for (int i = 0; i < 25; ++i) f.feed.send(f.plain_send(invoice, 600), f.clock.now());
+        f.poll();
+        f.poll();
+        CHECK(f.stored(invoice.id).underpayments.size() == f.config.max_underpayments);
+        const std::vector<Event> seen = f.events_seen();
+        CHECK(std::count_if(seen.begin(), seen.end(), [](const Event& e) {
+                  return e.type == EventType::payment_underpaid;
+              }) == static_cast<std::ptrdiff_t>(f.config.max_underpayments));
+        f.feed.send(f.plain_send(invoice, 25'000), f.clock.now());
+        f.poll();
+        CHECK(f.stored(invoice.id).payment.has_value());
+    }
     SUBCASE("more than asked pays, flagged with the excess") {
         const Invoice invoice = f.open_invoice(25'000);
         f.feed.send(f.plain_send(invoice, 26'500), f.clock.now());
