@@ -108,6 +108,11 @@ int parse_command_line(int argc, char** argv, DaemonConfig& c) {
                    "The base URL wallets reach this server by (https://pay.example.com); payment URLs are built "
                    "on it, never on the Host header. Default: http://<listen address>")
         ->envname("JPPD_PUBLIC_URL")->group(net);
+    app.add_option("--tls-cert", c.tls_cert,
+                   "Serve HTTPS and WSS: the certificate chain (PEM, leaf first); read again on SIGHUP")
+        ->envname("JPPD_TLS_CERT")->group(net);
+    app.add_option("--tls-key", c.tls_key, "The certificate's private key (PEM); read again on SIGHUP")
+        ->envname("JPPD_TLS_KEY")->group(net);
     app.add_option("--threads", c.threads, "I/O threads")->envname("JPPD_THREADS")->capture_default_str()
         ->check(CLI::Range(1u, 256u))->group(net);
     app.add_option("--workers", c.workers, "Threads for requests that wait on the database or the node")
@@ -258,9 +263,17 @@ int parse_command_line(int argc, char** argv, DaemonConfig& c) {
                  "Print the signing key's identity (x-identity) and public key, for wallet operators, and exit")
         ->group(wallets);
 
+    app.add_option("--metrics-listen", c.metrics_listen,
+                   "Where /metrics (Prometheus) is served: HOST:PORT of a listener of its own, or \"off\"")
+        ->envname("JPPD_METRICS_LISTEN")->capture_default_str()
+        ->check([listen_check](const std::string& value) { return value == "off" ? std::string() : listen_check(value); })
+        ->group("Logging and metrics");
     app.add_option("--log-level", c.log_level, "error, warn, info (one line per request) or debug")
         ->envname("JPPD_LOG_LEVEL")->capture_default_str()
-        ->check(CLI::IsMember({"error", "warn", "info", "debug"}))->group("Logging");
+        ->check(CLI::IsMember({"error", "warn", "info", "debug"}))->group("Logging and metrics");
+    app.add_option("--log-format", c.log_format,
+                   "text (one line per event) or json (one object per line, for log shippers)")
+        ->envname("JPPD_LOG_FORMAT")->capture_default_str()->check(CLI::IsMember({"text", "json"}))->group("Logging and metrics");
 
     // Administration of the database --db names; they work beside a running jppd.
     auto* merchant = app.add_subcommand("merchant", "Merchants: add NAME, list")->require_subcommand(1);
@@ -304,6 +317,10 @@ int parse_command_line(int argc, char** argv, DaemonConfig& c) {
             return 2;
         }
         return -1;
+    }
+    if (c.tls_cert.empty() != c.tls_key.empty()) {
+        std::fprintf(stderr, "jppd: --tls-cert and --tls-key go together\n");
+        return 2;
     }
     if (c.proxy_protocol && c.trusted_proxies.empty()) {
         std::fprintf(stderr, "jppd: --proxy-protocol needs --trusted-proxy: only trusted proxies' headers are read\n");

@@ -10,7 +10,8 @@ namespace jppd {
 struct DaemonConfig {
     // Where to serve
     std::string listen = "127.0.0.1:8000";
-    std::string public_url;  // default: http://<listen address>
+    std::string public_url;  // default: http(s)://<listen address>
+    std::string tls_cert, tls_key;  // both or neither: HTTPS and WSS on the listening port
     unsigned threads = 2;    // I/O threads
     unsigned workers = 8;    // threads for requests that wait on the disk or the node
 
@@ -75,6 +76,8 @@ struct DaemonConfig {
     bool print_identity = false;  // print the key's identity and exit
 
     std::string log_level = "info";
+    std::string log_format = "text";  // or "json"
+    std::string metrics_listen = "127.0.0.1:9464";  // or "off"
 
     // An administrative subcommand instead of serving (admin.hpp): "merchant add", "merchant list", "key create",
     // "key list", "key revoke"; empty to serve.

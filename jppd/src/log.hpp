@@ -1,19 +1,34 @@
-// The daemon's log: one line per event on stderr, "<UTC time> <level> <message>", greppable and unbuffered.
+// The daemon's log: one line per event on stderr, greppable and unbuffered. As text,
+// "<UTC time> <level> <message>"; as JSON (--log-format json, for log shippers), one object per line:
+// {"time": ..., "level": ..., "msg": ...} and the line's fields, such as a request's method, status and id.
 #pragma once
 
+#include <initializer_list>
 #include <string_view>
 
 namespace jppd {
 
 enum class LogLevel { error = 0, warn = 1, info = 2, debug = 3 };
+enum class LogFormat { text, json };
 
 // "error" / "warn" / "info" / "debug"; false if `name` is none of them.
 bool parse_log_level(std::string_view name, LogLevel& level);
 void set_log_level(LogLevel level);
 bool log_enabled(LogLevel level);
+// "text" / "json"; false if `name` is neither.
+bool parse_log_format(std::string_view name, LogFormat& format);
+void set_log_format(LogFormat format);
 
-// Writes one line (a single write(2), so lines from several threads never interleave).
-void log(LogLevel level, std::string_view message);
+// A field of a JSON log line; a number is written unquoted (its text must be a JSON number).
+struct LogField {
+    std::string_view key;
+    std::string_view value;
+    bool number = false;
+};
+
+// Writes one line (a single write(2), so lines from several threads never interleave). The fields appear in JSON
+// lines only: a text line is the message alone, which should say what matters.
+void log(LogLevel level, std::string_view message, std::initializer_list<LogField> fields = {});
 
 inline void log_error(std::string_view m) { log(LogLevel::error, m); }
 inline void log_warn(std::string_view m) { log(LogLevel::warn, m); }

@@ -10,10 +10,14 @@
 
 #include <algorithm>
 #include <cstdio>
+#include <functional>
+#include <limits>
 #include <memory>
 #include <optional>
+#include <thread>
 
 #include "admin.hpp"
+#include "api/metrics_endpoint.hpp"
 #include "api/routes.hpp"
 #include "chain/chain_watch.hpp"
 #include "chain/node_chain.hpp"
@@ -22,6 +26,7 @@
 #include "housekeeping.hpp"
 #include "http/server.hpp"
 #include "log.hpp"
+#include "metrics/metered_store.hpp"
 #include "paypro/response_signer.hpp"
 #include "webhooks/dispatcher.hpp"
 #include "ws/hub.hpp"
@@ -70,6 +75,9 @@ int main(int argc, char** argv) {
     jppd::LogLevel level = jppd::LogLevel::info;
     jppd::parse_log_level(config.log_level, level);
     jppd::set_log_level(level);
+    jppd::LogFormat format = jppd::LogFormat::text;
+    jppd::parse_log_format(config.log_format, format);
+    jppd::set_log_format(format);
 
     const jpp::Network network = *jpp::network_from_name(config.network);
     jppd::http::ServerOptions server_options;
@@ -87,6 +95,22 @@ int main(int argc, char** argv) {
     for (const auto& proxy : config.trusted_proxies) proxies.push_back(*jppd::http::AddressRange::parse(proxy));
     server_options.trusted_proxies = jppd::http::TrustedProxies(std::move(proxies));
     server_options.proxy_protocol = config.proxy_protocol;
+    if (!config.tls_cert.empty()) {
+        std::string error;
+        server_options.tls = jppd::http::TlsCertificate::load(config.tls_cert, config.tls_key, error);
+        if (!server_options.tls) {
+            jppd::log_error(error);
+            return 1;
+        }
+        jppd::log_info("TLS certificate " + server_options.tls->describe());
+    }
+    // SIGHUP (systemctl reload): the certificate is read again; without TLS there is nothing to reload.
+    server_options.on_reload = [tls = server_options.tls] {
+        if (!tls) return jppd::log_info("SIGHUP: nothing to reload (no --tls-cert)");
+        std::string error;
+        if (tls->reload(error)) jppd::log_info("SIGHUP: TLS certificate reloaded: " + tls->describe());
+        else jppd::log_error("SIGHUP: TLS certificate not reloaded, the current one stays: " + error);
+    };
 
     std::optional<jppd::paypro::ResponseSigner> signer;
     if (!config.signing_key.empty()) {
@@ -133,6 +157,9 @@ int main(int argc, char** argv) {
         return 1;
     }
 
+    jppd::metrics::MeteredStore metered_store(**store);  // every part below uses the store through it
+    jpp::InvoiceStore& db = metered_store;
+
     std::unique_ptr<jpp::ChainBackend> chain;
     jpp::ChainFeed* feed = nullptr;  // the node, when there is one: the chain follower reads it
     std::string chain_description;
@@ -164,9 +191,9 @@ int main(int argc, char** argv) {
     jpp::SystemClock clock;
     jpp::InProcessEventBus events;
     service_config.address_payments = feed != nullptr;  // a follower of the chain watches the addresses
-    jpp::InvoiceService service(**store, *chain, events, clock, service_config);
+    jpp::InvoiceService service(db, *chain, events, clock, service_config);
 
-    jppd::api::ApiContext api{service, **store, *chain, clock, config.public_url, config.dev_mode,
+    jppd::api::ApiContext api{service, db, *chain, clock, config.public_url, config.dev_mode,
                               jpp::JsonLimits{config.max_body_bytes, 16}};
     jppd::ws::HubOptions hub_options;
     hub_options.max_sessions = config.max_websockets;
@@ -178,7 +205,7 @@ int main(int argc, char** argv) {
     // service's own announcements only ring the follower's doorbell.
     std::optional<jppd::event_log::Follower> log_follower;
     try {
-        log_follower.emplace(**store, events);
+        log_follower.emplace(db, events);
     } catch (const std::exception& e) {
         jppd::log_error(e.what());
         return 1;
@@ -205,9 +232,36 @@ int main(int argc, char** argv) {
         jppd::log_error("cannot listen on " + error);
         return 1;
     }
+    // Metrics on a listener of their own: what is served on the public port is the public API alone.
+    jppd::api::MetricsEndpoint metrics_endpoint;
+    std::optional<jppd::http::Server> metrics_server;
+    if (config.metrics_listen != "off") {
+        jppd::http::ServerOptions options;
+        jppd::split_listen_address(config.metrics_listen, options.host, options.port);
+        options.io_threads = 1;
+        options.worker_threads = 1;
+        options.max_connections = 64;
+        metrics_server.emplace(options, metrics_endpoint);
+        if (!metrics_server->listen(error)) {
+            jppd::log_error("cannot listen for metrics on " + error);
+            return 1;
+        }
+    }
+    jppd::metrics::set_gauges(
+        {[&server] { return static_cast<double>(server.connection_count()); },
+         [&watchers] { return static_cast<double>(watchers.session_count()); },
+         [&db] {
+             auto backlog = db.delivery_backlog();
+             return backlog ? static_cast<double>(*backlog) : std::numeric_limits<double>::quiet_NaN();
+         },
+         server_options.tls ? std::function<double()>([tls = server_options.tls] {
+             return static_cast<double>(std::chrono::system_clock::to_time_t(tls->not_after()));
+         })
+                            : std::function<double()>()});
     const std::string host = server_options.host.find(':') != std::string::npos ? "[" + server_options.host + "]"
                                                                                  : server_options.host;
-    const std::string bound = "http://" + host + ":" + std::to_string(server.port());
+    const std::string bound =
+        std::string(server_options.tls ? "https://" : "http://") + host + ":" + std::to_string(server.port());
     if (api.public_url.empty()) api.public_url = bound;
     while (!api.public_url.empty() && api.public_url.back() == '/') api.public_url.pop_back();
     auto hosts = jppd::http::HostPolicy::make(api.public_url, server_options.host, server.port(), config.allowed_hosts,
@@ -231,6 +285,11 @@ int main(int argc, char** argv) {
                        ? "webhooks may be sent to private and loopback addresses (--webhook-allow-private)"
                        : "webhooks are sent to public addresses only");
     jppd::log_info("answering requests for the hosts " + served_hosts);
+    if (metrics_server) {
+        const std::string metrics_host = config.metrics_listen.substr(0, config.metrics_listen.rfind(':'));
+        jppd::log_info("metrics at http://" + metrics_host + ":" + std::to_string(metrics_server->port()) +
+                       "/metrics");
+    }
     if (config.dev_mode) {
         jppd::log_warn("***************************************************************************");
         jppd::log_warn("* DEV MODE: payments are verified and recorded but NEVER BROADCAST.        *");
@@ -245,17 +304,23 @@ int main(int argc, char** argv) {
         jppd::HousekeepingOptions chores;
         chores.retain_expired = std::chrono::hours(24) * config.retain_expired_days;
         chores.sole_writer = !jpp::is_postgres_url(config.db);
-        jppd::Housekeeping housekeeping(service, **store, clock, chores);
+        jppd::Housekeeping housekeeping(service, db, clock, chores);
         std::optional<jppd::chain::ChainWatch> chain_watch;
         if (feed) {
             jpp::FollowerOptions follow;
             follow.reversal_window = std::chrono::seconds(config.reversal_window);
-            chain_watch.emplace(**store, *feed, events, clock, service, follow,
+            chain_watch.emplace(db, *feed, events, clock, service, follow,
                                 std::chrono::milliseconds(config.chain_poll_ms));
         }
-        jppd::webhooks::Dispatcher webhooks(**store, log_follower->events(), clock,
+        jppd::webhooks::Dispatcher webhooks(db, log_follower->events(), clock,
                                             [&api] { return api.json_context(); }, webhook_options);
+        std::thread metrics_thread;
+        if (metrics_server) metrics_thread = std::thread([&metrics_server] { metrics_server->run(); });
         server.run();
+        if (metrics_server) {
+            metrics_server->shutdown();  // it heard the signal too; this covers any other way the server stopped
+            metrics_thread.join();
+        }
     }
     jppd::log_info("stopped: every request answered, database closed");
     return 0;

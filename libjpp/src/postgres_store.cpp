@@ -821,6 +821,12 @@ IntentOutcome classify_intent(Connection& c, const BroadcastIntent& intent) {
     return IntentOutcome::opened;
 }
 
+bool intent_for_other_invoice(Connection& c, const InvoiceId& id, const TxId& txid) {
+    return !c.run("SELECT 1 FROM broadcast_intents WHERE txid = $1 AND invoice_id <> $2",
+                  Params().bytes(txid.bytes).bytes(id.bytes))
+                .empty();
+}
+
 // What recording `txid` for invoice `id` would do now; `recorded` means nothing stands in the way. Locks the
 // invoice's row, as classify_intent does.
 RecordOutcome classify_payment(Connection& c, const InvoiceId& id, const TxId& txid) {
@@ -829,6 +835,9 @@ RecordOutcome classify_payment(Connection& c, const InvoiceId& id, const TxId& t
     if (const auto paid = txid_that_paid(c, id))
         return *paid == txid ? RecordOutcome::already_paid_same_tx : RecordOutcome::already_paid_other_tx;
     if (invoice_paid_by(c, txid)) return RecordOutcome::tx_used_elsewhere;
+    // A transaction being broadcast for another invoice belongs to that one: the chain follower, which finds it in
+    // the mempool before its payment is recorded, must not take it for this invoice's address payment.
+    if (intent_for_other_invoice(c, id, txid)) return RecordOutcome::tx_used_elsewhere;
     return RecordOutcome::recorded;
 }
 
@@ -1428,6 +1437,14 @@ Result<std::vector<WebhookDelivery>> PostgresStore::deliveries(const std::string
         for (int i = 0; i < q.size(); ++i) out.push_back(delivery_from_row(c, q, i));
         tx.commit();
         return out;
+    });
+}
+
+Result<std::size_t> PostgresStore::delivery_backlog() {
+    return guarded<std::size_t>("count pending webhook deliveries", [&] {
+        Impl::Lease lease(*impl_);
+        const Rows q = lease.connection().run("SELECT count(*) FROM webhook_deliveries WHERE state = 0", Params());
+        return static_cast<std::size_t>(q.i64(0, 0));
     });
 }
 

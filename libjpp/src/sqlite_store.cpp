@@ -760,11 +760,21 @@ IntentOutcome classify_intent(Connection& c, const BroadcastIntent& intent) {
 }
 
 // What recording `txid` for invoice `id` would do now; `recorded` means nothing stands in the way.
+bool intent_for_other_invoice(Connection& c, const InvoiceId& id, const TxId& txid) {
+    Query q(c, "SELECT 1 FROM broadcast_intents WHERE txid = ? AND invoice_id <> ?");
+    bind_blob(*q, 1, txid.bytes);
+    bind_blob(*q, 2, id.bytes);
+    return q->executeStep();
+}
+
 RecordOutcome classify_payment(Connection& c, const InvoiceId& id, const TxId& txid) {
     if (!invoice_exists(c, id)) return RecordOutcome::not_found;
     if (const auto paid = txid_that_paid(c, id))
         return *paid == txid ? RecordOutcome::already_paid_same_tx : RecordOutcome::already_paid_other_tx;
     if (invoice_paid_by(c, txid)) return RecordOutcome::tx_used_elsewhere;
+    // A transaction being broadcast for another invoice belongs to that one: the chain follower, which finds it in
+    // the mempool before its payment is recorded, must not take it for this invoice's address payment.
+    if (intent_for_other_invoice(c, id, txid)) return RecordOutcome::tx_used_elsewhere;
     return RecordOutcome::recorded;
 }
 
@@ -1397,6 +1407,15 @@ Result<std::vector<WebhookDelivery>> SqliteStore::deliveries(const std::string& 
         }
         tx.commit();
         return out;
+    });
+}
+
+Result<std::size_t> SqliteStore::delivery_backlog() {
+    return guarded<std::size_t>("count pending webhook deliveries", [&] {
+        Impl::Lease lease(*impl_);
+        Query q(lease.connection(), "SELECT count(*) FROM webhook_deliveries WHERE state = 0");
+        q->executeStep();
+        return static_cast<std::size_t>(q->getColumn(0).getInt64());
     });
 }
 

@@ -660,6 +660,32 @@ TEST_CASE("one open invoice per address is payable there; paid or cancelled, the
     CHECK_FALSE(with_tokens->address_payable);  // a token payment: no plain URI for it
 }
 
+TEST_CASE("a transaction being broadcast for another invoice is that invoice's, not the address's invoice's") {
+    // Two invoices ask the same amount at the same address: the first is payable there, the second through the
+    // protocols only. The second's wallet pays through a protocol; between the broadcast and the record (or after
+    // a crash of the process in that window), the follower finds the transaction in the mempool, and it matches
+    // the first's address and amount. It must not pay the first: the intent says whose it is.
+    FollowerFixture f;
+    f.poll();
+    const Invoice first = f.open_invoice(10'000);
+    const Invoice second = f.open_invoice(10'000);
+    REQUIRE(first.address_payable);
+    REQUIRE_FALSE(second.address_payable);
+    f.clock.advance(seconds(5));
+    const std::string hex = f.paying(second);
+    const Bytes raw = *from_hex(hex);
+    REQUIRE(f.store->open_intent(BroadcastIntent{second.id, transaction_id(raw), raw, "", {}, f.clock.now()}).ok());
+    f.feed.send(raw, f.clock.now());
+    f.poll();
+    CHECK_FALSE(f.stored(first.id).payment.has_value());
+    // The second's payment is recorded (a retry, or the reconciliation), and the first stays open.
+    auto paid = f.service->pay(second.id, PayRequest{hex, "", {}});
+    REQUIRE_MESSAGE(paid.ok(), paid.error().message);
+    CHECK(paid->payment->txid == transaction_id(raw));
+    f.poll();
+    CHECK_FALSE(f.stored(first.id).payment.has_value());
+}
+
 }  // TEST_SUITE
 
 }  // namespace jpp::testing

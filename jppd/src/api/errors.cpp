@@ -104,6 +104,12 @@ http::Response pay_error_response(const jpp::Error& error, std::string_view cont
     return build(error, message, "\"non_field_errors\":[" + http::json_quote(message) + "],");
 }
 
+void count_payment(metrics::Protocol protocol, const jpp::Error* failure) {
+    metrics::payment(protocol, failure == nullptr                      ? metrics::PaymentOutcome::accepted
+                               : http_status(failure->code) >= 500 ? metrics::PaymentOutcome::failed
+                                                                   : metrics::PaymentOutcome::rejected);
+}
+
 bool is_json_request(const http::Request& request) {
     const std::string type = request.media_type();
     return type.empty() || type == "application/json";

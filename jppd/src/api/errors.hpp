@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "http/message.hpp"
+#include "metrics/metrics.hpp"
 
 namespace jppd::api {
 
@@ -29,6 +30,10 @@ http::Response error_response(const jpp::Error& error, std::string_view context 
 http::Response verify_error_response(const jpp::Error& error, std::string_view context = {});
 // /pay adds {"non_field_errors": [message]}.
 http::Response pay_error_response(const jpp::Error& error, std::string_view context = {});
+
+// Counts a payment a wallet offered through `protocol`: accepted (`failure` null), rejected (the payer's fault), or
+// failed (ours: the node or the database).
+void count_payment(metrics::Protocol protocol, const jpp::Error* failure);
 
 // 415 unless the body is declared JSON (or not declared at all).
 bool is_json_request(const http::Request& request);

@@ -132,6 +132,7 @@ http::Response pay_invoice(const ApiContext& api, const jpp::InvoiceId& id, cons
     auto pay = jpp::parse_pay_request(request.body, api.json_limits, api.service.config());
     if (!pay) return pay_error_response(pay.error());
     auto invoice = api.service.pay(id, *pay);
+    count_payment(metrics::Protocol::native, invoice ? nullptr : &invoice.error());
     if (!invoice) return pay_error_response(invoice.error(), "pay " + id.hex());
     return invoice_response(api, *invoice, 200);
 }

@@ -50,6 +50,20 @@ Match match(const std::vector<std::string_view>& s) {
     return {};
 }
 
+std::string_view route_template(Route r) {
+    switch (r) {
+        case Route::invoices: return "/api/v1/invoices";
+        case Route::invoice: return "/api/v1/invoices/{id}";
+        case Route::cancel: return "/api/v1/invoices/{id}/cancel";
+        case Route::webhooks: return "/api/v1/webhooks";
+        case Route::webhook: return "/api/v1/webhooks/{id}";
+        case Route::deliveries: return "/api/v1/webhooks/{id}/deliveries";
+        case Route::redeliver: return "/api/v1/webhooks/{id}/redeliver";
+        case Route::none: break;
+    }
+    return "";
+}
+
 std::string_view allowed_methods(Route r) {
     switch (r) {
         case Route::invoices:
@@ -530,6 +544,7 @@ http::Response merchant_api(const ApiContext& api, const http::Request& request,
                            ? http::json_error(404, "not_found", "no such resource: " + shown(request.path))
                            : dispatch(api, request, m);
     r.with_header("Cache-Control", "no-store");  // private answers, an endpoint's secret among them
+    r.route = route_template(m.route);
     return r;
 }
 

@@ -121,11 +121,29 @@ http::Response watch(ApiContext& api, const jpp::InvoiceId& id, const http::Requ
         return http::json_error(503, "too_many_watchers", "the server's WebSocket limit is reached; retry shortly")
             .with_header("Retry-After", "5");
     http::Response r = ws::accept_handshake(request);
-    r.upgrade = [hub = api.watchers, id, slot = std::move(slot), every = *all](asio::ip::tcp::socket socket,
+    r.upgrade = [hub = api.watchers, id, slot = std::move(slot), every = *all](http::Transport transport,
                                                                                 std::string already_read) {
-        return hub->attach(std::move(socket), id, std::move(already_read), slot, every);
+        return hub->attach(std::move(transport), id, std::move(already_read), slot, every);
     };
     return r;
+}
+
+// The route's template, for metrics (never the id itself).
+std::string_view route_template(const Match& m, std::string_view path) {
+    switch (m.endpoint) {
+        case Endpoint::health: return "/healthz";
+        case Endpoint::invoices: return "/jpp/invoices/";
+        case Endpoint::invoice:
+            if (path.starts_with("/jpp/i/bitpay/")) return "/jpp/i/bitpay/{id}/";
+            if (path.starts_with("/jpp/i/")) return "/jpp/i/{id}/";
+            return "/jpp/invoices/{id}/";
+        case Endpoint::verify: return "/jpp/invoices/{id}/verify/";
+        case Endpoint::pay: return "/jpp/invoices/{id}/pay/";
+        case Endpoint::watch: return "/ws/jpp/invoice/{id}/";
+        case Endpoint::none:
+        case Endpoint::bad_invoice_id: break;
+    }
+    return "";
 }
 
 // A CORS preflight: any origin may call the API (browser wallets run on other origins); the request headers
@@ -148,13 +166,7 @@ bool is_merchant_api(std::string_view path) {
     return path == "/api" || path.starts_with("/api/");
 }
 
-http::Response route(ApiContext& api, const http::Request& request) {
-    if (is_merchant_api(request.path)) {
-        auto s = segments(request.path);
-        if (!s.empty()) s.erase(s.begin());
-        return merchant_api(api, request, s);
-    }
-    const Match m = match(request.path);
+http::Response route_matched(ApiContext& api, const http::Request& request, const Match& m) {
     if (m.endpoint == Endpoint::none)
         return http::json_error(404, "not_found", "no such resource: " + request.path);
     if (m.endpoint == Endpoint::bad_invoice_id)
@@ -178,6 +190,18 @@ http::Response route(ApiContext& api, const http::Request& request) {
         case Endpoint::pay: return pay_invoice(api, m.id, request);
         default: return http::json_error(404, "not_found", "no such resource");
     }
+}
+
+http::Response route(ApiContext& api, const http::Request& request) {
+    if (is_merchant_api(request.path)) {
+        auto s = segments(request.path);
+        if (!s.empty()) s.erase(s.begin());
+        return merchant_api(api, request, s);
+    }
+    const Match m = match(request.path);
+    http::Response r = route_matched(api, request, m);
+    r.route = route_template(m, request.path);
+    return r;
 }
 
 }  // namespace

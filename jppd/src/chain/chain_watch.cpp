@@ -3,6 +3,7 @@
 #include <string>
 
 #include "log.hpp"
+#include "metrics/metrics.hpp"
 
 namespace jppd::chain {
 
@@ -44,6 +45,8 @@ void ChainWatch::run() {
             } else {
                 if (failing) log_info("following the chain again, at height " + std::to_string(round->tip_height));
                 failing = false;
+                for (std::size_t i = 0; i < round->address_payments; ++i)
+                    metrics::payment(metrics::Protocol::address, metrics::PaymentOutcome::accepted);
                 if (round->address_payments > 0)
                     log_info("found " + std::to_string(round->address_payments) +
                              " transaction(s) paying invoices at their addresses");

@@ -13,6 +13,7 @@
 #include <fstream>
 
 #include "chain/rpc_json.hpp"
+#include "metrics/metrics.hpp"
 
 namespace jppd::chain {
 
@@ -218,6 +219,14 @@ jpp::Result<std::string> NodeRpcClient::authorization() const {
 }
 
 jpp::Result<RpcReply> NodeRpcClient::call(std::string_view method, std::string_view params, bool idempotent) const {
+    const metrics::Timer timer;
+    auto reply = perform(method, params, idempotent);
+    metrics::node_call(method, timer.elapsed(), reply.ok());
+    return reply;
+}
+
+jpp::Result<RpcReply> NodeRpcClient::perform(std::string_view method, std::string_view params,
+                                              bool idempotent) const {
     auto auth = authorization();
     if (!auth) return std::move(auth).error();
     static std::atomic<unsigned long> next_id{1};

@@ -48,6 +48,7 @@ private:
     struct Channel;
     struct Pool;
     explicit NodeRpcClient(NodeRpcOptions options);
+    jpp::Result<RpcReply> perform(std::string_view method, std::string_view params, bool idempotent) const;
     jpp::Result<std::string> authorization() const;
     std::unique_ptr<Channel> lease(bool reuse) const;
     void give_back(std::unique_ptr<Channel> channel) const;

@@ -4,8 +4,10 @@
 #include <cstring>
 #include <exception>
 
+#include "http/request_id.hpp"
 #include "http/server.hpp"
 #include "log.hpp"
+#include "metrics/metrics.hpp"
 
 namespace jppd::http {
 
@@ -26,24 +28,61 @@ constexpr std::size_t buffer_size = 8 * 1024;
 
 }  // namespace
 
-Connection::Connection(Server& server, asio::ip::tcp::socket socket, const asio::ip::address& peer, bool from_proxy)
+Connection::Connection(Server& server, Transport transport, const asio::ip::address& peer, bool from_proxy)
     : server_(server),
-      socket_(std::move(socket)),
-      timer_(socket_.get_executor()),
+      transport_(std::move(transport)),
+      timer_(transport_.get_executor()),
       parser_(server.options_.limits, &server.body_budget_),
       buffer_(buffer_size),
       peer_(peer),
       from_proxy_(from_proxy) {
     asio::error_code ec;
-    const auto endpoint = socket_.remote_endpoint(ec);
+    const auto endpoint = transport_.socket().remote_endpoint(ec);
     if (!ec) remote_ = endpoint.address().to_string() + ":" + std::to_string(endpoint.port());
     if (from_proxy && server.options_.proxy_protocol) proxy_header_.emplace();
 }
 
 void Connection::start() {
     if (closed_) return;  // shut down between accept and start
-    arm_timer(server_.options_.idle_timeout);
-    read();
+    if (!transport_.is_tls()) {
+        arm_timer(server_.options_.idle_timeout);
+        return read();
+    }
+    // The handshake, like a request, must be over in time: a client that connects and stalls is cut off.
+    arm_timer(server_.options_.request_timeout);
+    transport_.socket().async_wait(asio::socket_base::wait_read, [self = shared_from_this()](const asio::error_code& ec) {
+        if (ec) return self->close();
+        self->handshake();
+    });
+}
+
+void Connection::handshake() {
+    if (closed_) return;
+    // A TLS connection begins with a handshake record (content type 22). Anything else is most likely plain
+    // HTTP sent to the TLS port: say so in plain HTTP, which that client can read.
+    unsigned char first = 0;
+    asio::error_code ec;
+    const std::size_t n = transport_.socket().receive(asio::buffer(&first, 1), asio::socket_base::message_peek, ec);
+    if (ec || n == 0) return close();
+    if (first != 0x16) {
+        static const std::string answer = serialize(
+            json_error(400, "https_required", "this port speaks HTTPS: use https:// (or wss://) to reach it"),
+            false, false);
+        log_debug("plain HTTP from " + remote_ + " on the TLS port: answered 400 and closed");
+        closed_ = true;
+        timer_.cancel();
+        server_.refuse(std::move(transport_.socket()), answer);
+        return;
+    }
+    transport_.async_handshake([self = shared_from_this()](const asio::error_code& e) {
+        if (e) {
+            log_debug("TLS handshake with " + self->remote_ + " failed: " + e.message());
+            return self->close();
+        }
+        if (self->closed_) return;
+        self->arm_timer(self->server_.options_.idle_timeout);
+        self->read();
+    });
 }
 
 void Connection::read() {
@@ -56,7 +95,7 @@ void Connection::read() {
         begin_ = 0;
     }
     reading_ = true;
-    socket_.async_read_some(asio::buffer(buffer_.data() + end_, buffer_.size() - end_),
+    transport_.async_read_some(asio::buffer(buffer_.data() + end_, buffer_.size() - end_),
                             [self = shared_from_this()](const asio::error_code& ec, std::size_t n) {
                                 self->reading_ = false;
                                 if (ec) return self->close();
@@ -102,6 +141,7 @@ bool Connection::read_proxy_header() {
 void Connection::refuse(Response response) {
     method_ = "-";
     target_ = "-";
+    request_id_ = make_request_id();
     keep_alive_ = false;
     started_ = std::chrono::steady_clock::now();
     busy_ = true;
@@ -136,7 +176,7 @@ void Connection::process() {
     if (parser_.wants_continue() && !continue_sent_) {
         continue_sent_ = true;
         static constexpr std::string_view interim = "HTTP/1.1 100 Continue\r\n\r\n";
-        asio::async_write(socket_, asio::buffer(interim.data(), interim.size()),
+        asio::async_write(transport_, asio::buffer(interim.data(), interim.size()),
                           [self = shared_from_this()](const asio::error_code& ec, std::size_t) {
                               if (ec) return self->close();
                               self->read();
@@ -154,8 +194,13 @@ void Connection::dispatch(Request request) {
     target_ = request.target;
     keep_alive_ = request.keep_alive;
     started_ = std::chrono::steady_clock::now();
+    in_flight_ = true;
+    metrics::http_request_started();
     request.remote = remote_;
     request.client = from_proxy_ ? forwarded_client(peer_, request, server_.options_.trusted_proxies) : peer_;
+    const std::string_view proxy_id = from_proxy_ ? request.header("x-request-id") : std::string_view();
+    request.id = acceptable_request_id(proxy_id) ? std::string(proxy_id) : make_request_id();
+    request_id_ = request.id;
     client_.clear();
     if (request.client != peer_ || proxy_named_peer_) client_ = request.client.to_string();
     if (!from_proxy_ && request.header_count("x-forwarded-for") > 0) {
@@ -188,7 +233,7 @@ void Connection::dispatch(Request request) {
     if (!server_.handler_.may_block(request)) return respond(handle(request));
     asio::post(server_.workers_, [self = shared_from_this(), handle, request = std::move(request)]() mutable {
         Response response = handle(request);
-        asio::post(self->socket_.get_executor(), [self, response = std::move(response)]() mutable {
+        asio::post(self->transport_.get_executor(), [self, response = std::move(response)]() mutable {
             self->respond(std::move(response));
         });
     });
@@ -200,22 +245,35 @@ void Connection::respond(Response response) {
         response = json_error(503, "shutting_down", "the server is shutting down");
     const bool close_after = !response.upgrade && (response.close || !keep_alive_ || stopping_ || server_.stopping_);
     upgrade_ = std::move(response.upgrade);
-    if (log_enabled(LogLevel::info)) {
-        const auto micros = std::chrono::duration_cast<std::chrono::microseconds>(
-                                std::chrono::steady_clock::now() - started_).count();
-        char took[32];
-        std::snprintf(took, sizeof took, "%.3fms", static_cast<double>(micros) / 1000.0);
-        log_info(method_ + " " + target_ + " " + std::to_string(response.status) + " " +
-                 std::to_string(response.body.size()) + "B " + took + " " + remote_ +
-                 (client_.empty() ? "" : " client " + client_));
+    response.with_header("X-Request-Id", request_id_);
+    if (in_flight_) {
+        in_flight_ = false;
+        metrics::http_request_finished();
     }
+    metrics::http_response(response.route, response.status, std::chrono::steady_clock::now() - started_);
+    if (log_enabled(LogLevel::info)) log_response(response);
     send(serialize(response, !close_after, method_ == "HEAD"), close_after);
+}
+
+void Connection::log_response(const Response& response) const {
+    const auto micros =
+        std::chrono::duration_cast<std::chrono::microseconds>(std::chrono::steady_clock::now() - started_).count();
+    char took[32];
+    std::snprintf(took, sizeof took, "%.3f", static_cast<double>(micros) / 1000.0);
+    const std::string status = std::to_string(response.status);
+    const std::string bytes = std::to_string(response.body.size());
+    log(LogLevel::info,
+        method_ + " " + target_ + " " + status + " " + bytes + "B " + took + "ms " + remote_ +
+            (client_.empty() ? "" : " client " + client_) + " id " + request_id_,
+        {{"method", method_}, {"target", target_}, {"status", status, true}, {"bytes", bytes, true},
+         {"duration_ms", took, true}, {"remote", remote_}, {"client", client_.empty() ? remote_ : client_},
+         {"request_id", request_id_}});
 }
 
 void Connection::send(std::string bytes, bool close_after) {
     out_ = std::move(bytes);
     arm_timer(server_.options_.request_timeout);
-    asio::async_write(socket_, asio::buffer(out_),
+    asio::async_write(transport_, asio::buffer(out_),
                       [self = shared_from_this(), close_after](const asio::error_code& ec, std::size_t) {
                           if (ec || close_after) return self->close();
                           if (self->upgrade_) return self->hand_over();
@@ -232,7 +290,7 @@ void Connection::hand_over() {
     timer_.cancel();
     std::string already_read(buffer_.data() + begin_, end_ - begin_);
     auto upgrade = std::move(upgrade_);
-    auto stream = upgrade(std::move(socket_), std::move(already_read));
+    auto stream = upgrade(std::move(transport_), std::move(already_read));
     stream->hold(release_lease());  // the WebSocket is still the client's connection
     server_.adopt(stream);
     // Shutdown began while the 101 was on its way: the client was promised a WebSocket, so it gets one that says
@@ -254,6 +312,7 @@ void Connection::on_timeout() {
     if (busy_ || !parser_.started()) return close();  // a stalled write, or an idle keep-alive connection
     method_ = "-";
     target_ = "-";
+    request_id_ = make_request_id();
     keep_alive_ = false;
     busy_ = true;
     Response r = json_error(408, "request_timeout", "the request did not arrive in time");
@@ -269,10 +328,12 @@ void Connection::stop_gracefully() {
 void Connection::close() {
     if (closed_) return;
     closed_ = true;
-    asio::error_code ec;
+    if (in_flight_) {  // its response will never be written
+        in_flight_ = false;
+        metrics::http_request_finished();
+    }
     timer_.cancel();
-    socket_.shutdown(asio::ip::tcp::socket::shutdown_both, ec);
-    socket_.close(ec);
+    transport_.close();
 }
 
 }  // namespace jppd::http

@@ -12,6 +12,7 @@
 #include "http/proxy_protocol.hpp"
 #include "http/request_parser.hpp"
 #include "http/stream.hpp"
+#include "http/transport.hpp"
 
 namespace jppd::http {
 
@@ -21,28 +22,29 @@ class Connection final : public Stream, public std::enable_shared_from_this<Conn
 public:
     // `peer`: the socket's peer address; `from_proxy`: it is a trusted proxy (which, with --proxy-protocol, begins
     // with a PROXY header naming the client).
-    Connection(Server& server, asio::ip::tcp::socket socket, const asio::ip::address& peer, bool from_proxy);
+    Connection(Server& server, Transport transport, const asio::ip::address& peer, bool from_proxy);
     void start() override;
-    asio::any_io_executor executor() override { return socket_.get_executor(); }  // the connection's strand
+    asio::any_io_executor executor() override { return transport_.get_executor(); }  // the connection's strand
     // Closes now if waiting for a request, else after the response in flight.
     void stop_gracefully() override;
     void close() override;
 
 private:
+    void handshake();  // TLS: the server's side of it, once the client's first bytes are there
     void read();
-    void on_read(std::size_t n);
     void process();  // parse what is buffered and act on it
     bool read_proxy_header();  // true once it is read and its client admitted
     void dispatch(Request request);
     void refuse(Response response);  // answer and close, the stream's framing lost or the client refused
     void respond(Response response);
+    void log_response(const Response& response) const;  // the request's line in the log
     void send(std::string bytes, bool close_after);
     void hand_over();  // after a 101: the socket goes to the upgraded stream
     void arm_timer(std::chrono::milliseconds timeout);
     void on_timeout();
 
     Server& server_;
-    asio::ip::tcp::socket socket_;
+    Transport transport_;
     asio::steady_timer timer_;
     RequestParser parser_;
     std::vector<char> buffer_;
@@ -57,11 +59,12 @@ private:
     std::string client_;  // the current request's client, for the log line, when it is not the peer
 
     // The request being answered, for the log line and the response's framing.
-    std::string method_, target_;
+    std::string method_, target_, request_id_;
     bool keep_alive_ = true;
     std::chrono::steady_clock::time_point started_;
 
     bool busy_ = false;          // a request is being handled or its response written
+    bool in_flight_ = false;     // a request is counted in jppd_http_requests_in_flight
     bool reading_ = false;
     bool continue_sent_ = false;
     bool stopping_ = false;

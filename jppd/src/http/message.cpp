@@ -112,28 +112,6 @@ std::string serialize(const Response& response, bool keep_alive, bool head_only)
 
 namespace jppd::http {
 
-std::string json_quote(std::string_view text) {
-    static constexpr char hex[] = "0123456789abcdef";
-    std::string out;
-    out.reserve(text.size() + 2);
-    out += '"';
-    for (const char ch : text) {
-        const auto c = static_cast<unsigned char>(ch);
-        if (c == '"' || c == '\\') {
-            out += '\\';
-            out += ch;
-        } else if (c < 0x20) {
-            out += "\\u00";
-            out += hex[c >> 4];
-            out += hex[c & 15];
-        } else {
-            out += ch;
-        }
-    }
-    out += '"';
-    return out;
-}
-
 Response json_error(int status, std::string_view code, std::string_view message) {
     Response r;
     r.status = status;

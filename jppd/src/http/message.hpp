@@ -1,7 +1,6 @@
 // An HTTP/1.1 request as the parser delivers it, and the response a route hands back.
 #pragma once
 
-#include <asio/ip/tcp.hpp>
 
 #include <functional>
 #include <memory>
@@ -11,6 +10,8 @@
 #include <vector>
 
 #include "http/stream.hpp"
+#include "http/transport.hpp"
+#include "json_text.hpp"
 
 namespace jppd::http {
 
@@ -28,6 +29,8 @@ struct Request {
     // The client the per-client limits count against: the peer, or whom a trusted proxy names (PROXY protocol,
     // X-Forwarded-For). Set by the connection before the handler sees the request.
     asio::ip::address client;
+    // The request's id (request_id.hpp), set by the connection: returned in X-Request-Id and named in the log.
+    std::string id;
     // The body's share of the server's memory budget for request bodies, given back when the last copy of the
     // request is gone. Empty when there is no body or no budget.
     std::shared_ptr<void> body_memory;
@@ -46,9 +49,11 @@ struct Response {
     std::string body;
     std::vector<std::pair<std::string, std::string>> headers;  // beyond Content-Type / Length / Date / Server
     bool close = false;  // close the connection after sending (set for errors that leave the stream unusable)
-    // Set on a 101 response: once it is written, the connection hands its socket, and the bytes it read past the
-    // request, to the stream this makes (a WebSocket), and ends.
-    std::function<std::shared_ptr<Stream>(asio::ip::tcp::socket socket, std::string already_read)> upgrade;
+    // The route that answered, as a template ("/jpp/invoices/{id}"), for metrics; a static string. Empty: none.
+    std::string_view route;
+    // Set on a 101 response: once it is written, the connection hands its transport, and the bytes it read past
+    // the request, to the stream this makes (a WebSocket), and ends.
+    std::function<std::shared_ptr<Stream>(Transport transport, std::string already_read)> upgrade;
 
     Response& with_header(std::string name, std::string value) {
         headers.emplace_back(std::move(name), std::move(value));
@@ -65,8 +70,7 @@ std::string serialize(const Response& response, bool keep_alive, bool head_only)
 
 namespace jppd::http {
 
-// The JSON string literal of `text` (quotes included), for the few bodies written without a JSON library.
-std::string json_quote(std::string_view text);
+using jppd::json_quote;
 
 // The error body every part of the daemon answers with: {"code": ..., "message": ..., "detail": ...}.
 // `code` is machine-readable and stable; `detail` repeats the message where Django REST framework clients

@@ -33,7 +33,8 @@ Server::Server(ServerOptions options, Handler& handler)
       acceptor_(control_),
       shutdown_deadline_(control_),
       accept_retry_(control_),
-      signals_(control_, SIGINT, SIGTERM) {
+      signals_(control_, SIGINT, SIGTERM),
+      reload_signal_(control_) {
     for (unsigned i = 1; i < options_.io_threads; ++i) more_io_.push_back(std::make_unique<asio::io_context>(1));
     work_.push_back(asio::make_work_guard(io_));
     for (auto& io : more_io_) work_.push_back(asio::make_work_guard(*io));
@@ -68,6 +69,10 @@ bool Server::listen(std::string& error) {
 
 void Server::run() {
     signals_.async_wait([this](const asio::error_code& ec, int signal) { on_signal(ec, signal); });
+    if (options_.on_reload) {
+        reload_signal_.add(SIGHUP);
+        wait_for_reload();
+    }
     accept();
     std::vector<std::thread> threads;
     for (auto& io : more_io_) threads.emplace_back([&io = *io] { io.run(); });
@@ -87,6 +92,14 @@ void Server::on_signal(const asio::error_code& ec, int signal) {
         log_warn("second signal: closing every connection now");
         force_stop();
     }
+}
+
+void Server::wait_for_reload() {
+    reload_signal_.async_wait([this](const asio::error_code& ec, int) {
+        if (ec || stopping_) return;
+        options_.on_reload();
+        wait_for_reload();
+    });
 }
 
 void Server::accept() {
@@ -130,7 +143,9 @@ void Server::accept() {
             refuse(std::move(socket), too_many_client_connections());
             return accept();
         }
-        auto connection = std::make_shared<Connection>(*this, std::move(socket), peer, from_proxy);
+        Transport transport = options_.tls ? Transport(std::move(socket), options_.tls->context())
+                                           : Transport(std::move(socket));
+        auto connection = std::make_shared<Connection>(*this, std::move(transport), peer, from_proxy);
         connection->hold(std::move(*lease));
         adopt(std::move(connection));
         accept();
@@ -204,6 +219,7 @@ void Server::shutdown() {
         asio::error_code ignored;
         acceptor_.close(ignored);
         accept_retry_.cancel();
+        reload_signal_.cancel();
         for (auto& c : live_connections())
             asio::post(c->executor(), [c] { c->stop_gracefully(); });
         shutdown_deadline_.expires_after(options_.shutdown_timeout);

@@ -10,6 +10,7 @@
 #include <atomic>
 #include <chrono>
 #include <cstddef>
+#include <functional>
 #include <memory>
 #include <mutex>
 #include <string>
@@ -23,6 +24,7 @@
 #include "http/host_check.hpp"
 #include "http/request_parser.hpp"
 #include "http/stream.hpp"
+#include "http/tls.hpp"
 
 namespace jppd::http {
 
@@ -48,6 +50,10 @@ struct ServerOptions {
     std::chrono::milliseconds request_timeout{10000};
     // On SIGTERM: in-flight requests get this long to finish.
     std::chrono::milliseconds shutdown_timeout{10000};
+    // HTTPS and WSS on the port, with this certificate; null: plain HTTP.
+    std::shared_ptr<TlsCertificate> tls;
+    // On SIGHUP (run on the server's control strand). Unset, the server leaves SIGHUP alone.
+    std::function<void()> on_reload;
 };
 
 class Connection;
@@ -86,6 +92,7 @@ private:
     void adopt(std::shared_ptr<Stream> stream);
     void linger_and_close(asio::ip::tcp::socket socket);
     void on_signal(const asio::error_code& ec, int signal);
+    void wait_for_reload();
     void force_stop();
     void remove(Stream* stream);
     void finish_if_drained();
@@ -119,6 +126,7 @@ private:
     asio::steady_timer shutdown_deadline_;
     asio::steady_timer accept_retry_;
     asio::signal_set signals_;  // SIGINT / SIGTERM: graceful shutdown; a second one: immediate
+    asio::signal_set reload_signal_;  // SIGHUP, when options_.on_reload is set
     std::uint16_t port_ = 0;
 };
 

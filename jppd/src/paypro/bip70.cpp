@@ -161,6 +161,7 @@ http::Response bip70_payment(const api::ApiContext& api, const jpp::InvoiceId& i
     }
 
     auto paid = api.service.pay(id, pay);
+    api::count_payment(metrics::Protocol::bip70, paid ? nullptr : &paid.error());
     if (!paid) return error_text(paid.error(), id);
 
     payments::PaymentACK ack;

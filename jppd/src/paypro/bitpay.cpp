@@ -449,6 +449,7 @@ http::Response bitpay_post(const api::ApiContext& api, const jpp::InvoiceId& id,
         jpp::PayRequest pay;
         pay.raw_tx_hex = hex;
         auto paid = api.service.pay(id, pay);
+        api::count_payment(metrics::Protocol::bitpay, paid ? nullptr : &paid.error());
         if (!paid) return failure_response(version, failure_from(paid.error(), id, &*invoice, hex));
         return success(api, echo(*body, api.dev_mode
                                             ? "Transaction received and recorded (development server: not broadcast)"

@@ -11,6 +11,7 @@
 
 #include "http/message.hpp"
 #include "log.hpp"
+#include "metrics/metrics.hpp"
 #include "webhooks/url_policy.hpp"
 
 namespace jppd::webhooks {
@@ -218,6 +219,9 @@ void Dispatcher::finish(Attempt& attempt, int curl_result) {
             outcome = "failed after " + std::to_string(made) + " attempt(s)";
         }
     }
+    metrics::webhook_attempt(state == jpp::DeliveryState::delivered ? metrics::Delivery::delivered
+                             : state == jpp::DeliveryState::pending ? metrics::Delivery::retrying
+                                                                     : metrics::Delivery::failed);
     if (jpp::Status s = store_.record_attempt(delivery.id, logged, state, next); !s)
         log_warn("webhooks: cannot record an attempt of " + delivery.id + ": " + s.error().describe());
     const std::string line = "webhook " + std::string(jpp::event_type_name(delivery.event.type)) + " " +

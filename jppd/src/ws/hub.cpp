@@ -43,9 +43,9 @@ void Hub::release(const http::ClientKey& client) {
 
 Hub::Slot::~Slot() { hub_.release(client_); }
 
-std::shared_ptr<http::Stream> Hub::attach(asio::ip::tcp::socket socket, const jpp::InvoiceId& invoice,
+std::shared_ptr<http::Stream> Hub::attach(http::Transport transport, const jpp::InvoiceId& invoice,
                                           std::string already_read, std::shared_ptr<Slot> slot, bool all_events) {
-    return std::make_shared<Session>(*this, std::move(socket), invoice, std::move(already_read), std::move(slot),
+    return std::make_shared<Session>(*this, std::move(transport), invoice, std::move(already_read), std::move(slot),
                                      all_events);
 }
 

@@ -7,8 +7,6 @@
 #include <jpp/json.hpp>
 #include <jpp/service.hpp>
 
-#include <asio/ip/tcp.hpp>
-
 #include <atomic>
 #include <chrono>
 #include <cstdint>
@@ -21,6 +19,7 @@
 
 #include "http/client_address.hpp"
 #include "http/stream.hpp"
+#include "http/transport.hpp"
 
 namespace jppd::ws {
 
@@ -73,7 +72,7 @@ public:
     // After the 101 is written: the session that takes over the socket and watches `invoice`, in `slot`. It is
     // sent payment_received only, unless `all_events` (?events=all): then every event of the invoice (expired,
     // cancelled, confirmed, reversed, underpaid).
-    std::shared_ptr<http::Stream> attach(asio::ip::tcp::socket socket, const jpp::InvoiceId& invoice,
+    std::shared_ptr<http::Stream> attach(http::Transport transport, const jpp::InvoiceId& invoice,
                                          std::string already_read, std::shared_ptr<Slot> slot, bool all_events);
 
     const HubOptions& options() const noexcept { return options_; }

@@ -3,15 +3,16 @@
 #include <array>
 
 #include "log.hpp"
+#include "metrics/metrics.hpp"
 #include "ws/hub.hpp"
 
 namespace jppd::ws {
 
-Session::Session(Hub& hub, asio::ip::tcp::socket socket, const jpp::InvoiceId& invoice, std::string already_read,
+Session::Session(Hub& hub, http::Transport transport, const jpp::InvoiceId& invoice, std::string already_read,
                  std::shared_ptr<void> slot, bool all_events)
     : hub_(hub),
-      socket_(std::move(socket)),
-      timer_(socket_.get_executor()),
+      transport_(std::move(transport)),
+      timer_(transport_.get_executor()),
       reader_(hub.options().max_message_bytes),
       invoice_(invoice),
       already_read_(std::move(already_read)),
@@ -24,8 +25,12 @@ Session::~Session() {
 
 void Session::start() {
     if (phase_ != Phase::open) return;  // shut down between the handshake and now
-    asio::error_code ignored;
-    socket_.non_blocking(true, ignored);  // reads happen when the socket is readable, until it would block
+    if (transport_.is_tls()) {
+        tls_buffer_ = std::make_unique<std::array<std::uint8_t, 4096>>();
+    } else {
+        asio::error_code ignored;
+        transport_.socket().non_blocking(true, ignored);  // reads happen when it is readable, until it would block
+    }
     hub_.join(shared_from_this());  // its place under the limits was taken with the handshake
     joined_ = true;
     arm_timer(hub_.options().ping_interval);
@@ -42,7 +47,7 @@ void Session::start() {
 }
 
 void Session::deliver(jpp::EventType type, std::shared_ptr<const std::string> frame) {
-    asio::dispatch(socket_.get_executor(), [self = shared_from_this(), type, frame = std::move(frame)]() mutable {
+    asio::dispatch(transport_.get_executor(), [self = shared_from_this(), type, frame = std::move(frame)]() mutable {
         self->send_event(type, std::move(frame));
     });
 }
@@ -56,7 +61,9 @@ void Session::send_event(jpp::EventType type, std::shared_ptr<const std::string>
     enum : std::uint8_t { paid = 1, closed = 2, confirmed = 4, reversed = 8 };
     std::uint8_t kind = paid;
     switch (type) {
-        case jpp::EventType::payment_underpaid: return enqueue(std::move(frame));
+        case jpp::EventType::payment_underpaid:
+            metrics::event_sent_to_watchers(1);
+            return enqueue(std::move(frame));
         case jpp::EventType::payment_received: kind = paid; break;
         case jpp::EventType::invoice_expired:
         case jpp::EventType::invoice_cancelled: kind = closed; break;
@@ -66,11 +73,13 @@ void Session::send_event(jpp::EventType type, std::shared_ptr<const std::string>
     }
     if ((told_ & kind) != 0 || (kind == closed && (told_ & paid) != 0)) return;
     told_ = static_cast<std::uint8_t>(told_ | kind);
+    metrics::event_sent_to_watchers(1);
     enqueue(std::move(frame));
 }
 
 void Session::wait_readable() {
-    socket_.async_wait(asio::socket_base::wait_read, [self = shared_from_this()](const asio::error_code& ec) {
+    if (tls_buffer_) return read_tls();
+    transport_.socket().async_wait(asio::socket_base::wait_read, [self = shared_from_this()](const asio::error_code& ec) {
         if (ec) return self->close();
         self->read_available();
     });
@@ -81,13 +90,23 @@ void Session::read_available() {
     for (int round = 0; round < 8; ++round) {
         if (phase_ == Phase::closed) return;
         asio::error_code ec;
-        const std::size_t n = socket_.read_some(asio::buffer(buffer), ec);
+        const std::size_t n = transport_.socket().read_some(asio::buffer(buffer), ec);
         if (ec == asio::error::would_block || ec == asio::error::try_again) return wait_readable();
         if (ec) return close();  // end of stream or reset: after a close handshake, that is how it should end
         consume(buffer.data(), n);
     }
     // A client that keeps sending: let the other connections on this thread have a turn first.
-    asio::post(socket_.get_executor(), [self = shared_from_this()] { self->read_available(); });
+    asio::post(transport_.get_executor(), [self = shared_from_this()] { self->read_available(); });
+}
+
+void Session::read_tls() {
+    transport_.async_read_some(asio::buffer(*tls_buffer_), [self = shared_from_this()](const asio::error_code& ec,
+                                                                                        std::size_t n) {
+        if (ec) return self->close();
+        if (self->phase_ == Phase::closed) return;
+        self->consume(self->tls_buffer_->data(), n);
+        if (self->phase_ != Phase::closed) self->read_tls();
+    });
 }
 
 void Session::consume(const std::uint8_t* data, std::size_t size) {
@@ -137,6 +156,7 @@ void Session::enqueue(std::shared_ptr<const std::string> frame) {
     if (queued_bytes_ > hub_.options().max_queued_bytes) {
         log_info("dropping a watcher of " + invoice_.hex() + " that is not reading (" +
                  std::to_string(queued_bytes_) + " bytes queued)");
+        metrics::watcher_dropped(metrics::WatcherDrop::slow_reader);
         return close();
     }
     queue_.push_back(std::move(frame));
@@ -151,8 +171,10 @@ void Session::flush() {
     for (const auto& frame : writing_) buffers.emplace_back(asio::buffer(*frame));
     // Usually the socket takes the whole message at once: write it now, which spares each watcher of a payment
     // an asynchronous operation and its completion. What does not fit goes out when the socket can take it.
+    // (Over TLS, every write is asynchronous: see transport.hpp.)
     asio::error_code ec;
-    std::size_t sent = socket_.write_some(buffers, ec);
+    std::size_t sent = 0;
+    if (!transport_.is_tls()) sent = transport_.socket().write_some(buffers, ec);
     if (ec == asio::error::would_block || ec == asio::error::try_again) {
         ec = {};
         sent = 0;
@@ -169,7 +191,7 @@ void Session::flush() {
         sent = 0;
     }
     write_stalled_ = false;
-    asio::async_write(socket_, rest, [self = shared_from_this()](const asio::error_code& e, std::size_t) {
+    asio::async_write(transport_, rest, [self = shared_from_this()](const asio::error_code& e, std::size_t) {
         if (e) return self->close();
         self->wrote();
     });
@@ -183,8 +205,7 @@ void Session::wrote() {
     if (phase_ == Phase::closing) {
         if (peer_closed_) return close();
         // Our close frame is out: say so at the TCP level too, and wait for the peer's close or end.
-        asio::error_code ignored;
-        socket_.shutdown(asio::ip::tcp::socket::shutdown_send, ignored);
+        transport_.shutdown_send();
     }
 }
 
@@ -210,12 +231,14 @@ void Session::on_tick() {
     if (!writing_.empty()) {
         if (write_stalled_) {
             log_info("dropping a watcher of " + invoice_.hex() + " whose writes stopped progressing");
+            metrics::watcher_dropped(metrics::WatcherDrop::stalled_write);
             return close();
         }
         write_stalled_ = true;
     }
     if (!heard_) {
         log_debug("dropping a watcher of " + invoice_.hex() + " that did not answer a ping");
+        metrics::watcher_dropped(metrics::WatcherDrop::no_pong);
         return close();
     }
     heard_ = false;
@@ -231,9 +254,7 @@ void Session::close() {
     phase_ = Phase::closed;
     queue_.clear();  // writing_ stays until its write's handler runs: the socket may still read from it
     timer_.cancel();
-    asio::error_code ignored;
-    socket_.shutdown(asio::ip::tcp::socket::shutdown_both, ignored);
-    socket_.close(ignored);
+    transport_.close();
 }
 
 }  // namespace jppd::ws

@@ -1,8 +1,10 @@
 // One watcher: a WebSocket connection to ws/jpp/invoice/{id}/. It sends the invoice's events and answers the
 // protocol's control frames; whatever data the client sends is checked and dropped, never relayed.
 //
-// Idle, a session holds no buffer: it waits for readability and reads into a per-thread buffer, and its send
-// queue is empty. Messages are shared, already framed, between all watchers of an invoice.
+// Idle, a session on plain TCP holds no buffer: it waits for readability and reads into a per-thread buffer, and
+// its send queue is empty. Over TLS it keeps a read in flight into a small buffer of its own (the TLS engine may
+// hold decrypted bytes a readable socket says nothing of). Messages are shared, already framed, between all
+// watchers of an invoice.
 #pragma once
 
 #include <asio.hpp>
@@ -10,11 +12,13 @@
 #include <jpp/events.hpp>
 #include <jpp/invoice.hpp>
 
+#include <array>
 #include <memory>
 #include <string>
 #include <vector>
 
 #include "http/stream.hpp"
+#include "http/transport.hpp"
 #include "ws/frame_reader.hpp"
 
 namespace jppd::ws {
@@ -25,11 +29,11 @@ class Session final : public http::Stream, public std::enable_shared_from_this<S
 public:
     // `slot`: the place under the watcher limits the handshake took (Hub::reserve), held for the session's life.
     // `all_events`: every event of the invoice; otherwise payment_received only.
-    Session(Hub& hub, asio::ip::tcp::socket socket, const jpp::InvoiceId& invoice, std::string already_read,
+    Session(Hub& hub, http::Transport transport, const jpp::InvoiceId& invoice, std::string already_read,
             std::shared_ptr<void> slot, bool all_events);
     ~Session() override;
 
-    asio::any_io_executor executor() override { return socket_.get_executor(); }
+    asio::any_io_executor executor() override { return transport_.get_executor(); }
     void start() override;
     void stop_gracefully() override;  // close 1001, going away
     void close() override;
@@ -50,6 +54,7 @@ private:
     void send_event(jpp::EventType type, std::shared_ptr<const std::string> frame);
     void wait_readable();
     void read_available();
+    void read_tls();
     void consume(const std::uint8_t* data, std::size_t size);
     void on_control();
     void enqueue(std::shared_ptr<const std::string> frame);
@@ -60,7 +65,8 @@ private:
     void on_tick();
 
     Hub& hub_;
-    asio::ip::tcp::socket socket_;
+    http::Transport transport_;
+    std::unique_ptr<std::array<std::uint8_t, 4096>> tls_buffer_;  // over TLS: where reads land
     asio::steady_timer timer_;
     FrameReader reader_;
     jpp::InvoiceId invoice_;

@@ -63,6 +63,7 @@ public:
     Status record_attempt(const std::string& delivery_id, const DeliveryAttempt& attempt, DeliveryState state,
                           Timestamp next_attempt) override;
     Result<std::vector<WebhookDelivery>> deliveries(const std::string& endpoint_id, std::size_t limit) override;
+    Result<std::size_t> delivery_backlog() override;
     Result<std::optional<WebhookDelivery>> redeliver(const std::string& event_id, const std::string& endpoint_id,
                                                      Timestamp now) override;
     Result<Merchant> add_merchant(const std::string& name, Timestamp now) override;

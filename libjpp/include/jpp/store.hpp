@@ -21,7 +21,7 @@ enum class RecordOutcome : std::uint8_t {
     recorded,               // this call stored the payment
     already_paid_same_tx,   // the invoice was already paid by this very transaction (a retry)
     already_paid_other_tx,  // the invoice was paid by another transaction
-    tx_used_elsewhere,      // this transaction already paid another invoice
+    tx_used_elsewhere,      // this transaction already paid another invoice, or is being broadcast for one
     not_found,
 };
 
@@ -268,6 +268,8 @@ public:
                                   DeliveryState state, Timestamp next_attempt) = 0;
     // An endpoint's latest deliveries, newest first, with their attempts.
     virtual Result<std::vector<WebhookDelivery>> deliveries(const std::string& endpoint_id, std::size_t limit) = 0;
+    // Deliveries still pending (not yet delivered nor given up), of every endpoint: the outbox's backlog.
+    virtual Result<std::size_t> delivery_backlog() = 0;
     // Queues the event again for the endpoint, as a new delivery that names the endpoint's latest delivery of
     // it (if any) as the one it repeats. nullopt when the event or the endpoint does not exist, or they belong to
     // different merchants.
