@@ -414,4 +414,51 @@ TEST_CASE("check reports the schema version: an older one is migrated at the nex
     CHECK_MESSAGE(older->healthy(), joined(older->problems));
 }
 
+#if JPP_WITH_POSTGRES
+TEST_CASE("check on PostgreSQL reports a table it cannot read, and reads every other" * JPP_POSTGRES_ONLY) {
+    using jpp::testing::detail::pg_scalar;
+    TestDatabase db;
+    {
+        auto store = db.open();
+        fill(*store, 3);
+    }
+    // A role that may read every table but payments, the way a damaged or locked-away table fails a read.
+    const std::string server = jpp::testing::postgres_url();
+    const std::string role = "jpp_check_" + InvoiceId::generate().hex();
+    pg_scalar(server, "CREATE ROLE " + role + " LOGIN");
+    struct DropRole {
+        const TestDatabase& db;
+        const std::string& server;
+        const std::string& role;
+        ~DropRole() {
+            try {
+                db.exec("REVOKE ALL ON ALL TABLES IN SCHEMA public FROM " + role);
+                pg_scalar(server, "DROP ROLE " + role);
+            } catch (const std::exception& e) {
+                MESSAGE("could not drop " << role << ": " << e.what());
+            }
+        }
+    } drop_role{db, server, role};
+    db.exec("GRANT SELECT ON ALL TABLES IN SCHEMA public TO " + role);
+    db.exec("REVOKE SELECT ON payments FROM " + role);
+    std::string url = db.url();
+    const auto user = url.find("://postgres@");
+    REQUIRE(user != std::string::npos);
+    url.replace(user, std::string("://postgres@").size(), "://" + role + "@");
+
+    auto checked = check_store(url);
+    REQUIRE(checked.ok());
+    CHECK(checked->schema_version == PostgresStore::schema_version);
+    CHECK_FALSE(checked->healthy());
+    REQUIRE(checked->problems.size() == 1);
+    CHECK(mentions(checked->problems, "table payments"));
+    CHECK(mentions(checked->problems, "permission denied"));
+
+    // The same database, read by its owner, is sound.
+    auto sound = check_store(db.url());
+    REQUIRE(sound.ok());
+    CHECK_MESSAGE(sound->healthy(), joined(sound->problems));
+}
+#endif
+
 }  // TEST_SUITE
