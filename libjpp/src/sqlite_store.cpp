@@ -1728,7 +1728,8 @@ public:
     explicit TempCopy(const std::string& destination) {
         std::string name = destination + ".tmp-XXXXXX";
         const int fd = ::mkstemp(name.data());
-        if (fd < 0) throw std::runtime_error("cannot create a temporary file beside " + destination + ": " + errno_text(errno));
+        if (fd < 0)
+            throw std::runtime_error("cannot create a temporary file beside " + destination + ": " + errno_text(errno));
         // Closed at once: SQLite opens the file itself, and closing a descriptor of ours later would drop the
         // POSIX locks SQLite holds on the same file.
         ::close(fd);
@@ -1786,7 +1787,8 @@ void publish(const std::string& from, const std::string& to, bool overwrite) {
 
 bool same_file(const std::string& a, const std::string& b) {
     struct stat sa{}, sb{};
-    return ::stat(a.c_str(), &sa) == 0 && ::stat(b.c_str(), &sb) == 0 && sa.st_dev == sb.st_dev && sa.st_ino == sb.st_ino;
+    return ::stat(a.c_str(), &sa) == 0 && ::stat(b.c_str(), &sb) == 0 && sa.st_dev == sb.st_dev &&
+           sa.st_ino == sb.st_ino;
 }
 
 bool exists(const std::string& path) {
@@ -1812,7 +1814,8 @@ bool journal_with_content(const std::string& path) {
 // exactly the database as of the moment the read began, and payments go on being recorded during it.
 void copy_pages(SQLite::Database& source, SQLite::Database& destination, std::chrono::milliseconds busy_timeout) {
     sqlite3_backup* backup = sqlite3_backup_init(destination.getHandle(), "main", source.getHandle(), "main");
-    if (!backup) throw std::runtime_error(std::string("cannot start the copy: ") + sqlite3_errmsg(destination.getHandle()));
+    if (!backup)
+        throw std::runtime_error(std::string("cannot start the copy: ") + sqlite3_errmsg(destination.getHandle()));
     const auto deadline = std::chrono::steady_clock::now() + busy_timeout;
     int rc = SQLITE_OK;
     for (;;) {
@@ -1905,7 +1908,8 @@ Result<StoreCheck> store_check::check_sqlite(const std::string& path) {
             return out;
         }
         if (out.schema_version <= 0)
-            out.problems.push_back("no jppd schema in the file (schema version " + std::to_string(out.schema_version) + ")");
+            out.problems.push_back("no jppd schema in the file (schema version " +
+                                   std::to_string(out.schema_version) + ")");
         else if (out.schema_version > out.expected_schema_version)
             out.problems.push_back("schema version " + std::to_string(out.schema_version) +
                                    " is newer than this program's " + std::to_string(out.expected_schema_version) +

@@ -58,7 +58,8 @@ Invoice invoice_numbered(int n) {
     invoice.time = Timestamp(seconds(1000 + n));
     invoice.expires = Timestamp(seconds(4'000'000'000LL));
     invoice.merchant_data = R"({"order":)" + std::to_string(n) + "}";
-    invoice.outputs.push_back(InvoiceOutput{1000 + n, "bchtest:qq", Bytes{0x76, 0xa9}, std::string(200, 'd'), std::nullopt});
+    invoice.outputs.push_back(
+        InvoiceOutput{1000 + n, "bchtest:qq", Bytes{0x76, 0xa9}, std::string(200, 'd'), std::nullopt});
     invoice.outputs.push_back(InvoiceOutput{2000 + n, "bchtest:qp", Bytes{0xa9}, "second", std::nullopt});
     return invoice;
 }
