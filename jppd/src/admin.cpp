@@ -2,6 +2,7 @@
 
 #include <jpp/merchant.hpp>
 #include <jpp/open_store.hpp>
+#include <jpp/sqlite_store.hpp>
 
 #include <cstdio>
 #include <string_view>
@@ -58,9 +59,50 @@ std::string joined(const std::vector<std::string>& items) {
     return out;
 }
 
+// jppd backup FILE: the store does the copying (SqliteStore::backup); PostgreSQL has its own tools.
+int run_backup(const DaemonConfig& config) {
+    if (jpp::is_postgres_url(config.db))
+        return fail("jppd backup copies a SQLite database; " + shown_database(config.db) +
+                    " is PostgreSQL: back it up with pg_dump, or with base backups and WAL archiving for "
+                    "point-in-time recovery (see docs/backups.md)");
+    jpp::SqliteBackupOptions options;
+    options.overwrite = config.admin_force;
+    if (auto s = jpp::SqliteStore::backup(config.db, config.admin_backup_file, options); !s) {
+        const bool exists = s.error().code == jpp::Errc::invalid_argument &&
+                            s.error().message.find("refusing to replace") != std::string::npos;
+        return fail(s.error().message + (exists ? " (--force replaces it)" : ""));
+    }
+    std::printf("backed up %s to %s\n", config.db.c_str(), config.admin_backup_file.c_str());
+    return 0;
+}
+
+// jppd check: a short report, exit 0 when the database is sound, 1 when not (or when it cannot be checked).
+int run_check(const DaemonConfig& config) {
+    const std::string database = shown_database(config.db);
+    auto checked = jpp::check_store(config.db);
+    if (!checked) return fail("cannot check the database " + database + ": " + checked.error().message);
+    const jpp::StoreCheck& c = *checked;
+    std::printf("database:       %s (%s)\n", database.c_str(), c.store.c_str());
+    std::printf("schema version: %d (this jppd: %d)%s\n", c.schema_version, c.expected_schema_version,
+                c.schema_version > c.expected_schema_version ? ": newer, this jppd is too old for it"
+                : c.schema_version > 0 && c.needs_migration() ? ": older, the next start migrates it"
+                                                              : "");
+    if (c.healthy()) {
+        std::printf("result:         ok\n");
+        return 0;
+    }
+    std::printf("result:         %zu problem%s\n", c.problems.size(), c.problems.size() == 1 ? "" : "s");
+    for (const std::string& problem : c.problems) std::printf("  %s\n", printable(problem).c_str());
+    return 1;
+}
+
 }  // namespace
 
 int run_admin(const DaemonConfig& config) {
+    // Neither opens the store: a store migrates the file, and these must leave it as it is.
+    if (config.admin_command == "backup") return run_backup(config);
+    if (config.admin_command == "check") return run_check(config);
+
     // Shared: a running jppd holds a SQLite file, and these commands change nothing it announces.
     auto opened = jpp::open_store(config.db, true);
     if (!opened) return fail("cannot open the database " + shown_database(config.db) + ": " + opened.error().message);

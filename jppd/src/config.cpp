@@ -66,6 +66,10 @@ ADMINISTRATION (on the database --db names, also while jppd runs)
                                       prints the key once; only its hash is kept
   jppd key list                       ids, merchants, permissions, revocations
   jppd key revoke ID                  takes effect at once
+  jppd backup FILE [--force]          a consistent copy of the SQLite database,
+                                      taken while jppd runs (docs/backups.md)
+  jppd check                          integrity, foreign keys and schema version
+                                      of the database; exit 1 when not sound
 
 EXAMPLES
   jppd --dev-mode
@@ -298,8 +302,13 @@ int parse_command_line(int argc, char** argv, DaemonConfig& c) {
     auto* webhook_list = webhook->add_subcommand("list", "List the endpoints (never their secrets)");
     auto* webhook_remove = webhook->add_subcommand("remove", "Remove an endpoint and its pending deliveries");
     webhook_remove->add_option("id", c.admin_webhook_id, "The endpoint's id, as 'webhook list' shows it")->required();
+    auto* backup_command = app.add_subcommand("backup", "Copy the SQLite database, consistently, while jppd runs");
+    backup_command->add_option("file", c.admin_backup_file, "Where the copy goes; refused if it exists, unless --force")
+        ->required();
+    backup_command->add_flag("--force", c.admin_force, "Replace FILE if it exists");
+    auto* check_command = app.add_subcommand("check", "Check the database: integrity, foreign keys, schema version");
     for (auto* sub : {merchant, merchant_add, merchant_list, key, key_create, key_list, key_revoke, webhook, webhook_add,
-                      webhook_list, webhook_remove})
+                      webhook_list, webhook_remove, backup_command, check_command})
         sub->fallthrough();
 
     try {
@@ -310,6 +319,8 @@ int parse_command_line(int argc, char** argv, DaemonConfig& c) {
     for (auto* sub : {merchant_add, merchant_list, key_create, key_list, key_revoke, webhook_add, webhook_list,
                       webhook_remove})
         if (sub->parsed()) c.admin_command = sub->get_parent()->get_name() + " " + sub->get_name();
+    for (auto* sub : {backup_command, check_command})
+        if (sub->parsed()) c.admin_command = sub->get_name();
     if (!c.admin_command.empty()) return -1;
     if (c.print_identity) {
         if (c.signing_key.empty()) {

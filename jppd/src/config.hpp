@@ -80,7 +80,7 @@ struct DaemonConfig {
     std::string metrics_listen = "127.0.0.1:9464";  // or "off"
 
     // An administrative subcommand instead of serving (admin.hpp): "merchant add", "merchant list", "key create",
-    // "key list", "key revoke"; empty to serve.
+    // "key list", "key revoke", "webhook add|list|remove", "backup", "check"; empty to serve.
     std::string admin_command;
     std::string admin_name;         // merchant add NAME
     std::string admin_merchant;     // key create --merchant NAME
@@ -89,6 +89,8 @@ struct DaemonConfig {
     std::string admin_url;          // webhook add --url URL
     std::string admin_events;       // webhook add --events LIST (empty: every type)
     std::string admin_webhook_id;   // webhook remove ID
+    std::string admin_backup_file;  // backup FILE
+    bool admin_force = false;       // backup --force: replace FILE
 };
 
 // Parses argv. Returns -1 to go on, or the exit code to leave with (0 after --help / --version, 2 on a usage

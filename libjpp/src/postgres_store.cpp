@@ -17,6 +17,7 @@
 #include <utility>
 #include <vector>
 
+#include "store_check.hpp"
 #include "store_support.hpp"
 
 namespace jpp {
@@ -1788,6 +1789,61 @@ Status PostgresStore::ping() {
         // Reaches the server and reads the schema: fails when either is gone.
         lease.connection().run("SELECT count(*) FROM (SELECT 1 FROM invoices LIMIT 1) AS one");
     });
+}
+
+Result<StoreCheck> store_check::check_postgres(const std::string& url) {
+    // The URL may carry a password: messages name what failed, not the URL.
+    try {
+        StoreCheck out;
+        out.store = "postgresql";
+        out.expected_schema_version = PostgresStore::schema_version;
+        std::unique_ptr<Connection> c;
+        try {
+            c = std::make_unique<Connection>(url, PostgresOptions{});
+        } catch (const std::exception& e) {
+            return make_error(Errc::store_failure, std::string("check PostgreSQL database: ") + e.what());
+        }
+        // One snapshot for the whole check, read-only: nothing is changed, nothing is migrated.
+        DbTransaction tx(*c, DbTransaction::snapshot);
+        const std::vector<std::string> tables = [&] {
+            const Rows rows = c->run("SELECT tablename FROM pg_catalog.pg_tables WHERE schemaname = current_schema() "
+                                     "ORDER BY tablename");
+            std::vector<std::string> names;
+            for (int i = 0; i < rows.size(); ++i) names.push_back(rows.text(i, 0));
+            return names;
+        }();
+        if (std::find(tables.begin(), tables.end(), "jpp_schema") == tables.end()) {
+            out.problems.emplace_back("no jppd schema in the database (no jpp_schema table)");
+            return out;
+        }
+        const Rows version = c->run("SELECT max(version) FROM jpp_schema");
+        out.schema_version = version.null(0, 0) ? 0 : static_cast<int>(version.i64(0, 0));
+        if (out.schema_version > out.expected_schema_version)
+            out.problems.push_back("schema version " + std::to_string(out.schema_version) +
+                                   " is newer than this program's " + std::to_string(out.expected_schema_version) +
+                                   ": this jppd is too old to open it");
+        // Every column of every row, each value turned to text: the server reads every heap page and every
+        // TOASTed value, which is where damage on disk shows. Each table under a savepoint, so that one that
+        // cannot be read is reported and the others are still read.
+        for (const std::string& table : tables) {
+            std::string quoted = "\"";
+            for (char ch : table) quoted += ch == '"' ? std::string("\"\"") : std::string(1, ch);
+            quoted += '"';
+            c->script("SAVEPOINT jpp_check");
+            try {
+                c->script("SELECT count(*), sum(length(t::text)) FROM " + quoted + " AS t");
+                c->script("RELEASE SAVEPOINT jpp_check");
+            } catch (const std::exception& e) {
+                out.problems.push_back("table " + table + ": " + e.what());
+                c->script("ROLLBACK TO SAVEPOINT jpp_check");
+            }
+        }
+        return out;
+    } catch (const std::exception& e) {
+        return make_error(Errc::store_failure, std::string("check PostgreSQL database: ") + e.what());
+    } catch (...) {
+        return Error{Errc::store_failure, {}, Error::no_offset};
+    }
 }
 
 }  // namespace jpp

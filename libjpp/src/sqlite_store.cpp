@@ -3,7 +3,9 @@
 #include <SQLiteCpp/SQLiteCpp.h>
 #include <fcntl.h>
 #include <sqlite3.h>
+#include <stdio.h>
 #include <sys/file.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -12,6 +14,7 @@
 #include <climits>
 #include <cstring>
 #include <cstdint>
+#include <filesystem>
 #include <mutex>
 #include <stdexcept>
 #include <string_view>
@@ -19,6 +22,7 @@
 #include <utility>
 #include <vector>
 
+#include "store_check.hpp"
 #include "store_support.hpp"
 
 namespace jpp {
@@ -1722,6 +1726,246 @@ Result<SqliteSettings> SqliteStore::settings() {
         s.schema_version = db.execAndGet("PRAGMA user_version").getInt();
         return s;
     });
+}
+
+// ---- Backups and checks of the file
+
+namespace {
+
+// A path the backup and the check take: a file, not SQLite's special names (they would open something else).
+bool plain_path(const std::string& path) noexcept {
+    return !path.empty() && path != ":memory:" && path.rfind("file:", 0) != 0;
+}
+
+std::string errno_text(int error) { return std::strerror(error); }
+
+// The temporary file a copy is written to, removed (with any journal SQLite left beside it) unless kept.
+class TempCopy {
+public:
+    // A new file, mode 0600, in the destination's directory: the rename that publishes it stays within one
+    // file system, and the copy holds what merchants and payers wrote.
+    explicit TempCopy(const std::string& destination) {
+        std::string name = destination + ".tmp-XXXXXX";
+        const int fd = ::mkstemp(name.data());
+        if (fd < 0)
+            throw std::runtime_error("cannot create a temporary file beside " + destination + ": " + errno_text(errno));
+        // Closed at once: SQLite opens the file itself, and closing a descriptor of ours later would drop the
+        // POSIX locks SQLite holds on the same file.
+        ::close(fd);
+        path_ = std::move(name);
+    }
+    ~TempCopy() {
+        if (kept_) return;
+        for (const char* suffix : {"", "-journal", "-wal", "-shm"}) ::unlink((path_ + suffix).c_str());
+    }
+    TempCopy(const TempCopy&) = delete;
+    TempCopy& operator=(const TempCopy&) = delete;
+
+    const std::string& path() const noexcept { return path_; }
+    void keep() noexcept { kept_ = true; }
+
+private:
+    std::string path_;
+    bool kept_ = false;
+};
+
+void fsync_path(const std::string& path, int flags) {
+    const int fd = ::open(path.c_str(), flags | O_CLOEXEC);
+    if (fd < 0) throw std::runtime_error("cannot open " + path + " to flush it: " + errno_text(errno));
+    const int done = ::fsync(fd);
+    const int error = errno;
+    ::close(fd);
+    if (done != 0) throw std::runtime_error("cannot flush " + path + " to disk: " + errno_text(error));
+}
+
+std::string directory_of(const std::string& path) {
+    const auto parent = std::filesystem::path(path).parent_path();
+    return parent.empty() ? std::string(".") : parent.string();
+}
+
+// Puts `from` at `to` in one step. Without `overwrite`, never replaces a file that appeared at `to` since it was
+// looked at: RENAME_NOREPLACE, or link() where the file system lacks it (both fail with EEXIST).
+void publish(const std::string& from, const std::string& to, bool overwrite) {
+    if (overwrite) {
+        if (::rename(from.c_str(), to.c_str()) != 0)
+            throw std::runtime_error("cannot rename the copy to " + to + ": " + errno_text(errno));
+        return;
+    }
+    if (::renameat2(AT_FDCWD, from.c_str(), AT_FDCWD, to.c_str(), RENAME_NOREPLACE) == 0) return;
+    int error = errno;
+    if (error == EINVAL || error == ENOSYS) {
+        if (::link(from.c_str(), to.c_str()) == 0) {
+            ::unlink(from.c_str());
+            return;
+        }
+        error = errno;
+    }
+    if (error == EEXIST) throw std::invalid_argument(to + " exists; refusing to replace it");
+    throw std::runtime_error("cannot rename the copy to " + to + ": " + errno_text(error));
+}
+
+bool same_file(const std::string& a, const std::string& b) {
+    struct stat sa{}, sb{};
+    return ::stat(a.c_str(), &sa) == 0 && ::stat(b.c_str(), &sb) == 0 && sa.st_dev == sb.st_dev &&
+           sa.st_ino == sb.st_ino;
+}
+
+bool exists(const std::string& path) {
+    struct stat st{};
+    return ::lstat(path.c_str(), &st) == 0;
+}
+
+// A journal SQLite would read when it next opens the file beside it: a WAL or rollback journal with something in
+// it. (Empty ones, such as a read-only connection leaves, are ignored by SQLite.)
+bool journal_with_content(const std::string& path) {
+    struct stat st{};
+    return ::stat(path.c_str(), &st) == 0 && st.st_size > 0;
+}
+
+// Copies every page of `source` into `destination` from one read transaction.
+//
+// Why one step: sqlite3_backup_step() with a page count copies that many pages and gives the source's lock up
+// between calls; a write by another connection in between makes the next step start the copy over, so under a
+// steady stream of payments a copy in steps might never finish. One step (-1) copies every page inside a single
+// read transaction. With the store's WAL journal that read transaction is a snapshot: it sees every transaction
+// committed before it began and none after, and it never blocks writers, which keep appending to the WAL (the
+// checkpoint just cannot pass the snapshot until the copy ends, so the WAL grows meanwhile). So the copy is
+// exactly the database as of the moment the read began, and payments go on being recorded during it.
+void copy_pages(SQLite::Database& source, SQLite::Database& destination, std::chrono::milliseconds busy_timeout) {
+    sqlite3_backup* backup = sqlite3_backup_init(destination.getHandle(), "main", source.getHandle(), "main");
+    if (!backup)
+        throw std::runtime_error(std::string("cannot start the copy: ") + sqlite3_errmsg(destination.getHandle()));
+    const auto deadline = std::chrono::steady_clock::now() + busy_timeout;
+    int rc = SQLITE_OK;
+    for (;;) {
+        rc = sqlite3_backup_step(backup, -1);
+        // Busy: the source is being recovered or checkpointed in a way that keeps readers out for a moment.
+        if ((rc == SQLITE_BUSY || rc == SQLITE_LOCKED) && std::chrono::steady_clock::now() < deadline) {
+            sqlite3_sleep(20);
+            continue;
+        }
+        break;
+    }
+    const int finished = sqlite3_backup_finish(backup);
+    if (rc != SQLITE_DONE)
+        throw std::runtime_error(std::string("copy failed: ") + sqlite3_errstr(rc) + " (" +
+                                 sqlite3_errmsg(source.getHandle()) + ")");
+    if (finished != SQLITE_OK)
+        throw std::runtime_error(std::string("copy failed: ") + sqlite3_errmsg(destination.getHandle()));
+}
+
+}  // namespace
+
+Status SqliteStore::backup(const std::string& source, const std::string& destination, SqliteBackupOptions options) {
+    if (!plain_path(source) || !plain_path(destination))
+        return make_error(Errc::invalid_argument, "a backup is made from a database file to a file: plain paths only");
+    if (!options.overwrite && exists(destination))
+        return make_error(Errc::invalid_argument, destination + " exists; refusing to replace it");
+    // Writing over the live file (or its journal files) would destroy the database being copied; writing over a
+    // database that has a journal beside it would have SQLite apply that journal, another file's pages, to the copy.
+    if (same_file(source, destination))
+        return make_error(Errc::invalid_argument, destination + " is the database itself");
+    for (const char* suffix : {"-wal", "-shm", "-journal"})
+        if (same_file(source + suffix, destination))
+            return make_error(Errc::invalid_argument, destination + " is one of the database's own files");
+    for (const char* suffix : {"-wal", "-journal"})
+        if (journal_with_content(destination + suffix))
+            return make_error(Errc::invalid_argument,
+                              destination + suffix + " is beside " + destination +
+                                  ": a database in use or left by a crash is there; refusing to write over it");
+
+    try {
+        try {
+            const int timeout = static_cast<int>(std::clamp<std::int64_t>(options.busy_timeout.count(), 0, INT_MAX));
+            // Read-only, without the store's claim (a flock() the running store holds; the kernel keeps it, the
+            // file never records it, so neither the source nor the copy carries it) and without migrating: the
+            // file is copied as it is.
+            SQLite::Database from(source, SQLite::OPEN_READONLY, timeout);
+            const int version = from.execAndGet("PRAGMA user_version").getInt();
+            if (version <= 0)
+                return make_error(Errc::store_failure, source + " is not a jppd database (schema version " +
+                                                           std::to_string(version) + ")");
+            TempCopy temp(destination);
+            {
+                // The copy's own journal is a rollback journal beside the temporary file, gone at the commit;
+                // the copied header keeps the source's WAL mode for whoever opens the file next.
+                SQLite::Database to(temp.path(), SQLite::OPEN_READWRITE, timeout);
+                copy_pages(from, to, options.busy_timeout);
+            }  // closed: every page is in the file, no journal beside it
+            fsync_path(temp.path(), O_RDONLY);
+            publish(temp.path(), destination, options.overwrite);
+            temp.keep();
+            fsync_path(directory_of(destination), O_RDONLY | O_DIRECTORY);  // the rename itself, durable
+            return Status{};
+        } catch (const std::invalid_argument& e) {
+            return make_error(Errc::invalid_argument, e.what());
+        } catch (const std::exception& e) {
+            return make_error(Errc::store_failure, "back up " + source + " to " + destination + ": " + e.what());
+        }
+    } catch (...) {
+        return Error{Errc::store_failure, {}, Error::no_offset};
+    }
+}
+
+Result<StoreCheck> store_check::check_sqlite(const std::string& path) {
+    if (!plain_path(path)) return make_error(Errc::invalid_argument, "a SQLite database is checked by its file path");
+    try {
+        StoreCheck out;
+        out.store = "sqlite";
+        out.expected_schema_version = SqliteStore::schema_version;
+        std::unique_ptr<SQLite::Database> db;
+        try {
+            // Read-only and without the claim: beside a running jppd, and never changing what it checks.
+            db = std::make_unique<SQLite::Database>(path, SQLite::OPEN_READONLY, 5000);
+        } catch (const std::exception& e) {
+            return make_error(Errc::store_failure, "cannot open " + path + ": " + e.what());
+        }
+        try {
+            out.schema_version = db->execAndGet("PRAGMA user_version").getInt();
+        } catch (const std::exception& e) {
+            out.problems.emplace_back(e.what());  // "file is not a database": nothing more can be read
+            return out;
+        }
+        if (out.schema_version <= 0)
+            out.problems.push_back("no jppd schema in the file (schema version " +
+                                   std::to_string(out.schema_version) + ")");
+        else if (out.schema_version > out.expected_schema_version)
+            out.problems.push_back("schema version " + std::to_string(out.schema_version) +
+                                   " is newer than this program's " + std::to_string(out.expected_schema_version) +
+                                   ": this jppd is too old to open it");
+        try {
+            // Every page: b-tree structure, free list, every index entry against its row, NOT NULL and CHECK
+            // constraints. At most 100 findings (SQLite's default).
+            SQLite::Statement q(*db, "PRAGMA integrity_check");
+            while (q.executeStep()) {
+                // A finding may span lines ("*** in database main ***\nPage 41: ..."): one problem per line.
+                std::string_view text = q.getColumn(0).getText();
+                while (!text.empty()) {
+                    const auto end = text.find('\n');
+                    const std::string_view line = text.substr(0, end);
+                    if (!line.empty() && line != "ok") out.problems.push_back("integrity: " + std::string(line));
+                    if (end == std::string_view::npos) break;
+                    text.remove_prefix(end + 1);
+                }
+            }
+        } catch (const std::exception& e) {
+            out.problems.push_back(std::string("integrity: ") + e.what());
+        }
+        try {
+            SQLite::Statement q(*db, "PRAGMA foreign_key_check");
+            while (q.executeStep())
+                out.problems.push_back("foreign key: row " + q.getColumn(1).getString() + " of " +
+                                       q.getColumn(0).getString() + " has no parent row in " +
+                                       q.getColumn(2).getString());
+        } catch (const std::exception& e) {
+            out.problems.push_back(std::string("foreign keys: ") + e.what());
+        }
+        return out;
+    } catch (const std::exception& e) {
+        return make_error(Errc::store_failure, "check " + path + ": " + e.what());
+    } catch (...) {
+        return Error{Errc::store_failure, {}, Error::no_offset};
+    }
 }
 
 }  // namespace jpp

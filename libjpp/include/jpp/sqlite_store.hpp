@@ -33,6 +33,14 @@ struct SqliteSettings {
     int schema_version = 0;    // PRAGMA user_version: the last migration applied
 };
 
+struct SqliteBackupOptions {
+    // Replace a file already at the destination (at once, by a rename); refused otherwise.
+    bool overwrite = false;
+    // How long the copy may wait for the source's locks (WAL recovery, a checkpoint starting); writers are not
+    // waited for, since a reader in WAL mode never waits for them.
+    std::chrono::milliseconds busy_timeout{5000};
+};
+
 class SqliteStore final : public InvoiceStore {
 public:
     // Opens (creating if needed, mode 0600) and migrates the database at `path`; ":memory:" is not supported
@@ -88,6 +96,18 @@ public:
 
     // The settings of the connection serving the calling thread.
     Result<SqliteSettings> settings();
+
+    // A consistent copy of the database file `source`, which a running store (in this process or another) may
+    // hold, at `destination`, with SQLite's online backup API. The copy holds every transaction committed before
+    // the copy's read began and nothing after it; writers go on committing meanwhile (WAL: a reader never blocks
+    // them). The source is only read: opened without the store's claim and never migrated. The copy is written
+    // to a temporary file beside `destination`, flushed to disk and renamed into place, so `destination` is
+    // either absent, the old file, or the whole copy, whatever crashes. It is a self-contained database file (no
+    // -wal beside it) with the source's schema version, which a store opens as it is. Errors: invalid_argument
+    // (a path that is not a plain file path, a destination that exists without `overwrite`, or one that is the
+    // source itself), store_failure (the source cannot be read or is not a store's database, the destination
+    // cannot be written), each with a message naming the file.
+    static Status backup(const std::string& source, const std::string& destination, SqliteBackupOptions options = {});
 
 private:
     struct Impl;
