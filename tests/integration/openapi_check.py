@@ -10,8 +10,10 @@ WebSocket messages and webhook deliveries are checked with check_message() by th
 (test_websocket.py's next_message, conftest.py's WebhookReceiver.events).
 
 Not checked, because the document does not describe them (NOT_DESCRIBED below): the wallet protocols (their URLs
-under /jpp/i/, and the invoice URL asked for a wallet protocol's media type or posted to) and CORS preflights.
-A path the document has no template for must be jppd's 404 for an unknown resource.
+under /jpp/i/, and the invoice URL asked for a wallet protocol's media type or posted to) and the native API's CORS
+preflights. A path the document has no template for must be jppd's 404 for an unknown resource, and a method it
+does not describe on a path must be 405 with an Allow naming every method it does (or 404 for an id that is not
+one).
 """
 import datetime
 import json
@@ -33,7 +35,8 @@ NOT_DESCRIBED = [
     ("a wallet protocol's answer on the invoice URL",
      lambda method, path, headers: re.fullmatch(r"/jpp/invoices/[^/]+/?", path) is not None and (
          method == "POST" or any(t in headers.get("accept", "").lower() for t in WALLET_ACCEPT))),
-    ("CORS preflights", lambda method, path, headers: method == "OPTIONS"),
+    # (the native API answers them; the merchant API, for servers, does not: its OPTIONS is an undescribed method)
+    ("CORS preflights", lambda method, path, headers: method == "OPTIONS" and not path.startswith("/api/")),
 ]
 
 METHODS = ("get", "put", "post", "delete", "options", "head", "patch", "trace")
@@ -184,8 +187,13 @@ def check(method, target, request_headers, reply):
     if operation is None:
         # A method the path does not take: 405 with Allow (404 first when the id in the path is not one).
         described = [m.upper() for m in METHODS if m in item]
-        if status == 405 and "allow" not in reply.headers:
-            _fail(method, target, status, f"{route}: 405 without an Allow header")
+        if status == 405:
+            if "allow" not in reply.headers:
+                _fail(method, target, status, f"{route}: 405 without an Allow header")
+            allowed = {m.strip() for m in reply.headers["allow"].split(",")}
+            if not set(described) <= allowed:
+                _fail(method, target, status, f"{route}: Allow says {reply.headers['allow']!r}, the document "
+                                              f"describes {', '.join(described)}")
         if status not in (404, 405):
             _fail(method, target, status, f"{route}: the document describes only {', '.join(described) or 'nothing'} "
                                           "here, and the answer is neither 404 nor 405")

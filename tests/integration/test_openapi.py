@@ -195,7 +195,8 @@ def test_the_conformance_check_has_teeth(jppd):
     refused("POST", "/jpp/invoices/", fake(201, invoice), "the header Location is missing")
     refused("POST", "/jpp/invoices/", fake(418, {"code": "not_found", "message": "m", "detail": "m"}),
             "does not list the status 418")
-    refused("GET", f"/jpp/invoices/{pid}/", fake(200, "<html>", "text/plain"), "'text/plain'")
+    refused("GET", f"/jpp/invoices/{pid}/", fake(200, "<html>", "text/plain", Vary="Accept"), "'text/plain'")
+    refused("GET", f"/jpp/invoices/{pid}/", fake(200, invoice), "the header Vary is missing")
     refused("GET", f"/jpp/invoices/{pid}/", fake(404, {"code": "no_such_code", "message": "m", "detail": "m"}),
             "GET /jpp/invoices/{payment_id}/ 404", "'no_such_code' is not one of")
     refused("POST", f"/jpp/invoices/{pid}/pay", fake(400, {"code": "truncated", "message": "m", "detail": "m"}),
@@ -203,6 +204,9 @@ def test_the_conformance_check_has_teeth(jppd):
     refused("GET", "/no/such/route", fake(200, {}), "no path of the document matches")
     refused("DELETE", "/healthz", fake(405, {"code": "method_not_allowed", "message": "m", "detail": "m"}),
             "405 without an Allow header")
+    refused("DELETE", "/healthz", fake(405, {"code": "method_not_allowed", "message": "m", "detail": "m"},
+                                       Allow="GET, OPTIONS"), "the document describes GET, HEAD")
+    refused("OPTIONS", "/api/v1/invoices", Reply(204, [], ""), "neither 404 nor 405")
     refused("DELETE", "/api/v1/webhooks/we_0123456789abcdef", fake(204, "{}"), "describes no body")
     # What the document leaves to jppd/README.md: the wallet protocols, and CORS preflights.
     openapi_check.check("GET", f"/jpp/i/bitpay/{pid}/", {}, fake(200, "anything", "text/plain"))
