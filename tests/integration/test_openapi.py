@@ -199,6 +199,9 @@ def test_the_conformance_check_has_teeth(jppd):
     refused("GET", f"/jpp/invoices/{pid}/", fake(200, invoice), "the header Vary is missing")
     refused("GET", f"/jpp/invoices/{pid}/", fake(404, {"code": "no_such_code", "message": "m", "detail": "m"}),
             "GET /jpp/invoices/{payment_id}/ 404", "'no_such_code' is not one of")
+    refused("POST", "/api/v1/invoices", fake(401, {"code": "forbidden", "message": "m", "detail": "m"},
+                                            **{"WWW-Authenticate": 'Bearer realm="jppd"'}),
+            "POST /api/v1/invoices 401", "'forbidden' is not one of ['unauthorized']")
     refused("POST", f"/jpp/invoices/{pid}/pay", fake(400, {"code": "truncated", "message": "m", "detail": "m"}),
             "'non_field_errors' is a required property")
     refused("GET", "/no/such/route", fake(200, {}), "no path of the document matches")
