@@ -19,14 +19,15 @@ BUILD_PACKAGES=(g++ cmake ninja-build pkg-config libssl-dev libsecp256k1-dev rap
   libsqlite3-dev libcli11-dev doctest-dev libasio-dev libhttp-parser-dev node-llhttp libqrencode-dev
   libprotobuf-dev protobuf-compiler libcurl4-openssl-dev libpq-dev prometheus-cpp-dev)
 # What the tests need on top: clang's libFuzzer and sanitizer runtimes, Python's test runner and installer for
-# the bindings and jppd's integration tests, curl for the README's example, websocket-client, headless Chromium (with
-# a font) and zbar (to read the invoice page's QR code back) for the WebSocket and browser tests, python3-protobuf
-# (with protoc) to decode BIP70 independently, and Node.js (below) for the libauth cross-checks, the bcash regtest
-# node, the Node ws client and bitcore-wallet-client; a PostgreSQL server for the store tests (tests/postgres) and
+# the bindings and jppd's integration tests, jsonschema (jppd's answers checked against its OpenAPI document), curl
+# for the README's example, websocket-client, headless Chromium (with a font) and zbar (to read the invoice page's
+# QR code back) for the WebSocket and browser tests, python3-protobuf (with protoc) to decode BIP70 independently,
+# and Node.js (below) for the libauth cross-checks, the bcash regtest node, the Node ws client,
+# bitcore-wallet-client and the OpenAPI validator; a PostgreSQL server for the store tests (tests/postgres) and
 # HAProxy for the several-instance tests; openssl to make a certificate; ccache so that a second run recompiles
 # only what changed.
-TEST_PACKAGES=(ccache clang libclang-rt-14-dev python3 python3-pytest python3-setuptools python3-pip curl openssl python3-websocket
-  chromium fonts-dejavu-core zbar-tools python3-protobuf postgresql haproxy)
+TEST_PACKAGES=(ccache clang libclang-rt-14-dev python3 python3-pytest python3-setuptools python3-pip python3-jsonschema
+  curl openssl python3-websocket chromium fonts-dejavu-core zbar-tools python3-protobuf postgresql haproxy)
 
 install_node() {
   command -v node > /dev/null && command -v npm > /dev/null && return 0

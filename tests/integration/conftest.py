@@ -19,6 +19,8 @@ import time
 
 import pytest
 
+import openapi_check
+
 HERE = pathlib.Path(__file__).resolve().parent
 ROOT = HERE.parent.parent
 JPPD = os.environ.get("JPPD_BIN", str(ROOT / "build" / "jppd" / "jppd"))
@@ -153,9 +155,12 @@ class Daemon:
                 headers = {"Content-Type": "application/json", **(headers or {})}
             conn.request(method, path, body=body, headers=headers or {})
             r = conn.getresponse()
-            return Reply(r.status, r.getheaders(), r.read().decode("utf-8", "replace"))
+            reply = Reply(r.status, r.getheaders(), r.read().decode("utf-8", "replace"))
         finally:
             conn.close()
+        # Every answer is held to the OpenAPI document (what it does not describe passes: openapi_check.py).
+        openapi_check.check(method, path, headers, reply)
+        return reply
 
     def create_invoice(self, outputs, **extra):
         r = self.request("POST", "/jpp/invoices/", {"outputs": outputs, **extra})
@@ -425,8 +430,11 @@ class WebhookReceiver:
             return [r for r in self.received if path is None or r[0] == path]
 
     def events(self, path=None):
-        """The JSON bodies received (at `path`), in order."""
-        return [json.loads(r[2]) for r in self.requests(path)]
+        """The JSON bodies received (at `path`), in order, each held to the OpenAPI document's WebhookEvent."""
+        bodies = [json.loads(r[2]) for r in self.requests(path)]
+        for body in bodies:
+            openapi_check.check_message("WebhookEvent", body, f"a webhook delivery to {path or 'the receiver'}")
+        return bodies
 
     def close(self):
         self.server.shutdown()

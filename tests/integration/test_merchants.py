@@ -11,6 +11,7 @@ import time
 import pytest
 import websocket
 
+import openapi_check
 from conftest import JPPD, MERCHANT_WIF, Daemon, address_of, node_args, pay_tx
 
 MERCHANT = address_of(MERCHANT_WIF)
@@ -320,6 +321,7 @@ def test_api_cancel(jppd, funds):
     assert r.status == 200 and r.json()["status"] == "cancelled" and r.json()["cancelled_at"], r
     # Watchers who asked for every event are told; the seed's clients (payments only) are not.
     told = json.loads(every.recv())
+    openapi_check.check_message("WatcherMessage", told, "the cancellation's WebSocket message")
     assert told["type"] == "invoice_cancelled" and told["invoice"]["status"] == "cancelled", told
     assert told["cancelled_at"] == r.json()["cancelled_at"] and "metadata" not in told["invoice"]
     payments_only.settimeout(1)
@@ -328,7 +330,9 @@ def test_api_cancel(jppd, funds):
     every.close()
     payments_only.close()
     late = websocket.create_connection(watch + "?events=all", timeout=5)  # a late watcher gets the state at once
-    assert json.loads(late.recv())["type"] == "invoice_cancelled"
+    told_late = json.loads(late.recv())
+    openapi_check.check_message("WatcherMessage", told_late, "a late watcher's WebSocket message")
+    assert told_late["type"] == "invoice_cancelled"
     late.close()
     again = api(jppd, "POST", f"/invoices/{invoice}/cancel", key)
     assert again.status == 200 and again.json()["cancelled_at"] == r.json()["cancelled_at"], again

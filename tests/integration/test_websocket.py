@@ -15,6 +15,7 @@ import time
 import pytest
 import websocket
 
+import openapi_check
 from conftest import HERE, MERCHANT_WIF, PAYER_WIF, ROOT, Daemon, address_of, sign, wait_for
 
 MERCHANT = address_of(MERCHANT_WIF)
@@ -62,7 +63,9 @@ def next_message(ws):
     while True:
         opcode, frame = ws.recv_data_frame(True)
         if opcode == websocket.ABNF.OPCODE_TEXT:
-            return json.loads(frame.data)
+            message = json.loads(frame.data)
+            openapi_check.check_message("WatcherMessage", message, "a WebSocket message")
+            return message
         if opcode == websocket.ABNF.OPCODE_CLOSE:
             raise AssertionError(f"closed: {frame.data!r}")
 

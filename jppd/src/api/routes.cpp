@@ -9,6 +9,7 @@
 #include "api/health.hpp"
 #include "api/invoice_api.hpp"
 #include "api/merchant_api.hpp"
+#include "api/openapi.hpp"
 #include "ws/handshake.hpp"
 #include "ws/hub.hpp"
 
@@ -16,7 +17,7 @@ namespace jppd::api {
 
 namespace {
 
-enum class Endpoint { none, bad_invoice_id, health, invoices, invoice, verify, pay, watch };
+enum class Endpoint { none, bad_invoice_id, health, openapi, invoices, invoice, verify, pay, watch };
 
 struct Match {
     Endpoint endpoint = Endpoint::none;
@@ -42,6 +43,7 @@ std::vector<std::string_view> segments(std::string_view path) {
 Match match(std::string_view path) {
     const auto s = segments(path);
     if (s.size() == 1 && s[0] == "healthz") return {Endpoint::health, {}};
+    if (s.size() == 1 && s[0] == "openapi.json") return {Endpoint::openapi, {}};
     if (s.size() == 4 && s[0] == "ws" && s[1] == "jpp" && s[2] == "invoice") {
         auto id = jpp::InvoiceId::parse(s[3]);
         return id ? Match{Endpoint::watch, *id} : Match{Endpoint::bad_invoice_id, {}};
@@ -67,7 +69,8 @@ Match match(std::string_view path) {
 
 std::string_view allowed_methods(Endpoint e) {
     switch (e) {
-        case Endpoint::health: return "GET, HEAD, OPTIONS";
+        case Endpoint::health:
+        case Endpoint::openapi: return "GET, HEAD, OPTIONS";
         case Endpoint::invoice: return "GET, HEAD, POST, OPTIONS";
         case Endpoint::watch: return "GET";
         case Endpoint::invoices:
@@ -79,7 +82,7 @@ std::string_view allowed_methods(Endpoint e) {
 
 bool method_allowed(Endpoint e, std::string_view method) {
     if (e == Endpoint::watch) return method == "GET";
-    if (e == Endpoint::health) return method == "GET" || method == "HEAD";
+    if (e == Endpoint::health || e == Endpoint::openapi) return method == "GET" || method == "HEAD";
     if (e == Endpoint::invoice) return method == "GET" || method == "HEAD" || method == "POST";
     return method == "POST";
 }
@@ -182,6 +185,7 @@ http::Response route_matched(ApiContext& api, const http::Request& request, cons
     }
     switch (m.endpoint) {
         case Endpoint::health: return health(api);
+        case Endpoint::openapi: return openapi(request);
         case Endpoint::invoices: return create_invoice(api, request);
         case Endpoint::invoice:
             return request.method == "POST" ? post_to_invoice(api, m.id, request) : get_invoice(api, m.id, request);
@@ -207,12 +211,12 @@ http::Response route(ApiContext& api, const http::Request& request) {
 }  // namespace
 
 bool Routes::may_block(const http::Request& request) const {
-    // Reading an invoice is a quick indexed read (WAL readers never wait for writers); everything else may wait
-    // on a disk sync or the node.
+    // Reading an invoice is a quick indexed read (WAL readers never wait for writers), the OpenAPI document is in
+    // memory; everything else may wait on a disk sync or the node.
     if (is_merchant_api(request.path)) return true;
     const Endpoint e = match(request.path).endpoint;
-    return !((e == Endpoint::invoice && request.method != "POST") || e == Endpoint::watch || e == Endpoint::none ||
-             e == Endpoint::bad_invoice_id || request.method == "OPTIONS");
+    return !((e == Endpoint::invoice && request.method != "POST") || e == Endpoint::watch || e == Endpoint::openapi ||
+             e == Endpoint::none || e == Endpoint::bad_invoice_id || request.method == "OPTIONS");
 }
 
 http::Response Routes::handle(const http::Request& request) {
