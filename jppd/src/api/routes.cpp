@@ -135,6 +135,7 @@ http::Response watch(ApiContext& api, const jpp::InvoiceId& id, const http::Requ
 std::string_view route_template(const Match& m, std::string_view path) {
     switch (m.endpoint) {
         case Endpoint::health: return "/healthz";
+        case Endpoint::openapi: return "/openapi.json";
         case Endpoint::invoices: return "/jpp/invoices/";
         case Endpoint::invoice:
             if (path.starts_with("/jpp/i/bitpay/")) return "/jpp/i/bitpay/{id}/";
