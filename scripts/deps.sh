@@ -14,10 +14,11 @@ install_packages() {
 
 # What building libjpp and jppd needs on Debian 12 (protobuf for jppd's BIP70; node-llhttp's C sources for jppd's
 # request parser; libhttp-parser-dev for the node RPC client's replies and URLs; libcurl for webhook deliveries;
-# libpq for the PostgreSQL store).
+# libpq for the PostgreSQL store; help2man for jppd's man page; dpkg-dev, whose dpkg-shlibdeps gives the Debian
+# packages their Depends).
 BUILD_PACKAGES=(g++ cmake ninja-build pkg-config libssl-dev libsecp256k1-dev rapidjson-dev libsqlitecpp-dev
   libsqlite3-dev libcli11-dev doctest-dev libasio-dev libhttp-parser-dev node-llhttp libqrencode-dev
-  libprotobuf-dev protobuf-compiler libcurl4-openssl-dev libpq-dev)
+  libprotobuf-dev protobuf-compiler libcurl4-openssl-dev libpq-dev help2man dpkg-dev)
 # What the tests need on top: clang's libFuzzer and sanitizer runtimes, Python's test runner and installer for
 # the bindings and jppd's integration tests, curl for the README's example, websocket-client, headless Chromium (with
 # a font) and zbar (to read the invoice page's QR code back) for the WebSocket and browser tests, python3-protobuf
