@@ -104,11 +104,52 @@ for script in postinst prerm postrm; do
   [ -x "$ctl/$script" ] || fail "the $script script is missing or not executable"
   sh -n "$ctl/$script" || fail "the $script script is not valid sh"
 done
-# The postinst makes the user from the sysusers.d file, with adduser as the fallback, and gives the
-# configuration file to the group jppd.
-grep -q 'systemd-sysusers /usr/lib/sysusers.d/jppd.conf' "$ctl/postinst" || fail "postinst does not run systemd-sysusers"
-grep -q 'adduser --system --group' "$ctl/postinst" || fail "postinst has no adduser fallback"
-grep -q 'chown root:jppd /etc/jppd/jppd.conf' "$ctl/postinst" || fail "postinst does not give the configuration to jppd's group"
+# The postinst run for real, with every command it calls replaced by a stub that writes down how it was called
+# (PATH holds the stubs alone), on each path it can take: it makes the user with systemd-sysusers from the
+# package's sysusers.d file, with adduser where that is missing, with useradd where both are; not when the user
+# exists; and gives the configuration file to root and the group jppd, mode 0640, unless dpkg-statoverride has it.
+stubs=$scratch/stubs
+mkdir -p "$stubs"
+cat > "$stubs/stub" << 'STUB'
+#!/bin/sh
+echo "${0##*/} $*" >> "$STUB_LOG"
+case ${0##*/} in
+  getent) exit "${GETENT_STATUS:-2}" ;;
+  dpkg-statoverride) exit "${STATOVERRIDE_STATUS:-1}" ;;
+esac
+exit 0
+STUB
+chmod +x "$stubs/stub"
+# run_postinst NAME [VAR=VALUE...]: the postinst's configure, with stubs for the commands it may call but those
+# WITHOUT names; what they were asked goes to $scratch/postinst-NAME.log.
+run_postinst() {
+  local name=$1; shift
+  rm -rf "$stubs/bin" && mkdir "$stubs/bin"
+  for command in getent systemd-sysusers adduser useradd chown chmod dpkg-statoverride systemctl; do
+    [[ " ${WITHOUT:-} " == *" $command "* ]] || ln -s ../stub "$stubs/bin/$command"
+  done
+  : > "$scratch/postinst-$name.log"
+  env -i PATH="$stubs/bin" STUB_LOG="$scratch/postinst-$name.log" "$@" "$ctl/postinst" configure "" \
+    || fail "the postinst failed ($name)"
+}
+run_postinst sysusers
+has_lines "$scratch/postinst-sysusers.log" "getent passwd jppd" "systemd-sysusers /usr/lib/sysusers.d/jppd.conf" \
+  "chown root:jppd /etc/jppd/jppd.conf" "chmod 0640 /etc/jppd/jppd.conf"
+if grep -qE '^(adduser|useradd) ' "$scratch/postinst-sysusers.log"; then fail "the postinst made the user twice"; fi
+WITHOUT=systemd-sysusers run_postinst adduser
+has_lines "$scratch/postinst-adduser.log" "chown root:jppd /etc/jppd/jppd.conf" "adduser --system --group --quiet \
+--home /var/lib/jppd --no-create-home --gecos jppd payment invoice daemon --shell /usr/sbin/nologin jppd"
+WITHOUT="systemd-sysusers adduser" run_postinst useradd
+has_lines "$scratch/postinst-useradd.log" "useradd --system --user-group --home-dir /var/lib/jppd --no-create-home \
+--comment jppd payment invoice daemon --shell /usr/sbin/nologin jppd"
+run_postinst user-exists GETENT_STATUS=0
+if grep -qE '^(systemd-sysusers|adduser|useradd) ' "$scratch/postinst-user-exists.log"; then
+  fail "the postinst made a user that existed: $(cat "$scratch/postinst-user-exists.log")"
+fi
+run_postinst statoverride STATOVERRIDE_STATUS=0
+if grep -qE '^(chown|chmod) ' "$scratch/postinst-statoverride.log"; then
+  fail "the postinst changed a file dpkg-statoverride has: $(cat "$scratch/postinst-statoverride.log")"
+fi
 
 echo "== libjpp-dev: control fields and files"
 expect_field "$dev_deb" Package '^libjpp-dev$'
