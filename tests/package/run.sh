@@ -2,10 +2,11 @@
 # usage: run.sh BUILD_DIR SOURCE_DIR SCRATCH_DIR CPACK VERSION
 #
 # The Debian packages, end to end, without installing anything on this machine: cpack makes them from the build
-# tree; dpkg-deb shows their control fields, files and maintainer scripts; they are unpacked into a scratch root,
-# where systemd-analyze checks the unit, systemd-sysusers makes the user from the package's sysusers.d entry, a
-# host program is built against the library package (CMake and pkg-config, C++ and the C ABI), and the packaged
-# jppd is started with the packaged configuration file and answers /healthz.
+# tree; dpkg-deb shows their control fields, files and maintainer scripts, and the postinst runs with stand-ins
+# for the commands it calls; the packages are unpacked into a scratch root, where systemd-analyze checks the unit,
+# systemd-sysusers makes the user from the package's sysusers.d entry, a host program is built against the library
+# package (CMake and pkg-config, C++ and the C ABI), and the packaged jppd, started with the packaged configuration
+# file as the unit would start it, answers /healthz, its system calls within the unit's filter.
 set -euo pipefail
 build=$(realpath "$1") source=$(realpath "$2") scratch=$(realpath -m "$3") cpack=$4 version=$5
 
@@ -28,7 +29,8 @@ need strace strace
 rm -rf "$scratch"
 mkdir -p "$scratch"
 out=$scratch/out root=$scratch/root ctl=$scratch/control
-# Files the test reports on fail, and jppd's PID to stop on any exit.
+# jppd's PID and that of the strace it runs under, to stop on any exit (strace first lets go of jppd, which then
+# runs on: jppd is stopped first).
 jppd_pid="" strace_pid=""
 cleanup() {
   if [ -n "$jppd_pid" ] && kill -0 "$jppd_pid" 2> /dev/null; then kill -KILL "$jppd_pid" 2> /dev/null || true; fi
@@ -291,6 +293,14 @@ fi
 (umask 0077; exec "${as_service[@]}" strace -f -qq -o "$scratch/state/jppd.strace" "$root/usr/bin/jppd" \
   --config "$conf" --db "$scratch/state/jppd.sqlite3" --listen "127.0.0.1:$port" --dev-mode) > "$scratch/jppd.log" 2>&1 &
 strace_pid=$!
+# jppd is strace's child; it is stopped by its own PID.
+for _ in $(seq 1 100); do
+  jppd_pid=$(cat /proc/"$strace_pid"/task/*/children 2> /dev/null | tr -s ' ' '\n' | head -n 1 || true)
+  [ -n "$jppd_pid" ] && [ "$(cat /proc/"$jppd_pid"/comm 2> /dev/null)" = jppd ] && break
+  jppd_pid=""
+  sleep 0.1
+done
+[ -n "$jppd_pid" ] || { cat "$scratch/jppd.log"; fail "jppd did not start under strace"; }
 status=""
 for _ in $(seq 1 100); do
   kill -0 "$strace_pid" 2> /dev/null || { cat "$scratch/jppd.log"; fail "jppd exited at start"; }
@@ -300,9 +310,6 @@ for _ in $(seq 1 100); do
 done
 [ "$status" = 200 ] || { cat "$scratch/jppd.log"; fail "GET /healthz answered '$status', not 200, within 10 s"; }
 echo "GET /healthz: 200 $(cat "$scratch/healthz.json")"
-# jppd is strace's child; it is stopped by its own PID.
-jppd_pid=$(cat /proc/"$strace_pid"/task/*/children | tr -s ' ' '\n' | head -n 1)
-[ -n "$jppd_pid" ] && [ "$(cat /proc/"$jppd_pid"/comm)" = jppd ] || fail "jppd's PID not found under strace"
 # An invoice made and read back: the database written through the sandbox's rules too.
 curl -s -f -o "$scratch/invoice.json" -X POST "http://127.0.0.1:$port/jpp/invoices/" -H 'Content-Type: application/json' \
   -d '{"outputs":[{"address":"bitcoincash:qpm2qsznhks23z7629mms6s4cwef74vcwvy22gdx6a","amount":10000}]}' \
