@@ -178,7 +178,9 @@ unit=$root/lib/systemd/system/jppd.service
 # Stripped of debugging information, as Debian's packages are (the static library keeps its symbols).
 need readelf binutils
 for binary in usr/bin/jppd "usr/lib/libjpp_c.so.$version" usr/lib/libjpp.a; do
-  if readelf -S -W "$root/$binary" | grep -q '\.debug_info'; then fail "/$binary was packaged with debugging information"; fi
+  if readelf -S -W "$root/$binary" | grep -q '\.debug_info'; then
+    fail "/$binary was packaged with debugging information"
+  fi
 done
 
 echo "== the unit"
@@ -247,7 +249,7 @@ cmake -S "$source/tests/consumer/project" -B "$scratch/consumer-cmake" -DCMAKE_P
   -DCMAKE_FIND_USE_PACKAGE_REGISTRY=OFF > "$scratch/consumer-configure.log" 2>&1 \
   || { cat "$scratch/consumer-configure.log"; fail "find_package(jpp) against the package failed"; }
 grep -q "jpp_DIR:PATH=$root/usr/lib/cmake/jpp" "$scratch/consumer-cmake/CMakeCache.txt" \
-  || fail "find_package(jpp) found another jpp than the package's: $(grep jpp_DIR "$scratch/consumer-cmake/CMakeCache.txt")"
+  || fail "find_package(jpp) found another jpp: $(grep jpp_DIR "$scratch/consumer-cmake/CMakeCache.txt")"
 cmake --build "$scratch/consumer-cmake" > "$scratch/consumer-build.log" 2>&1 \
   || { cat "$scratch/consumer-build.log"; fail "the find_package(jpp) consumer did not build"; }
 "$scratch/consumer-cmake/consumer"
@@ -255,7 +257,8 @@ cmake --build "$scratch/consumer-cmake" > "$scratch/consumer-build.log" 2>&1 \
 export PKG_CONFIG_PATH=$root/usr/lib/pkgconfig
 [ "$(pkg-config --modversion jpp)" = "$version" ] || fail "pkg-config jpp says version $(pkg-config --modversion jpp)"
 include_dir=$(pkg-config --cflags-only-I jpp | sed 's/^ *-I//; s/ *$//')
-[ "$(realpath "$include_dir")" = "$root/usr/include" ] || fail "pkg-config jpp's headers are not the package's: $include_dir"
+[ "$(realpath "$include_dir")" = "$root/usr/include" ] \
+  || fail "pkg-config jpp's headers are not the package's: $include_dir"
 # shellcheck disable=SC2046
 c++ -std=c++20 "$source/tests/consumer/project/main.cpp" -o "$scratch/consumer-pkgconfig" \
   $(pkg-config --cflags jpp) $(pkg-config --libs --static jpp)
@@ -264,8 +267,10 @@ c++ -std=c++20 "$source/tests/consumer/project/main.cpp" -o "$scratch/consumer-p
 cc -std=c99 "$source/examples/c/offline_payment.c" -o "$scratch/offline_payment_c" -I"$root/usr/include" \
   -L"$root/usr/lib" -ljpp_c
 LD_LIBRARY_PATH=$root/usr/lib "$scratch/offline_payment_c" > "$scratch/offline_payment_c.log"
-grep -q "paid" "$scratch/offline_payment_c.log" || fail "the C example against libjpp_c.so did not pay: $(cat "$scratch/offline_payment_c.log")"
-LD_LIBRARY_PATH=$root/usr/lib ldd "$scratch/offline_payment_c" | grep -q "libjpp_c.so.0 => $root/usr/lib/libjpp_c.so.0" \
+grep -q "paid" "$scratch/offline_payment_c.log" \
+  || fail "the C example against libjpp_c.so did not pay: $(cat "$scratch/offline_payment_c.log")"
+LD_LIBRARY_PATH=$root/usr/lib ldd "$scratch/offline_payment_c" \
+  | grep -q "libjpp_c.so.0 => $root/usr/lib/libjpp_c.so.0" \
   || fail "the C example did not load the packaged libjpp_c.so: $(ldd "$scratch/offline_payment_c")"
 echo "C ABI: $(head -n 1 "$scratch/offline_payment_c.log")"
 
@@ -291,7 +296,8 @@ if [ "$(id -u)" -eq 0 ]; then
               --no-new-privs)
 fi
 (umask 0077; exec "${as_service[@]}" strace -f -qq -o "$scratch/state/jppd.strace" "$root/usr/bin/jppd" \
-  --config "$conf" --db "$scratch/state/jppd.sqlite3" --listen "127.0.0.1:$port" --dev-mode) > "$scratch/jppd.log" 2>&1 &
+  --config "$conf" --db "$scratch/state/jppd.sqlite3" --listen "127.0.0.1:$port" --dev-mode) \
+  > "$scratch/jppd.log" 2>&1 &
 strace_pid=$!
 # jppd is strace's child; it is stopped by its own PID.
 for _ in $(seq 1 100); do
@@ -311,13 +317,15 @@ done
 [ "$status" = 200 ] || { cat "$scratch/jppd.log"; fail "GET /healthz answered '$status', not 200, within 10 s"; }
 echo "GET /healthz: 200 $(cat "$scratch/healthz.json")"
 # An invoice made and read back: the database written through the sandbox's rules too.
-curl -s -f -o "$scratch/invoice.json" -X POST "http://127.0.0.1:$port/jpp/invoices/" -H 'Content-Type: application/json' \
+curl -s -f -o "$scratch/invoice.json" -X POST "http://127.0.0.1:$port/jpp/invoices/" \
+  -H 'Content-Type: application/json' \
   -d '{"outputs":[{"address":"bitcoincash:qpm2qsznhks23z7629mms6s4cwef74vcwvy22gdx6a","amount":10000}]}' \
   || fail "creating an invoice failed"
 invoice_id=$(python3 -c 'import json, sys; print(json.load(open(sys.argv[1]))["payment_id"])' "$scratch/invoice.json")
 curl -s -f -o /dev/null "http://127.0.0.1:$port/jpp/invoices/$invoice_id/" || fail "reading the invoice back failed"
 # The file's settings were read: its network, and its log level (info logs each request).
-grep -q "network main" "$scratch/jppd.log" || fail "jppd did not run on the configured network: $(cat "$scratch/jppd.log")"
+grep -q "network main" "$scratch/jppd.log" \
+  || fail "jppd did not run on the configured network: $(cat "$scratch/jppd.log")"
 grep -q "healthz" "$scratch/jppd.log" || fail "jppd did not log the request at the configured log level"
 [ "$(stat -c %a "$scratch/state/jppd.sqlite3")" = 600 ] || fail "the database is not readable by its owner alone"
 kill -TERM "$jppd_pid"

@@ -4,8 +4,9 @@
 Whether what a process did (an `strace -f` log) stays within what the unit's sandbox allows, so that systemd
 would not stop it: every system call is in the unit's SystemCallFilter= (groups expanded by systemd-analyze, in
 systemd's order: the first allow list, then later lists adding to it and ~lists taking away), every socket is of
-a family in RestrictAddressFamilies=, and with MemoryDenyWriteExecute=yes no mapping is writable and executable
-at once. Prints the calls seen; exits 1 naming each violation.
+a family in RestrictAddressFamilies=, with MemoryDenyWriteExecute=yes no mapping is writable and executable at
+once, and with RestrictNamespaces=yes no namespace is made or joined. Prints the calls seen; exits 1 naming each
+violation.
 """
 import re
 import subprocess
@@ -66,6 +67,7 @@ def main():
         sys.exit("the unit has no SystemCallFilter=")
     families = set(" ".join(directives(unit_path, "RestrictAddressFamilies")).split())
     deny_wx = "yes" in directives(unit_path, "MemoryDenyWriteExecute")
+    restrict_namespaces = "yes" in directives(unit_path, "RestrictNamespaces")
 
     call = re.compile(r"^\d+\s+(?:<\.\.\. )?([a-z_][a-z0-9_]*)(?:\(| resumed>)")
     seen, problems = {}, []
@@ -80,6 +82,8 @@ def main():
             family = rest.split(",", 1)[0].strip()
             if family not in families:
                 problems.append(f"{name} of family {family}, outside RestrictAddressFamilies=: {line.strip()}")
+        if restrict_namespaces and (name in ("unshare", "setns") or "CLONE_NEW" in rest):
+            problems.append(f"a new namespace, which RestrictNamespaces= refuses: {line.strip()}")
         if deny_wx and name in ("mmap", "mprotect", "pkey_mprotect") and "PROT_WRITE" in rest and "PROT_EXEC" in rest:
             problems.append(f"a writable and executable mapping, which MemoryDenyWriteExecute= refuses: {line.strip()}")
     if not seen:
