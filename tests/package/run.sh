@@ -164,11 +164,14 @@ for dep in libssl-dev libsecp256k1-dev libsqlitecpp-dev libsqlite3-dev pkg-confi
 done
 dpkg-deb -c "$dev_deb" > "$scratch/dev.contents"
 awk '{print $6}' "$scratch/dev.contents" > "$scratch/dev.files"
+# The library folder: /usr/lib, or Debian's multiarch /usr/lib/<triplet> when configured with the prefix /usr.
+libdir=$(sed -n 's|^\./\(usr/lib\(/[a-z0-9_-]*\)\{0,1\}\)/pkgconfig/jpp\.pc$|\1|p' "$scratch/dev.files")
+[ -n "$libdir" ] || fail "libjpp-dev has no pkgconfig/jpp.pc in /usr/lib or a folder of it"
 has_lines "$scratch/dev.files" ./usr/include/jpp.h ./usr/include/jpp/invoice.hpp ./usr/include/jpp/transaction.hpp \
-  ./usr/lib/libjpp.a ./usr/lib/cmake/jpp/jppConfig.cmake ./usr/lib/cmake/jpp/jppConfigVersion.cmake \
-  ./usr/lib/cmake/jpp/jppTargets.cmake ./usr/lib/pkgconfig/jpp.pc "./usr/lib/libjpp_c.so.$version" \
+  ./$libdir/libjpp.a ./$libdir/cmake/jpp/jppConfig.cmake ./$libdir/cmake/jpp/jppConfigVersion.cmake \
+  ./$libdir/cmake/jpp/jppTargets.cmake ./$libdir/pkgconfig/jpp.pc "./$libdir/libjpp_c.so.$version" \
   ./usr/share/doc/libjpp-dev/copyright
-grep -q ' ./usr/lib/libjpp_c.so -> libjpp_c.so' "$scratch/dev.contents" || fail "libjpp-dev lacks the libjpp_c.so link"
+grep -q " ./$libdir/libjpp_c.so -> libjpp_c.so" "$scratch/dev.contents" || fail "libjpp-dev lacks the libjpp_c.so link"
 if grep -E 'bin/|systemd|/etc/' "$scratch/dev.files"; then fail "libjpp-dev holds the daemon's files (above)"; fi
 
 echo "== unpacked into $root"
@@ -177,7 +180,7 @@ dpkg-deb -x "$dev_deb" "$root"
 unit=$root/lib/systemd/system/jppd.service
 # Stripped of debugging information, as Debian's packages are (the static library keeps its symbols).
 need readelf binutils
-for binary in usr/bin/jppd "usr/lib/libjpp_c.so.$version" usr/lib/libjpp.a; do
+for binary in usr/bin/jppd "$libdir/libjpp_c.so.$version" "$libdir/libjpp.a"; do
   if readelf -S -W "$root/$binary" | grep -q '\.debug_info'; then
     fail "/$binary was packaged with debugging information"
   fi
@@ -248,13 +251,13 @@ echo "== the library package: a host program built against $root"
 cmake -S "$source/tests/consumer/project" -B "$scratch/consumer-cmake" -DCMAKE_PREFIX_PATH="$root/usr" \
   -DCMAKE_FIND_USE_PACKAGE_REGISTRY=OFF > "$scratch/consumer-configure.log" 2>&1 \
   || { cat "$scratch/consumer-configure.log"; fail "find_package(jpp) against the package failed"; }
-grep -q "jpp_DIR:PATH=$root/usr/lib/cmake/jpp" "$scratch/consumer-cmake/CMakeCache.txt" \
+grep -q "jpp_DIR:PATH=$root/$libdir/cmake/jpp" "$scratch/consumer-cmake/CMakeCache.txt" \
   || fail "find_package(jpp) found another jpp: $(grep jpp_DIR "$scratch/consumer-cmake/CMakeCache.txt")"
 cmake --build "$scratch/consumer-cmake" > "$scratch/consumer-build.log" 2>&1 \
   || { cat "$scratch/consumer-build.log"; fail "the find_package(jpp) consumer did not build"; }
 "$scratch/consumer-cmake/consumer"
 # pkg-config: the .pc file's prefix is relative to where it lies, so it names the scratch root.
-export PKG_CONFIG_PATH=$root/usr/lib/pkgconfig
+export PKG_CONFIG_PATH=$root/$libdir/pkgconfig
 [ "$(pkg-config --modversion jpp)" = "$version" ] || fail "pkg-config jpp says version $(pkg-config --modversion jpp)"
 include_dir=$(pkg-config --cflags-only-I jpp | sed 's/^ *-I//; s/ *$//')
 [ "$(realpath "$include_dir")" = "$root/usr/include" ] \
@@ -265,12 +268,12 @@ c++ -std=c++20 "$source/tests/consumer/project/main.cpp" -o "$scratch/consumer-p
 "$scratch/consumer-pkgconfig"
 # The C ABI: the C example, against the packaged jpp.h and libjpp_c.so.
 cc -std=c99 "$source/examples/c/offline_payment.c" -o "$scratch/offline_payment_c" -I"$root/usr/include" \
-  -L"$root/usr/lib" -ljpp_c
-LD_LIBRARY_PATH=$root/usr/lib "$scratch/offline_payment_c" > "$scratch/offline_payment_c.log"
+  -L"$root/$libdir" -ljpp_c
+LD_LIBRARY_PATH=$root/$libdir "$scratch/offline_payment_c" > "$scratch/offline_payment_c.log"
 grep -q "paid" "$scratch/offline_payment_c.log" \
   || fail "the C example against libjpp_c.so did not pay: $(cat "$scratch/offline_payment_c.log")"
-LD_LIBRARY_PATH=$root/usr/lib ldd "$scratch/offline_payment_c" \
-  | grep -q "libjpp_c.so.0 => $root/usr/lib/libjpp_c.so.0" \
+LD_LIBRARY_PATH=$root/$libdir ldd "$scratch/offline_payment_c" \
+  | grep -q "libjpp_c.so.0 => $root/$libdir/libjpp_c.so.0" \
   || fail "the C example did not load the packaged libjpp_c.so: $(ldd "$scratch/offline_payment_c")"
 echo "C ABI: $(head -n 1 "$scratch/offline_payment_c.log")"
 
