@@ -94,7 +94,7 @@ has_lines "$scratch/jppd.files" \
   "-rw-r--r-- root/root ./usr/share/doc/jppd/README.md" \
   "-rw-r--r-- root/root ./usr/share/doc/jppd/packaging.md"
 # Nothing of the library in the daemon's package, nothing of a build tree.
-if grep -E '\./usr/(include|lib/cmake|lib/pkgconfig)|\.a$|CMakeFiles' "$scratch/jppd.files"; then
+if grep -E '\./usr/include|/cmake/|/pkgconfig/|\.a$|\.so|CMakeFiles' "$scratch/jppd.files"; then
   fail "the jppd package holds files that are not its own (above)"
 fi
 
