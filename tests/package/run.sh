@@ -236,6 +236,8 @@ grep -qF '\-\-node\-rpc' "$scratch/jppd.1" || fail "jppd.1 does not list --node-
 grep -qF '/etc/jppd/jppd.conf' "$scratch/jppd.1" || fail "jppd.1 does not name the configuration file"
 
 echo "== the configuration file"
+# A free loopback port for jppd, here and below.
+port=$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
 conf=$root/etc/jppd/jppd.conf
 help=$("$root/usr/bin/jppd" --help)
 # Every setting, active or left commented ('#name = value'), is one of jppd's options.
@@ -245,6 +247,19 @@ while read -r name; do
   grep -qE -- "--$name( |,|$)" <<< "$help" || fail "jppd.conf sets '$name', which is not an option of jppd"
 done < "$scratch/conf.names"
 has_lines "$conf" 'listen = "127.0.0.1:8000"' 'db = "/var/lib/jppd/jppd.sqlite3"' 'network = "main"'
+# A configuration error is not retried by the unit (RestartPreventExitStatus=): the file as shipped, which names
+# no node; a value jppd refuses; a configuration file that is not there.
+read -r -a no_restart <<< "$(sed -n 's/^RestartPreventExitStatus=//p' "$unit")"
+[ "${#no_restart[@]}" -gt 0 ] || fail "the unit has no RestartPreventExitStatus="
+for case in "--config $conf" "--config $conf --log-level loud" "--config $scratch/missing.conf"; do
+  code=0
+  # shellcheck disable=SC2086
+  timeout 10 "$root/usr/bin/jppd" $case --db "$scratch/unused.sqlite3" --listen "127.0.0.1:$port" > /dev/null 2>&1 \
+    || code=$?
+  [ "$code" -ne 0 ] && [ "$code" -ne 124 ] || fail "jppd $case started"
+  [[ " ${no_restart[*]} " == *" $code "* ]] \
+    || fail "jppd $case exits $code, which RestartPreventExitStatus= does not name: systemd would restart it in a loop"
+done
 
 echo "== the library package: a host program built against $root"
 # The CMake package, from the scratch root's /usr.
@@ -287,7 +302,6 @@ echo "== the packaged jppd with the packaged configuration, inside the unit's sa
 # as the postinst gives the file to jppd's group), without capabilities or a way to gain privileges, umask 0077,
 # writing only to its state folder. (As root, SQLite would also chown its journal files, a call the unit forbids
 # and the service, not being root, never makes.)
-port=$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
 mkdir -p "$scratch/state"
 as_service=()
 if [ "$(id -u)" -eq 0 ]; then
