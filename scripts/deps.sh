@@ -25,9 +25,10 @@ BUILD_PACKAGES=(g++ cmake ninja-build pkg-config libssl-dev libsecp256k1-dev rap
 # (with protoc) to decode BIP70 independently, and Node.js (below) for the libauth cross-checks, the bcash regtest
 # node, the Node ws client and bitcore-wallet-client; a PostgreSQL server for the store tests (tests/postgres) and
 # HAProxy for the several-instance tests; openssl to make a certificate; ccache so that a second run recompiles
-# only what changed; systemd (systemd-analyze, systemd-sysusers) and strace for the package test (unit, user, sandbox).
+# only what changed; for the package test, systemd (systemd-analyze, systemd-sysusers), strace (the sandbox) and
+# groff-base (the man page).
 TEST_PACKAGES=(ccache clang libclang-rt-14-dev python3 python3-pytest python3-setuptools python3-pip curl openssl python3-websocket
-  chromium fonts-dejavu-core zbar-tools python3-protobuf postgresql haproxy systemd strace)
+  chromium fonts-dejavu-core zbar-tools python3-protobuf postgresql haproxy systemd strace groff-base)
 
 install_node() {
   command -v node > /dev/null && command -v npm > /dev/null && return 0

@@ -234,6 +234,10 @@ done
 grep -qF "$version" "$scratch/jppd.1" || fail "jppd.1 does not name version $version"
 grep -qF '\-\-node\-rpc' "$scratch/jppd.1" || fail "jppd.1 does not list --node-rpc"
 grep -qF '/etc/jppd/jppd.conf' "$scratch/jppd.1" || fail "jppd.1 does not name the configuration file"
+# It typesets without a warning.
+need groff groff-base
+groff -man -ww -z -Tutf8 "$scratch/jppd.1" > "$scratch/groff.log" 2>&1 || { cat "$scratch/groff.log"; fail "groff failed"; }
+if [ -s "$scratch/groff.log" ]; then cat "$scratch/groff.log"; fail "groff warns about jppd.1"; fi
 
 echo "== the configuration file"
 # A free loopback port for jppd, here and below.
