@@ -98,6 +98,7 @@ int parse_command_line(int argc, char** argv, DaemonConfig& c) {
     app.footer(footer);
     app.set_version_flag("--version", std::string("jppd ") + JPPD_VERSION);
     app.set_config("--config", "", "Read options from this file (TOML or INI)");
+    app.allow_config_extras(CLI::config_extras_mode::error);  // a misspelt name in the file is an error, not ignored
 
     const auto listen_check = [](const std::string& value) {
         std::string host;

@@ -181,7 +181,8 @@ unit=$root/lib/systemd/system/jppd.service
 # Stripped of debugging information, as Debian's packages are (the static library keeps its symbols).
 need readelf binutils
 for binary in usr/bin/jppd "$libdir/libjpp_c.so.$version" "$libdir/libjpp.a"; do
-  if readelf -S -W "$root/$binary" | grep -q '\.debug_info'; then
+  sections=$(readelf -S -W "$root/$binary")
+  if grep -q '\.debug_info' <<< "$sections"; then
     fail "/$binary was packaged with debugging information"
   fi
 done
@@ -255,7 +256,9 @@ has_lines "$conf" 'listen = "127.0.0.1:8000"' 'db = "/var/lib/jppd/jppd.sqlite3"
 # no node; a value jppd refuses; a configuration file that is not there.
 read -r -a no_restart <<< "$(sed -n 's/^RestartPreventExitStatus=//p' "$unit")"
 [ "${#no_restart[@]}" -gt 0 ] || fail "the unit has no RestartPreventExitStatus="
-for case in "--config $conf" "--config $conf --log-level loud" "--config $scratch/missing.conf"; do
+printf 'node-rcp = "http://127.0.0.1:8332/"\n' > "$scratch/misspelt.conf"  # a misspelt name stops jppd too
+for case in "--config $conf" "--config $conf --log-level loud" "--config $scratch/missing.conf" \
+  "--config $scratch/misspelt.conf --dev-mode"; do
   code=0
   # shellcheck disable=SC2086
   timeout 10 "$root/usr/bin/jppd" $case --db "$scratch/unused.sqlite3" --listen "127.0.0.1:$port" > /dev/null 2>&1 \
@@ -291,9 +294,10 @@ cc -std=c99 "$source/examples/c/offline_payment.c" -o "$scratch/offline_payment_
 LD_LIBRARY_PATH=$root/$libdir "$scratch/offline_payment_c" > "$scratch/offline_payment_c.log"
 grep -q "paid" "$scratch/offline_payment_c.log" \
   || fail "the C example against libjpp_c.so did not pay: $(cat "$scratch/offline_payment_c.log")"
-LD_LIBRARY_PATH=$root/$libdir ldd "$scratch/offline_payment_c" \
-  | grep -q "libjpp_c.so.0 => $root/$libdir/libjpp_c.so.0" \
-  || fail "the C example did not load the packaged libjpp_c.so: $(ldd "$scratch/offline_payment_c")"
+# (ldd's whole answer first: grep -q stops reading at its match, and with pipefail ldd's broken pipe would fail.)
+loaded=$(LD_LIBRARY_PATH=$root/$libdir ldd "$scratch/offline_payment_c")
+grep -qF "libjpp_c.so.0 => $root/$libdir/libjpp_c.so.0" <<< "$loaded" \
+  || fail "the C example did not load the packaged libjpp_c.so: $loaded"
 echo "C ABI: $(head -n 1 "$scratch/offline_payment_c.log")"
 
 echo "== the packaged jppd with the packaged configuration, inside the unit's sandbox rules"
@@ -317,7 +321,8 @@ if [ "$(id -u)" -eq 0 ]; then
               --no-new-privs)
 fi
 (umask 0077; exec "${as_service[@]}" strace -f -qq -o "$scratch/state/jppd.strace" "$root/usr/bin/jppd" \
-  --config "$conf" --db "$scratch/state/jppd.sqlite3" --listen "127.0.0.1:$port" --dev-mode) \
+  --config "$conf" --db "$scratch/state/jppd.sqlite3" --listen "127.0.0.1:$port" --metrics-listen 127.0.0.1:0 \
+  --dev-mode) \
   > "$scratch/jppd.log" 2>&1 &
 strace_pid=$!
 # jppd is strace's child; it is stopped by its own PID.
