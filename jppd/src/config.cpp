@@ -271,14 +271,17 @@ int parse_command_line(int argc, char** argv, DaemonConfig& c) {
     app.add_option("--metrics-listen", c.metrics_listen,
                    "Where /metrics (Prometheus) is served: HOST:PORT of a listener of its own, or \"off\"")
         ->envname("JPPD_METRICS_LISTEN")->capture_default_str()
-        ->check([listen_check](const std::string& value) { return value == "off" ? std::string() : listen_check(value); })
+        ->check([listen_check](const std::string& value) {
+            return value == "off" ? std::string() : listen_check(value);
+        })
         ->group("Logging and metrics");
     app.add_option("--log-level", c.log_level, "error, warn, info (one line per request) or debug")
         ->envname("JPPD_LOG_LEVEL")->capture_default_str()
         ->check(CLI::IsMember({"error", "warn", "info", "debug"}))->group("Logging and metrics");
     app.add_option("--log-format", c.log_format,
                    "text (one line per event) or json (one object per line, for log shippers)")
-        ->envname("JPPD_LOG_FORMAT")->capture_default_str()->check(CLI::IsMember({"text", "json"}))->group("Logging and metrics");
+        ->envname("JPPD_LOG_FORMAT")->capture_default_str()->check(CLI::IsMember({"text", "json"}))
+        ->group("Logging and metrics");
 
     // Administration of the database --db names; they work beside a running jppd.
     auto* merchant = app.add_subcommand("merchant", "Merchants: add NAME, list")->require_subcommand(1);

@@ -50,10 +50,11 @@ void Connection::start() {
     }
     // The handshake, like a request, must be over in time: a client that connects and stalls is cut off.
     arm_timer(server_.options_.request_timeout);
-    transport_.socket().async_wait(asio::socket_base::wait_read, [self = shared_from_this()](const asio::error_code& ec) {
-        if (ec) return self->close();
-        self->handshake();
-    });
+    transport_.socket().async_wait(asio::socket_base::wait_read,
+                                   [self = shared_from_this()](const asio::error_code& ec) {
+                                       if (ec) return self->close();
+                                       self->handshake();
+                                   });
 }
 
 void Connection::handshake() {

@@ -89,7 +89,8 @@ public:
     }
     jpp::Status record_attempt(const std::string& delivery_id, const jpp::DeliveryAttempt& attempt,
                                jpp::DeliveryState state, jpp::Timestamp next_attempt) override {
-        return timed("record_attempt", [&] { return inner_.record_attempt(delivery_id, attempt, state, next_attempt); });
+        return timed("record_attempt",
+                     [&] { return inner_.record_attempt(delivery_id, attempt, state, next_attempt); });
     }
     jpp::Result<std::vector<jpp::WebhookDelivery>> deliveries(const std::string& endpoint_id,
                                                               std::size_t limit) override {

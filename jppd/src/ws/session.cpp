@@ -79,10 +79,11 @@ void Session::send_event(jpp::EventType type, std::shared_ptr<const std::string>
 
 void Session::wait_readable() {
     if (tls_buffer_) return read_tls();
-    transport_.socket().async_wait(asio::socket_base::wait_read, [self = shared_from_this()](const asio::error_code& ec) {
-        if (ec) return self->close();
-        self->read_available();
-    });
+    transport_.socket().async_wait(asio::socket_base::wait_read,
+                                   [self = shared_from_this()](const asio::error_code& ec) {
+                                       if (ec) return self->close();
+                                       self->read_available();
+                                   });
 }
 
 void Session::read_available() {
