@@ -377,6 +377,33 @@ def node(workdir):
     n.stop()
 
 
+POSTGRES_SERVER = HERE.parent / "postgres" / "server.sh"
+postgres_folders = {}  # URL -> the folder its server runs in (for tests that restart it)
+
+
+@pytest.fixture(scope="module")
+def postgres():
+    """A throwaway PostgreSQL server on loopback (tests/postgres/server.sh), for the module that asks for one."""
+    if not shutil.which("psql"):
+        pytest.fail("PostgreSQL is not installed (scripts/deps.sh installs it)")
+    # Outside pytest's private temporary folders: as root, the server runs as another user, who must reach it.
+    folder = tempfile.mkdtemp(prefix="jpp-pg-")
+    os.chmod(folder, 0o755)
+    try:
+        url = subprocess.run([str(POSTGRES_SERVER), "start", folder], check=True, capture_output=True, text=True,
+                             timeout=300).stdout.strip()
+        postgres_folders[url] = folder
+        yield url
+    finally:
+        subprocess.run([str(POSTGRES_SERVER), "stop", folder], check=True, timeout=300)
+        shutil.rmtree(folder, ignore_errors=True)
+
+
+def psql(url, sql):
+    return subprocess.run(["psql", "-X", "-A", "-t", "-d", url, "-c", sql], check=True, capture_output=True,
+                          text=True, timeout=60).stdout.strip()
+
+
 def node_args(rpc_url, timeout=5, open_creation=True):
     """jppd's flags for a regtest node at `rpc_url`; the payment tests create invoices without keys (open
     creation), test_merchants.py the other way."""

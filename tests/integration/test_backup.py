@@ -3,18 +3,15 @@ stream of payments holds every payment acknowledged before it began, the stream 
 passes the check and a jppd started on it serves those invoices as paid. jppd check also on damaged files and on a
 real PostgreSQL server, which jppd backup refuses."""
 
-import os
 import pathlib
-import shutil
 import sqlite3
 import subprocess
-import tempfile
 import threading
 import time
 
 import pytest
 
-from conftest import (HERE, JPPD, MERCHANT_WIF, PAYER_WIF, Daemon, Funds, address_of, node_args, sign, txid_of,
+from conftest import (JPPD, MERCHANT_WIF, PAYER_WIF, Daemon, Funds, address_of, node_args, psql, sign, txid_of,
                       wait_for)
 
 MERCHANT = address_of(MERCHANT_WIF)
@@ -246,27 +243,6 @@ def test_check_finds_a_damaged_file_and_a_file_that_is_not_a_database(node, tmp_
     assert missing.returncode == 1
     assert "cannot check" in missing.stderr
     assert not (tmp_path / "missing.sqlite3").exists()
-
-
-@pytest.fixture(scope="module")
-def postgres():
-    """A throwaway PostgreSQL server on loopback (tests/postgres/server.sh), for this module alone."""
-    assert shutil.which("psql"), "PostgreSQL is not installed (scripts/deps.sh installs it)"
-    # Outside pytest's private temporary folders: as root, the server runs as another user, who must reach it.
-    folder = tempfile.mkdtemp(prefix="jpp-pg-")
-    os.chmod(folder, 0o755)
-    server = HERE.parent / "postgres" / "server.sh"
-    try:
-        yield subprocess.run([str(server), "start", folder], check=True, capture_output=True, text=True,
-                             timeout=300).stdout.strip()
-    finally:
-        subprocess.run([str(server), "stop", folder], check=True, timeout=300)
-        shutil.rmtree(folder, ignore_errors=True)
-
-
-def psql(url, sql):
-    return subprocess.run(["psql", "-X", "-A", "-t", "-d", url, "-c", sql], check=True, capture_output=True,
-                          text=True, timeout=60).stdout.strip()
 
 
 def test_check_and_backup_on_postgresql(postgres, tmp_path):

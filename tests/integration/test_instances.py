@@ -8,42 +8,17 @@ import os
 import shutil
 import signal
 import subprocess
-import tempfile
 import time
 import uuid
 
 import pytest
 import websocket
 
-from conftest import (HERE, MERCHANT_WIF, Daemon, Funds, address_of, free_port, node_args, pay_tx, txid_of,
-                      wait_for)
+from conftest import (HERE, MERCHANT_WIF, POSTGRES_SERVER, Daemon, Funds, address_of, free_port, node_args, pay_tx,
+                      postgres_folders, psql, txid_of, wait_for)
 from test_merchants import admin, create_key
 
 MERCHANT = address_of(MERCHANT_WIF)
-SERVER = HERE.parent / "postgres" / "server.sh"
-postgres_folders = {}  # URL -> the folder its server runs in (for the restart test)
-
-
-@pytest.fixture(scope="module")
-def postgres():
-    if not shutil.which("psql"):
-        pytest.fail("PostgreSQL is not installed (scripts/deps.sh installs it)")
-    # Outside pytest's private temporary folders: as root, the server runs as another user, who must reach it.
-    folder = tempfile.mkdtemp(prefix="jpp-pg-")
-    os.chmod(folder, 0o755)
-    try:
-        url = subprocess.run([str(SERVER), "start", folder], check=True, capture_output=True, text=True,
-                             timeout=300).stdout.strip()
-        postgres_folders[url] = folder
-        yield url
-    finally:
-        subprocess.run([str(SERVER), "stop", folder], check=True, timeout=300)
-        shutil.rmtree(folder, ignore_errors=True)
-
-
-def psql(url, sql):
-    return subprocess.run(["psql", "-X", "-A", "-t", "-d", url, "-c", sql], check=True, capture_output=True,
-                          text=True, timeout=60).stdout.strip()
 
 
 @pytest.fixture(scope="module")
@@ -323,14 +298,14 @@ def test_a_database_restart_is_503_while_away_then_recovered(cluster, funds, pos
     pid = c.create(0)
     w = watcher(b, pid)
     folder = postgres_folders[postgres]
-    subprocess.run([str(SERVER), "stop", folder], check=True, timeout=300)
+    subprocess.run([str(POSTGRES_SERVER), "stop", folder], check=True, timeout=300)
     try:
         for d in (a, b):
             assert d.request("GET", "/healthz").status == 503
             r = d.request("GET", f"/jpp/invoices/{pid}/")
             assert r.status == 503 and r.json()["code"] == "store_failure", r
     finally:
-        assert subprocess.run([str(SERVER), "start", folder], check=True, capture_output=True, text=True,
+        assert subprocess.run([str(POSTGRES_SERVER), "start", folder], check=True, capture_output=True, text=True,
                               timeout=300).stdout.strip() == postgres
     for d in (a, b):
         wait_for(lambda: d.request("GET", "/healthz").status == 200, 30, "the instance to recover")
