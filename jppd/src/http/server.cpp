@@ -6,19 +6,28 @@
 #include <vector>
 
 #include "http/connection.hpp"
+#include "http/request_id.hpp"
 #include "log.hpp"
 
 namespace jppd::http {
 
 namespace {
 
-const std::string& too_many_client_connections() {
-    static const std::string refused = serialize(
-        json_error(429, "too_many_client_connections",
-                   "this client holds as many connections as one client may; close one first")
-            .with_header("Retry-After", "1"),
-        false, false);
-    return refused;
+// The answers written at accept, before any request is read: made for each refusal, like every response, with
+// its own X-Request-Id and the current Date.
+std::string too_many_client_connections() {
+    return serialize(json_error(429, "too_many_client_connections",
+                                "this client holds as many connections as one client may; close one first")
+                         .with_header("Retry-After", "1")
+                         .with_header("X-Request-Id", make_request_id()),
+                     false, false);
+}
+
+std::string too_many_connections() {
+    return serialize(json_error(503, "too_many_connections", "connection limit reached; try again shortly")
+                         .with_header("Retry-After", "1")
+                         .with_header("X-Request-Id", make_request_id()),
+                     false, false);
 }
 
 }  // namespace
@@ -125,12 +134,7 @@ void Server::accept() {
         const auto peer = unmapped(endpoint.address());
         const bool from_proxy = options_.trusted_proxies.contains(peer);
         if (connection_count() >= options_.max_connections) {
-            // Told, not silently dropped.
-            static const std::string busy = serialize(
-                json_error(503, "too_many_connections", "connection limit reached; try again shortly")
-                    .with_header("Retry-After", "1"),
-                false, false);
-            refuse(std::move(socket), busy);
+            refuse(std::move(socket), too_many_connections());  // told, not silently dropped
             return accept();
         }
         // A trusted proxy's connections carry many clients: they are counted per client once the client is known
