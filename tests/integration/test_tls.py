@@ -7,6 +7,7 @@ import base64
 import json
 import os
 import pathlib
+import select
 import shutil
 import signal
 import socket
@@ -337,10 +338,25 @@ def test_half_a_client_hello_is_cut_off_after_the_request_timeout(strict):
     assert 0.8 <= took <= 3, took
 
 
+def stalled_connections(port, count):
+    """`count` connections that jppd accepted and holds, none of which sends a byte. (Daemon.start's probes may
+    still be counted for a moment, so that one of these is refused at first: then they are opened again.)"""
+    deadline = time.monotonic() + 15
+    while True:
+        sockets = [socket.create_connection(("127.0.0.1", port)) for _ in range(count)]
+        # A refusal is written at once on accept; a held connection stays silent until the handshake times out.
+        refused, _, _ = select.select(sockets, [], [], 0.3)
+        if not refused:
+            return sockets
+        for s in sockets:
+            s.close()
+        assert time.monotonic() < deadline, "jppd kept refusing connections"
+
+
 def test_connection_limits_count_tls_connections(limited, pki):
     # Two connections of one client, stalled before their handshakes: its third is refused (429, written before
     # any TLS, so a TLS client cannot complete a handshake on it).
-    stalled = [socket.create_connection(("127.0.0.1", limited.port)) for _ in range(2)]
+    stalled = stalled_connections(limited.port, 2)
     try:
         status, headers, body = parse_response(read_until_closed_after(limited.port))
         assert status == 429 and json.loads(body)["code"] == "too_many_client_connections", body
@@ -364,3 +380,256 @@ def _served(jppd):
         return jppd.request("GET", "/healthz", timeout=2).status == 200
     except (OSError, ssl.SSLError):
         return False
+
+
+# ----------------------------------------------------------------------------------------------------------------
+# WebSocket over wss: the example clients
+
+
+def _wait_for_line(proc, text, timeout=15):
+    lines = []
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        line = proc.stdout.readline()
+        if not line:
+            break
+        lines.append(line)
+        if text in line:
+            return lines
+    raise AssertionError(f"'{text}' not printed; got: {''.join(lines)}")
+
+
+@pytest.mark.parametrize("command", [
+    ["/usr/bin/python3", str(EXAMPLES / "websocket_client_example.py")],
+    ["node", str(EXAMPLES / "websocket_client_example.js")],
+], ids=["python", "node"])
+def test_example_client_over_wss(jppd, pki, command):
+    pid = new_invoice(jppd)
+    # Each trusts the test CA the way its platform is told to: OpenSSL's SSL_CERT_FILE (Python), and
+    # NODE_EXTRA_CA_CERTS (Node). The URL is given as it is, wss://.
+    env = {**os.environ, "NODE_PATH": str(NODE_MODULES), "SSL_CERT_FILE": str(pki.ca),
+           "NODE_EXTRA_CA_CERTS": str(pki.ca)}
+    proc = subprocess.Popen([*command, pid, f"wss://127.0.0.1:{jppd.port}"], stdout=subprocess.PIPE,
+                            stderr=subprocess.STDOUT, text=True, env=env)
+    try:
+        lines = _wait_for_line(proc, "waiting for the payment")
+        assert f"Connected to wss://127.0.0.1:{jppd.port}/ws/jpp/invoice/{pid}/" in "".join(lines)
+        txid = pay(jppd, pid)
+        out, _ = proc.communicate(timeout=15)
+        assert proc.returncode == 0, out
+        assert "Payment received!" in out and txid in out
+    finally:
+        proc.kill()
+        proc.wait()
+
+
+def test_example_client_does_not_trust_an_unknown_certificate(jppd):
+    """Without the CA, the Python example refuses the server (and keeps retrying), never watching through it."""
+    pid = new_invoice(jppd)
+    proc = subprocess.Popen(["/usr/bin/python3", str(EXAMPLES / "websocket_client_example.py"), pid,
+                             f"wss://127.0.0.1:{jppd.port}"], stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                            text=True, env={k: v for k, v in os.environ.items() if k != "SSL_CERT_FILE"})
+    try:
+        lines = _wait_for_line(proc, "Cannot connect")
+        assert "CERTIFICATE_VERIFY_FAILED" in "".join(lines), lines
+    finally:
+        proc.kill()
+        proc.wait()
+
+
+# ----------------------------------------------------------------------------------------------------------------
+# Headless Chromium on the invoice page over https
+
+
+def test_invoice_page_over_https_turns_paid_over_wss(jppd, pki):
+    # Chromium trusts the server's key by its SPKI pin, the way one trusts a test certificate without a CA store
+    # (and without switching certificate checks off).
+    browser = Browser([f"--ignore-certificate-errors-spki-list={Pki.spki_sha256(pki.one[0])}"])
+    try:
+        page = browser.new_page()
+        page.call("Network.enable")
+        invoice = jppd.create_invoice([{"address": MERCHANT, "amount": 77_000}], memo="over https")
+        pid = invoice["payment_id"]
+        page.open(f"https://127.0.0.1:{jppd.port}/jpp/invoices/{pid}/")
+        assert page.evaluate("location.protocol") == "https:"
+        assert page.evaluate("document.documentElement.dataset.status") == "open"
+        page.wait_for("document.getElementById('connection').textContent.startsWith('Live')", 5, "the WebSocket")
+        sockets = [params["url"] for method, params in page.events if method == "Network.webSocketCreated"]
+        assert sockets and all(url.startswith(f"wss://127.0.0.1:{jppd.port}/ws/jpp/invoice/{pid}/")
+                               for url in sockets), sockets
+        txid = pay(jppd, pid, 77_000)
+        page.wait_for("document.documentElement.dataset.status === 'paid'", 5, "the page to show the payment")
+        assert page.evaluate("document.getElementById('txid').textContent") == txid
+        page.call("Runtime.evaluate", expression="0")  # (reads the events that arrived meanwhile)
+        frames = [params["response"]["payloadData"] for method, params in page.events
+                  if method == "Network.webSocketFrameReceived"]
+        assert any(txid in frame and "payment_received" in frame for frame in frames), frames
+        page.screenshot(artifacts_dir() / "invoice-page-paid-https.png")
+        page.close()
+    finally:
+        browser.close()
+
+
+# ----------------------------------------------------------------------------------------------------------------
+# bitcore-wallet-client over https, with a regtest node
+
+
+@pytest.fixture(scope="module")
+def funds(node):
+    return Funds(node, count=2)
+
+
+def bitpay_wallet(*args, env):
+    r = subprocess.run(["node", str(HERE / "bitpay_wallet.js"), *args], capture_output=True, text=True, timeout=120,
+                       env={**os.environ, **env})
+    steps = [json.loads(line) for line in r.stdout.splitlines() if line.startswith("{")]
+    return r.returncode, steps, r.stderr
+
+
+def test_bitcore_pays_over_https(workdir, pki, node, funds):
+    key = workdir / "tls-signing.key"
+    key.write_text(SIGNING_KEY + "\n")
+    key.chmod(0o600)
+    d = Daemon(workdir, node_args(node.rpc_url) + ["--signing-key", str(key), *tls_args(*pki.one)],
+               tls=pki.client_context()).start()
+    try:
+        from test_wallet_protocols import unsigned
+        inv = d.create_invoice([{"address": MERCHANT, "amount": 40_000}], memo="bitcore over https")
+        pid = inv["payment_id"]
+        assert f"r=https://127.0.0.1:{d.port}/jpp/i/bitpay/{pid}/" in inv["payment_uri"]
+        raw = pay_tx(funds.coin(), [{"address": MERCHANT, "amount": 40_000}])
+        args = ("v2", inv["payment_uri"], IDENTITY, PUBLIC_KEY, unsigned(raw), raw)
+
+        # Without the CA, bitcore refuses the server at the first step.
+        code, steps, stderr = bitpay_wallet(*args, env={"NODE_EXTRA_CA_CERTS": ""})
+        assert code == 1 and "error" in steps[-1], (steps, stderr)
+        assert d.invoice(pid)["status"] == "open"
+
+        code, steps, stderr = bitpay_wallet(*args, env={"NODE_EXTRA_CA_CERTS": str(pki.ca)})
+        assert code == 0, (steps, stderr)
+        options, request, again, verification, payment = steps
+        assert options["paymentId"] == pid and options["verified"] is True
+        assert options["payProUrl"] == f"https://127.0.0.1:{d.port}/jpp/i/bitpay/{pid}/"
+        assert request["instructions"][0]["amount"] == 40_000
+        assert verification["memo"] == "Payment appears valid"
+        assert "paid" in payment["memo"]
+        assert txid_of(raw) in node.rpc("getrawmempool")
+        paid = d.invoice(pid)
+        assert paid["status"] == "paid" and paid["payment"]["txid"] == txid_of(raw)
+    finally:
+        assert d.stop() == 0, d.log_text()
+
+
+# ----------------------------------------------------------------------------------------------------------------
+# The certificate reloaded on SIGHUP
+
+
+def log_has(jppd, text):
+    def check():
+        assert jppd.proc.poll() is None, f"jppd exited with {jppd.proc.returncode}:\n{jppd.log_text()}"
+        return text in jppd.log_text()
+    return check
+
+
+def new_connection_serial(jppd, pki):
+    with handshake(pki, jppd.port) as tls:
+        return peer_serial(tls)
+
+
+def test_sighup_reloads_the_certificate_and_open_connections_keep_theirs(workdir, pki):
+    files = workdir / "tls-reload"
+    files.mkdir(exist_ok=True)
+    cert, key = files / "cert.pem", files / "key.pem"
+    shutil.copy(pki.one[0], cert)
+    shutil.copy(pki.one[1], key)
+    d = Daemon(workdir, ["--dev-mode", "--network", "regtest", *tls_args(cert, key)], tls=pki.client_context())
+    d.start()
+    try:
+        assert "TLS certificate /CN=jppd test server one" in d.log_text()
+        pid = new_invoice(d)
+        # A keep-alive HTTPS connection and a watcher, both opened before the reload.
+        kept = d.connection()
+        kept.request("GET", f"/jpp/invoices/{pid}/")
+        first = kept.getresponse()
+        assert first.status == 200 and first.getheader("Connection") != "close"
+        first.read()
+        kept_socket = kept.sock
+        assert peer_serial(kept_socket) == "1001"
+        watcher = watch(d, pki, pid)
+
+        shutil.copy(pki.two[0], cert)
+        shutil.copy(pki.two[1], key)
+        d.proc.send_signal(signal.SIGHUP)
+        wait_for(log_has(d, "SIGHUP: TLS certificate reloaded: /CN=jppd test server two"), 10, "the reload")
+
+        # The open connection goes on, on the first certificate.
+        kept.request("GET", f"/jpp/invoices/{pid}/")
+        second = kept.getresponse()
+        assert second.status == 200 and json.loads(second.read())["payment_id"] == pid
+        assert kept.sock is kept_socket and peer_serial(kept.sock) == "1001"
+        kept.close()
+        # New connections get the second one.
+        assert new_connection_serial(d, pki) == "1002"
+        assert d.request("GET", "/healthz").status == 200
+        # The watcher from before the reload still hears of the payment.
+        txid = pay(d, pid)
+        message = next_message(watcher)
+        assert message["type"] == "payment_received" and message["txid"] == txid
+        watcher.close()
+
+        # A broken key: not reloaded, said so, and the second certificate stays.
+        key.write_text("-----BEGIN PRIVATE KEY-----\nbm90IGEga2V5\n-----END PRIVATE KEY-----\n")
+        d.proc.send_signal(signal.SIGHUP)
+        wait_for(log_has(d, "SIGHUP: TLS certificate not reloaded, the current one stays"), 10, "the refusal")
+        line = [l for l in d.log_text().splitlines() if "not reloaded" in l][-1]
+        assert " error " in line and str(key) in line, line
+        assert new_connection_serial(d, pki) == "1002"
+        # A key of another certificate: the same.
+        shutil.copy(pki.one[1], key)
+        d.proc.send_signal(signal.SIGHUP)
+        wait_for(lambda: d.log_text().count("not reloaded, the current one stays") == 2, 10, "the second refusal")
+        line = [l for l in d.log_text().splitlines() if "not reloaded" in l][-1]
+        assert f"--tls-key {key}" in line and "mismatch" in line, line
+        assert new_connection_serial(d, pki) == "1002"
+        assert d.request("GET", "/healthz").status == 200 and d.proc.poll() is None
+    finally:
+        assert d.stop() == 0, d.log_text()
+
+
+def test_sighup_without_tls_has_nothing_to_reload(workdir):
+    d = Daemon(workdir, ["--dev-mode", "--network", "regtest", "--metrics-listen", "off"]).start()
+    try:
+        d.proc.send_signal(signal.SIGHUP)
+        wait_for(log_has(d, "SIGHUP: nothing to reload"), 10, "the SIGHUP to be logged")
+        d.proc.send_signal(signal.SIGHUP)
+        wait_for(lambda: d.log_text().count("SIGHUP: nothing to reload") == 2, 10, "the second SIGHUP")
+        assert d.proc.poll() is None and d.request("GET", "/healthz").status == 200
+    finally:
+        assert d.stop() == 0, d.log_text()
+
+
+# ----------------------------------------------------------------------------------------------------------------
+# Start-up errors
+
+
+def run_jppd(workdir, *args):
+    return subprocess.run([JPPD, "--dev-mode", "--network", "regtest", "--listen", "127.0.0.1:0", "--metrics-listen",
+                           "off", "--db", str(workdir / "tls-startup.sqlite3"), *args], capture_output=True,
+                          text=True, timeout=30)
+
+
+def test_tls_cert_without_key_is_a_usage_error(workdir, pki):
+    r = run_jppd(workdir, "--tls-cert", str(pki.one[0]))
+    assert r.returncode == 2 and "--tls-cert and --tls-key go together" in r.stderr, r
+    r = run_jppd(workdir, "--tls-key", str(pki.one[1]))
+    assert r.returncode == 2 and "--tls-cert and --tls-key go together" in r.stderr, r
+
+
+def test_a_key_that_is_not_the_certificates_is_refused_at_start(workdir, pki):
+    r = run_jppd(workdir, *tls_args(pki.one[0], pki.other_key)[:4])
+    assert r.returncode == 1, r
+    assert f"error --tls-key {pki.other_key}: key values mismatch" in r.stderr, r.stderr
+    # A file that is not there is named too.
+    missing = workdir / "no-such-cert.pem"
+    r = run_jppd(workdir, *tls_args(missing, pki.one[1])[:4])
+    assert r.returncode == 1 and f"error --tls-cert {missing}:" in r.stderr, r.stderr
