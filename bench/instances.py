@@ -116,8 +116,9 @@ def start(db, count, log, extra=()):
     for i in range(count):
         port = free_port()
         procs.append(subprocess.Popen([JPPD, "--dev-mode", "--listen", f"127.0.0.1:{port}", "--db", db,
-                                       "--threads", "1", "--client-rate", "0", "--max-client-connections", "0",
-                                       "--max-client-websockets", "0", "--log-level", "warn", *extra],
+                                       "--metrics-listen", "off", "--threads", "1", "--client-rate", "0",
+                                       "--max-client-connections", "0", "--max-client-websockets", "0",
+                                       "--log-level", "warn", *extra],
                                       stdout=subprocess.DEVNULL, stderr=open(f"{work}/{log}-{i}.log", "w")))
         ports.append(port)
     for port in ports:

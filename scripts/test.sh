@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # Installs what is missing (apt-get, npm), builds everything with warnings as errors, and runs every test:
-# unit and vector tests, the libauth cross-checks, the install test, jppd's integration tests (with a bcash regtest
-# node) and the README's run command, the same suite under AddressSanitizer + UndefinedBehaviorSanitizer, the
-# concurrency tests under ThreadSanitizer, and a short run of each fuzzer.
+# unit and vector tests, the libauth cross-checks, the install test, the Debian packages, jppd's integration tests
+# (with a bcash regtest node) and the README's run command, the same suite under AddressSanitizer +
+# UndefinedBehaviorSanitizer, the concurrency tests under ThreadSanitizer, and a short run of each fuzzer.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 source scripts/deps.sh

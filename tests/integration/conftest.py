@@ -104,7 +104,9 @@ class Daemon:
         self.log_path = self.workdir / f"jppd-{self.port}.log"
         # A database per daemon (SQLite serves one process), unless `db` names a shared one (a PostgreSQL URL).
         self.db = db or self.workdir / f"jppd-{self.port}.sqlite3"
-        self.args = ["--listen", f"127.0.0.1:{self.port}", "--db", str(self.db), *args]
+        # Metrics on a port of the kernel's choice, unless the test names one: several daemons run at once.
+        metrics = [] if any(a.startswith("--metrics-listen") for a in args) else ["--metrics-listen", "127.0.0.1:0"]
+        self.args = ["--listen", f"127.0.0.1:{self.port}", "--db", str(self.db), *metrics, *args]
         self.env = {**os.environ, **(env or {})}
         self.proc = None
         # A client ssl.SSLContext trusting jppd's certificate, when jppd serves TLS (--tls-cert): the helpers below

@@ -134,7 +134,7 @@ void Server::accept() {
         const auto peer = unmapped(endpoint.address());
         const bool from_proxy = options_.trusted_proxies.contains(peer);
         if (connection_count() >= options_.max_connections) {
-            refuse(std::move(socket), too_many_connections());  // told, not silently dropped
+            refuse_new(std::move(socket), too_many_connections());  // told, not silently dropped
             return accept();
         }
         // A trusted proxy's connections carry many clients: they are counted per client once the client is known
@@ -144,7 +144,7 @@ void Server::accept() {
         if (!lease) {
             log_debug("refused a connection from " + peer.to_string() + ": it holds " +
                       std::to_string(options_.client_limits.max_connections) + " already");
-            refuse(std::move(socket), too_many_client_connections());
+            refuse_new(std::move(socket), too_many_client_connections());
             return accept();
         }
         Transport transport = options_.tls ? Transport(std::move(socket), options_.tls->context())
@@ -154,6 +154,14 @@ void Server::accept() {
         adopt(std::move(connection));
         accept();
     });
+}
+
+void Server::refuse_new(asio::ip::tcp::socket socket, const std::string& response) {
+    if (!options_.tls) return refuse(std::move(socket), response);
+    // A TLS client could not read a plain answer (it would report a protocol error): it sees the connection closed.
+    asio::error_code ignored;
+    socket.shutdown(asio::ip::tcp::socket::shutdown_send, ignored);
+    linger_and_close(std::move(socket));
 }
 
 void Server::refuse(asio::ip::tcp::socket socket, const std::string& response) {

@@ -88,6 +88,8 @@ private:
     void accept();
     // Answers a connection that is not taken (a limit) with `response`, without blocking, and closes it.
     void refuse(asio::ip::tcp::socket socket, const std::string& response);
+    // The same for a connection refused as it is accepted (a limit): over TLS, closed without a word.
+    void refuse_new(asio::ip::tcp::socket socket, const std::string& response);
     // Registers the stream (counted, stopped on shutdown) and starts it on its strand.
     void adopt(std::shared_ptr<Stream> stream);
     void linger_and_close(asio::ip::tcp::socket socket);
