@@ -7,6 +7,7 @@ import base64
 import json
 import os
 import pathlib
+import re
 import select
 import shutil
 import signal
@@ -251,6 +252,21 @@ def test_alpn_without_http11_is_a_fatal_alert(jppd, pki):
         handshake(pki, jppd.port, context).close()
     assert "alert no application protocol" in str(refused.value), refused.value
     assert jppd.request("GET", "/healthz").status == 200  # and nothing else is hurt
+
+
+def test_large_answers_and_pipelined_requests_over_tls(jppd, pki):
+    # The OpenAPI document spans many TLS records; it arrives byte for byte.
+    r = jppd.request("GET", "/openapi.json")
+    assert r.status == 200 and r.body == (ROOT / "jppd" / "openapi.json").read_text(encoding="utf-8")
+    # Three requests in one TLS write: three answers, in order, on the one connection.
+    with handshake(pki, jppd.port) as tls:
+        head = f"Host: 127.0.0.1:{jppd.port}\r\n"
+        tls.sendall((f"GET /healthz HTTP/1.1\r\n{head}\r\n" f"GET /jpp/invoices/{'0' * 32}/ HTTP/1.1\r\n{head}\r\n"
+                     f"GET /healthz HTTP/1.1\r\n{head}Connection: close\r\n\r\n").encode())
+        answer = b""
+        while chunk := tls.recv(65536):
+            answer += chunk
+    assert re.findall(rb"HTTP/1\.1 (\d{3}) ", answer) == [b"200", b"404", b"200"], answer
 
 
 # ----------------------------------------------------------------------------------------------------------------
@@ -603,6 +619,22 @@ def test_sighup_without_tls_has_nothing_to_reload(workdir):
         d.proc.send_signal(signal.SIGHUP)
         wait_for(lambda: d.log_text().count("SIGHUP: nothing to reload") == 2, 10, "the second SIGHUP")
         assert d.proc.poll() is None and d.request("GET", "/healthz").status == 200
+    finally:
+        assert d.stop() == 0, d.log_text()
+
+
+def test_sigterm_says_goodbye_to_wss_watchers(workdir, pki):
+    d = Daemon(workdir, ["--dev-mode", "--network", "regtest", *tls_args(*pki.one)], tls=pki.client_context())
+    d.start()
+    try:
+        watcher = watch(d, pki, new_invoice(d))
+        d.proc.send_signal(signal.SIGTERM)
+        opcode, frame = watcher.recv_data_frame(True)
+        while opcode == websocket.ABNF.OPCODE_PING:
+            opcode, frame = watcher.recv_data_frame(True)
+        assert opcode == websocket.ABNF.OPCODE_CLOSE and int.from_bytes(frame.data[:2], "big") == 1001, frame.data
+        watcher.close()
+        d.proc.wait(20)
     finally:
         assert d.stop() == 0, d.log_text()
 
