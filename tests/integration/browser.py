@@ -21,6 +21,7 @@ class Page:
     def __init__(self, ws_url):
         self.ws = websocket.create_connection(ws_url, timeout=30, suppress_origin=True)
         self.ids = itertools.count(1)
+        self.events = []  # DevTools events received so far, (method, params), for domains a test enables
         self.call("Page.enable")
         self.call("Runtime.enable")
 
@@ -33,7 +34,8 @@ class Page:
                 if "error" in reply:
                     raise RuntimeError(f"{method}: {reply['error']}")
                 return reply["result"]
-            # Events (console messages, page lifecycle) are not needed: skipped.
+            if "method" in reply:
+                self.events.append((reply["method"], reply.get("params", {})))
 
     def open(self, url, width=1280, height=800, mobile=False):
         self.call("Emulation.setDeviceMetricsOverride", width=width, height=height, deviceScaleFactor=1,
@@ -65,14 +67,15 @@ class Page:
 
 
 class Browser:
-    def __init__(self):
+    def __init__(self, extra_args=()):
+        """`extra_args`: more Chromium flags (to trust a test certificate, say)."""
         assert CHROMIUM, "chromium is not installed (Debian package chromium)"
         self.profile = tempfile.mkdtemp(prefix="jppd-chromium-")
         self.proc = subprocess.Popen(
             [CHROMIUM, "--headless", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
              "--disable-background-networking", "--disable-extensions", "--no-first-run", "--hide-scrollbars",
              "--remote-debugging-port=0", "--remote-allow-origins=*", f"--user-data-dir={self.profile}",
-             "about:blank"],
+             *extra_args, "about:blank"],
             stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
         self.port = None
         deadline = time.monotonic() + 30

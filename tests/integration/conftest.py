@@ -98,7 +98,7 @@ class Daemon:
     """jppd as a subprocess on a free loopback port, with a database of its own; its log goes to a file the tests
     can read. start() again after a stop (or a kill) runs it on the same port and database."""
 
-    def __init__(self, workdir, args, env=None, db=None):
+    def __init__(self, workdir, args, env=None, db=None, tls=None):
         self.port = free_port()
         self.workdir = pathlib.Path(workdir)
         self.log_path = self.workdir / f"jppd-{self.port}.log"
@@ -109,10 +109,19 @@ class Daemon:
         self.args = ["--listen", f"127.0.0.1:{self.port}", "--db", str(self.db), *metrics, *args]
         self.env = {**os.environ, **(env or {})}
         self.proc = None
+        # A client ssl.SSLContext trusting jppd's certificate, when jppd serves TLS (--tls-cert): the helpers below
+        # then speak HTTPS.
+        self.tls = tls
 
     @property
     def url(self):
-        return f"http://127.0.0.1:{self.port}"
+        return f"{'https' if self.tls else 'http'}://127.0.0.1:{self.port}"
+
+    def connection(self, timeout=30):
+        """A new http.client connection to jppd (HTTPS when it serves TLS), for requests on one connection."""
+        if self.tls:
+            return http.client.HTTPSConnection("127.0.0.1", self.port, timeout=timeout, context=self.tls)
+        return http.client.HTTPConnection("127.0.0.1", self.port, timeout=timeout)
 
     def start(self, wait=True):
         self.log = open(self.log_path, "ab")
@@ -150,7 +159,7 @@ class Daemon:
         return self.log_path.read_text(errors="replace")
 
     def request(self, method, path, body=None, headers=None, timeout=30):
-        conn = http.client.HTTPConnection("127.0.0.1", self.port, timeout=timeout)
+        conn = self.connection(timeout)
         try:
             if isinstance(body, (dict, list)):
                 body = json.dumps(body)

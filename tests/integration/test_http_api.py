@@ -300,6 +300,9 @@ def test_connection_limit(workdir):
         reply = d.raw(b"GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n", read_timeout=3)
         assert reply.startswith(b"HTTP/1.1 503 "), reply
         assert json.loads(reply.partition(b"\r\n\r\n")[2])["code"] == "too_many_connections"
+        # Written at accept, before any request, it still has an id of its own, like every response.
+        ids = [re.search(rb"\r\nX-Request-Id: ([0-9a-f]{16})\r\n", r) for r in (reply, d.raw(b"", read_timeout=3))]
+        assert all(ids) and ids[0][1] != ids[1][1], reply
         for s in held:
             s.close()
         wait_for(lambda: d.request("GET", "/healthz").status == 200, 5, "a free slot")

@@ -229,6 +229,7 @@ def test_a_client_holding_connections_gets_429_while_others_are_served(workdir):
         assert status_of(reply) == 429, reply
         assert body_of(reply)["code"] == "too_many_client_connections"
         assert int(header_of(reply, "Retry-After")) >= 1
+        assert len(header_of(reply, "X-Request-Id") or "") == 16, reply  # like every response
         served(d, source=OTHER)  # another client is not touched
         held.pop().close()
         wait_for(lambda: status_of(get(d)) == 200, 5, "a slot for the first client")

@@ -66,10 +66,13 @@ void Connection::handshake() {
     const std::size_t n = transport_.socket().receive(asio::buffer(&first, 1), asio::socket_base::message_peek, ec);
     if (ec || n == 0) return close();
     if (first != 0x16) {
-        static const std::string answer = serialize(
-            json_error(400, "https_required", "this port speaks HTTPS: use https:// (or wss://) to reach it"),
+        // Made for each refusal, like every response: its own X-Request-Id and the current Date.
+        const std::string id = make_request_id();
+        const std::string answer = serialize(
+            json_error(400, "https_required", "this port speaks HTTPS: use https:// (or wss://) to reach it")
+                .with_header("X-Request-Id", id),
             false, false);
-        log_debug("plain HTTP from " + remote_ + " on the TLS port: answered 400 and closed");
+        log_debug("plain HTTP from " + remote_ + " on the TLS port: answered 400 and closed, id " + id);
         closed_ = true;
         timer_.cancel();
         server_.refuse(std::move(transport_.socket()), answer);

@@ -6,19 +6,28 @@
 #include <vector>
 
 #include "http/connection.hpp"
+#include "http/request_id.hpp"
 #include "log.hpp"
 
 namespace jppd::http {
 
 namespace {
 
-const std::string& too_many_client_connections() {
-    static const std::string refused = serialize(
-        json_error(429, "too_many_client_connections",
-                   "this client holds as many connections as one client may; close one first")
-            .with_header("Retry-After", "1"),
-        false, false);
-    return refused;
+// The answers written at accept, before any request is read: made for each refusal, like every response, with
+// its own X-Request-Id and the current Date.
+std::string too_many_client_connections() {
+    return serialize(json_error(429, "too_many_client_connections",
+                                "this client holds as many connections as one client may; close one first")
+                         .with_header("Retry-After", "1")
+                         .with_header("X-Request-Id", make_request_id()),
+                     false, false);
+}
+
+std::string too_many_connections() {
+    return serialize(json_error(503, "too_many_connections", "connection limit reached; try again shortly")
+                         .with_header("Retry-After", "1")
+                         .with_header("X-Request-Id", make_request_id()),
+                     false, false);
 }
 
 }  // namespace
@@ -35,6 +44,10 @@ Server::Server(ServerOptions options, Handler& handler)
       accept_retry_(control_),
       signals_(control_, SIGINT, SIGTERM),
       reload_signal_(control_) {
+    // SIGHUP is taken over here, before the port is opened: between listen() and run() the process is already
+    // reachable (and may be sent a reload), and SIGHUP's default action would end it. A signal that arrives
+    // before run() waits for it is kept and handled then.
+    if (options_.on_reload) reload_signal_.add(SIGHUP);
     for (unsigned i = 1; i < options_.io_threads; ++i) more_io_.push_back(std::make_unique<asio::io_context>(1));
     work_.push_back(asio::make_work_guard(io_));
     for (auto& io : more_io_) work_.push_back(asio::make_work_guard(*io));
@@ -69,10 +82,7 @@ bool Server::listen(std::string& error) {
 
 void Server::run() {
     signals_.async_wait([this](const asio::error_code& ec, int signal) { on_signal(ec, signal); });
-    if (options_.on_reload) {
-        reload_signal_.add(SIGHUP);
-        wait_for_reload();
-    }
+    if (options_.on_reload) wait_for_reload();
     accept();
     std::vector<std::thread> threads;
     for (auto& io : more_io_) threads.emplace_back([&io = *io] { io.run(); });
@@ -125,12 +135,7 @@ void Server::accept() {
         const auto peer = unmapped(endpoint.address());
         const bool from_proxy = options_.trusted_proxies.contains(peer);
         if (connection_count() >= options_.max_connections) {
-            // Told, not silently dropped.
-            static const std::string busy = serialize(
-                json_error(503, "too_many_connections", "connection limit reached; try again shortly")
-                    .with_header("Retry-After", "1"),
-                false, false);
-            refuse_new(std::move(socket), busy);
+            refuse_new(std::move(socket), too_many_connections());  // told, not silently dropped
             return accept();
         }
         // A trusted proxy's connections carry many clients: they are counted per client once the client is known
