@@ -241,6 +241,7 @@ int main(int argc, char** argv) {
         options.io_threads = 1;
         options.worker_threads = 1;
         options.max_connections = 64;
+        options.handle_signals = false;  // stopped below, once the public server has finished
         metrics_server.emplace(options, metrics_endpoint);
         if (!metrics_server->listen(error)) {
             jppd::log_error("cannot listen for metrics on " + error);
@@ -318,7 +319,7 @@ int main(int argc, char** argv) {
         if (metrics_server) metrics_thread = std::thread([&metrics_server] { metrics_server->run(); });
         server.run();
         if (metrics_server) {
-            metrics_server->shutdown();  // it heard the signal too; this covers any other way the server stopped
+            metrics_server->shutdown();
             metrics_thread.join();
         }
     }

@@ -42,12 +42,16 @@ Server::Server(ServerOptions options, Handler& handler)
       acceptor_(control_),
       shutdown_deadline_(control_),
       accept_retry_(control_),
-      signals_(control_, SIGINT, SIGTERM),
+      signals_(control_),
       reload_signal_(control_) {
     // SIGHUP is taken over here, before the port is opened: between listen() and run() the process is already
     // reachable (and may be sent a reload), and SIGHUP's default action would end it. A signal that arrives
     // before run() waits for it is kept and handled then.
     if (options_.on_reload) reload_signal_.add(SIGHUP);
+    if (options_.handle_signals) {
+        signals_.add(SIGINT);
+        signals_.add(SIGTERM);
+    }
     for (unsigned i = 1; i < options_.io_threads; ++i) more_io_.push_back(std::make_unique<asio::io_context>(1));
     work_.push_back(asio::make_work_guard(io_));
     for (auto& io : more_io_) work_.push_back(asio::make_work_guard(*io));
@@ -81,7 +85,8 @@ bool Server::listen(std::string& error) {
 }
 
 void Server::run() {
-    signals_.async_wait([this](const asio::error_code& ec, int signal) { on_signal(ec, signal); });
+    if (options_.handle_signals)
+        signals_.async_wait([this](const asio::error_code& ec, int signal) { on_signal(ec, signal); });
     if (options_.on_reload) wait_for_reload();
     accept();
     std::vector<std::thread> threads;

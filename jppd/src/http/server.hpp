@@ -54,6 +54,9 @@ struct ServerOptions {
     std::shared_ptr<TlsCertificate> tls;
     // On SIGHUP (run on the server's control strand). Unset, the server leaves SIGHUP alone.
     std::function<void()> on_reload;
+    // SIGINT and SIGTERM shut the server down. Off for a second server of the process (the metrics listener),
+    // which its owner shuts down after the first.
+    bool handle_signals = true;
 };
 
 class Connection;
