@@ -120,7 +120,8 @@ def test_node_down_then_back_then_slow(tmp_path, node, funds):
         r = jppd.request("POST", f"/jpp/invoices/{pid}/pay", {"raw_tx_hex": raw})
         assert r.status == 503 and r.json()["code"] == "chain_unavailable", r
         assert r.headers["retry-after"]
-        assert jppd.request("GET", "/healthz").status == 503
+        health = jppd.request("GET", "/healthz")
+        assert health.status == 503 and health.headers["retry-after"] == "5", health
         assert jppd.invoice(pid)["payment"] is None
         assert txid_of(raw) not in node.rpc("getrawmempool")
 

@@ -77,6 +77,14 @@ def test_create_get_verify_pay(jppd):
     assert "WITHOUT being broadcast" in jppd.log_text()  # dev mode says so for every payment
 
 
+def test_an_unknown_invoice_is_404_varying_by_accept(jppd):
+    # What the invoice URL answers depends on Accept (JSON, the page, each wallet protocol), its 404 included: a
+    # shared cache must not hand the JSON 404 to a wallet.
+    r = jppd.request("GET", "/jpp/invoices/" + "0" * 32 + "/")
+    assert r.status == 404 and r.json()["code"] == "invoice_not_found", r
+    assert r.headers["vary"] == "Accept"
+
+
 def test_healthz_reports_dev_mode(jppd):
     r = jppd.request("GET", "/healthz")
     assert r.status == 200

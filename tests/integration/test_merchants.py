@@ -273,6 +273,7 @@ def test_api_listing_filters_and_paging(jppd):
         assert r.status == 400 and r.json()["code"] == code, (query, r)
     assert "foo" in api(jppd, "GET", "/invoices?foo=1", key).json()["message"]
     assert "limit" in api(jppd, "GET", "/invoices?limit=1&limit=2", key).json()["message"]
+    assert "confirmed, reversed" in api(jppd, "GET", "/invoices?status=bogus", key).json()["message"]
     r = api(jppd, "GET", f"/invoices/{made[0]}?expand=1", key)
     assert r.status == 400 and r.json()["code"] == "invalid_query", r
 

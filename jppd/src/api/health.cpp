@@ -71,6 +71,7 @@ http::Response health(const ApiContext& api) {
         r.body += ",\"warning\":\"development mode: payments are recorded without being broadcast\"";
     r.body += "}";
     r.with_header("Cache-Control", "no-store");
+    if (!ok) r.with_header("Retry-After", "5");  // as every other 503
     return r;
 }
 

@@ -94,7 +94,8 @@ http::Response get_invoice(const ApiContext& api, const jpp::InvoiceId& id, cons
         case 0:
         case 1: {
             auto invoice = api.service.get(id);
-            if (!invoice) return error_response(invoice.error(), "invoice " + id.hex());
+            // The 404 depends on Accept too (a wallet's is in its protocol's form): a cache must keep them apart.
+            if (!invoice) return error_response(invoice.error(), "invoice " + id.hex()).with_header("Vary", "Accept");
             r = *chosen == 1 ? invoice_page(api, *invoice) : invoice_response(api, *invoice, 200);
             break;
         }

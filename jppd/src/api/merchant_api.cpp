@@ -272,7 +272,7 @@ http::Response list_invoices(const ApiContext& api, const jpp::ApiKey& key, cons
     query.merchant_id = key.merchant_id;
     if (const std::string* status = param(q, "status")) {
         query.status = jpp::invoice_status_from_name(*status);
-        if (!query.status) return invalid_query("status: open, paid, expired or cancelled");
+        if (!query.status) return invalid_query("status: open, paid, confirmed, reversed, expired or cancelled");
     }
     for (const std::string_view name : {"created_after", "created_before"}) {
         const std::string* text = param(q, name);

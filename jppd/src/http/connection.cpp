@@ -246,7 +246,7 @@ void Connection::dispatch(Request request) {
 void Connection::respond(Response response) {
     if (closed_) return;
     if (response.upgrade && (stopping_ || server_.stopping_))
-        response = json_error(503, "shutting_down", "the server is shutting down");
+        response = json_error(503, "shutting_down", "the server is shutting down").with_header("Retry-After", "5");
     const bool close_after = !response.upgrade && (response.close || !keep_alive_ || stopping_ || server_.stopping_);
     upgrade_ = std::move(response.upgrade);
     response.with_header("X-Request-Id", request_id_);
