@@ -55,6 +55,20 @@ def wait_for(predicate, timeout, what):
     raise AssertionError(f"timed out waiting for {what}")
 
 
+def wait_for_line(proc, text, timeout=15):
+    """Reads the process's output (a text pipe) until a line holds `text`; the lines read so far."""
+    lines = []
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        line = proc.stdout.readline()
+        if not line:
+            break
+        lines.append(line)
+        if text in line:
+            return lines
+    raise AssertionError(f"'{text}' not printed; got: {''.join(lines)}")
+
+
 def wallet(*args):
     return subprocess.run([WALLET, *args], check=True, capture_output=True, text=True).stdout.strip()
 

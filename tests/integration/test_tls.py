@@ -22,7 +22,7 @@ import websocket
 
 from browser import Browser, artifacts_dir
 from conftest import (HERE, JPPD, MERCHANT_WIF, PAYER_WIF, ROOT, Daemon, Funds, address_of, node_args, pay_tx,
-                      sign, txid_of, wait_for)
+                      sign, txid_of, wait_for, wait_for_line)
 
 MERCHANT = address_of(MERCHANT_WIF)
 NODE_MODULES = HERE / "node_modules"
@@ -399,19 +399,6 @@ def _served(jppd):
 # WebSocket over wss: the example clients
 
 
-def _wait_for_line(proc, text, timeout=15):
-    lines = []
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        line = proc.stdout.readline()
-        if not line:
-            break
-        lines.append(line)
-        if text in line:
-            return lines
-    raise AssertionError(f"'{text}' not printed; got: {''.join(lines)}")
-
-
 @pytest.mark.parametrize("command", [
     ["/usr/bin/python3", str(EXAMPLES / "websocket_client_example.py")],
     ["node", str(EXAMPLES / "websocket_client_example.js")],
@@ -425,7 +412,7 @@ def test_example_client_over_wss(jppd, pki, command):
     proc = subprocess.Popen([*command, pid, f"wss://127.0.0.1:{jppd.port}"], stdout=subprocess.PIPE,
                             stderr=subprocess.STDOUT, text=True, env=env)
     try:
-        lines = _wait_for_line(proc, "waiting for the payment")
+        lines = wait_for_line(proc, "waiting for the payment")
         assert f"Connected to wss://127.0.0.1:{jppd.port}/ws/jpp/invoice/{pid}/" in "".join(lines)
         txid = pay(jppd, pid)
         out, _ = proc.communicate(timeout=15)
@@ -443,7 +430,7 @@ def test_example_client_does_not_trust_an_unknown_certificate(jppd):
                              f"wss://127.0.0.1:{jppd.port}"], stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
                             text=True, env={k: v for k, v in os.environ.items() if k != "SSL_CERT_FILE"})
     try:
-        lines = _wait_for_line(proc, "Cannot connect")
+        lines = wait_for_line(proc, "Cannot connect")
         assert "CERTIFICATE_VERIFY_FAILED" in "".join(lines), lines
     finally:
         proc.kill()

@@ -16,7 +16,7 @@ import pytest
 import websocket
 
 import openapi_check
-from conftest import HERE, MERCHANT_WIF, PAYER_WIF, ROOT, Daemon, address_of, sign, wait_for
+from conftest import HERE, MERCHANT_WIF, PAYER_WIF, ROOT, Daemon, address_of, sign, wait_for, wait_for_line
 
 MERCHANT = address_of(MERCHANT_WIF)
 NODE_MODULES = HERE / "node_modules"
@@ -515,19 +515,6 @@ def test_watcher_limit_and_shutdown(workdir):
 # The example clients and the Node ws client
 
 
-def _wait_for_line(proc, text, timeout=15):
-    lines = []
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        line = proc.stdout.readline()
-        if not line:
-            break
-        lines.append(line)
-        if text in line:
-            return lines
-    raise AssertionError(f"'{text}' not printed; got: {''.join(lines)}")
-
-
 @pytest.mark.parametrize("command", [
     ["/usr/bin/python3", str(EXAMPLES / "websocket_client_example.py")],
     ["node", str(EXAMPLES / "websocket_client_example.js")],
@@ -537,7 +524,7 @@ def test_example_client_prints_the_payment(jppd, command):
     proc = subprocess.Popen([*command, pid, f"127.0.0.1:{jppd.port}"], stdout=subprocess.PIPE,
                             stderr=subprocess.STDOUT, text=True, env={**os.environ, "NODE_PATH": str(NODE_MODULES)})
     try:
-        _wait_for_line(proc, "waiting for the payment")
+        wait_for_line(proc, "waiting for the payment")
         paid = pay(jppd, pid, memo="paid from the test")
         out, _ = proc.communicate(timeout=15)
         assert proc.returncode == 0, out
