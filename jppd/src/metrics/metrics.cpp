@@ -10,6 +10,7 @@
 #include <memory>
 #include <mutex>
 #include <unordered_map>
+#include <vector>
 
 namespace jppd::metrics {
 
@@ -30,6 +31,11 @@ std::size_t status_class(int status) {
     if (status < 100 || status > 599) return 4;
     return static_cast<std::size_t>(status / 100 - 1);
 }
+
+// A route's request durations, one histogram per status class.
+struct StatusHistograms {
+    std::array<Histogram*, 5> by_class{};
+};
 
 struct Registry {
     std::shared_ptr<prometheus::Registry> registry = std::make_shared<prometheus::Registry>();
@@ -99,7 +105,8 @@ struct Registry {
         .Help("Always 1; the labels name the build")
         .Register(*registry);
 
-    std::mutex mutex;  // Family::Add for labels first seen, and `gauges`
+    std::mutex mutex;  // Family::Add for labels first seen, `routes` and `gauges`
+    std::vector<std::unique_ptr<StatusHistograms>> routes;
     Gauges gauges;
 
     Registry() {
@@ -131,20 +138,16 @@ auto& per_label(std::string_view label, Make make) {
     return *it->second;
 }
 
-struct StatusHistograms {
-    std::array<Histogram*, 5> by_class{};
-};
-
 }  // namespace
 
 void http_response(std::string_view route, int status, Seconds took) {
     if (route.empty()) route = "none";
     auto& histograms = per_label(route, [route]() -> StatusHistograms& {
-        auto* h = new StatusHistograms;  // one per route for the process's life
+        auto& h = *registry().routes.emplace_back(std::make_unique<StatusHistograms>());  // under the mutex
         for (std::size_t i = 0; i < status_classes.size(); ++i)
-            h->by_class[i] = &registry().http_duration.Add(
+            h.by_class[i] = &registry().http_duration.Add(
                 {{"route", std::string(route)}, {"status_class", status_classes[i]}}, latency_buckets);
-        return *h;
+        return h;
     });
     histograms.by_class[status_class(status)]->Observe(took.count());
 }
