@@ -112,6 +112,8 @@ class Daemon:
     """jppd as a subprocess on a free loopback port, with a database of its own; its log goes to a file the tests
     can read. start() again after a stop (or a kill) runs it on the same port and database."""
 
+    tls = None  # set per instance (below); here for helpers made without __init__ (a proxy's address)
+
     def __init__(self, workdir, args, env=None, db=None, tls=None):
         self.port = free_port()
         self.workdir = pathlib.Path(workdir)
