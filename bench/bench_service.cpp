@@ -1,9 +1,6 @@
 // InvoiceService throughput on the SQLite store, and verify_payment() alone for 1- and 10-output invoices; beside
 // them, the disk's own commit rate (a page rewritten and fdatasync'ed), the floor every durable write stands on.
 // usage: jpp_bench_service [--seconds S] [--normal]   (--normal: synchronous=NORMAL instead of FULL)
-#include <fcntl.h>
-#include <unistd.h>
-
 #include <chrono>
 #include <cstdio>
 #include <cstring>
@@ -11,6 +8,7 @@
 #include <string>
 #include <vector>
 
+#include "disk_floor.hpp"
 #include "jpp/service.hpp"
 #include "jpp/signer.hpp"
 #include "jpp/sqlite_store.hpp"
@@ -53,32 +51,6 @@ jpp::CreateInvoiceRequest request(std::size_t outputs) {
                                                "", std::nullopt});
     r.memo = "benchmark";
     return r;
-}
-
-// Commits per second the disk under `directory` takes: a 4 KiB page rewritten in place in a file of fixed size and
-// fdatasync'ed, as a WAL commit does once the log has reached its working size.
-double disk_commit_rate(const std::filesystem::path& directory, double seconds) {
-    const auto path = directory / ("jpp-bench-fsync-" + jpp::InvoiceId::generate().hex());
-    const int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0600);
-    if (fd < 0) return 0;
-    constexpr std::size_t pages = 1024;
-    const std::vector<char> page(4096, 'x');
-    for (std::size_t i = 0; i < pages; ++i)
-        if (::write(fd, page.data(), page.size()) != static_cast<ssize_t>(page.size())) break;
-    ::fsync(fd);
-    std::size_t commits = 0;
-    const auto start = Clock::now();
-    while (seconds_since(start) < seconds) {
-        const auto offset = static_cast<off_t>((commits % pages) * page.size());
-        if (::pwrite(fd, page.data(), page.size(), offset) != static_cast<ssize_t>(page.size()) ||
-            ::fdatasync(fd) != 0)
-            break;
-        ++commits;
-    }
-    const double rate = static_cast<double>(commits) / seconds_since(start);
-    ::close(fd);
-    std::filesystem::remove(path);
-    return rate;
 }
 
 }  // namespace
@@ -138,7 +110,7 @@ int main(int argc, char** argv) {
     std::printf("%-40s %10.0f /s\n", "get invoice", get_rate);
     std::printf("%-40s %10.0f /s  (decode, verify, broadcast offline, record)\n", "pay invoice", pay_rate);
     std::printf("%-40s %10.0f /s  (4 KiB rewritten + fdatasync, same directory)\n", "disk commit floor",
-                disk_commit_rate(path.parent_path(), seconds / 2));
+                bench::disk_commit_rate(path.parent_path(), seconds / 2));
 
     for (std::size_t outputs : {1u, 10u}) {
         const jpp::Invoice invoice = *service.create(request(outputs));

@@ -13,7 +13,7 @@ struct DaemonConfig {
     std::string public_url;  // default: http(s)://<listen address>
     std::string tls_cert, tls_key;  // both or neither: HTTPS and WSS on the listening port
     unsigned threads = 2;    // I/O threads
-    unsigned workers = 8;    // threads for requests that wait on the disk or the node
+    unsigned workers = 64;   // threads for requests that wait on the disk or the node
 
     // Payments
     std::string network = "main";

@@ -151,7 +151,7 @@ int main(int argc, char** argv) {
     }
 
     const std::string database = jppd::shown_database(config.db);
-    auto store = jpp::open_store(config.db);
+    auto store = jpp::open_store(config.db, false, jppd::metrics::commit_group);
     if (!store) {
         jppd::log_error("cannot open the database " + database + ": " + store.error().describe());
         return 1;

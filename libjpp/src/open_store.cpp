@@ -12,7 +12,8 @@ bool is_postgres_url(std::string_view location) noexcept {
     return location.starts_with("postgresql://") || location.starts_with("postgres://");
 }
 
-Result<std::unique_ptr<InvoiceStore>> open_store(const std::string& location, bool shared) {
+Result<std::unique_ptr<InvoiceStore>> open_store(const std::string& location, bool shared,
+                                                 std::function<void(std::size_t writes)> group_committed) {
     if (is_postgres_url(location)) {
 #if JPP_WITH_POSTGRES
         auto store = PostgresStore::open(location);
@@ -24,6 +25,7 @@ Result<std::unique_ptr<InvoiceStore>> open_store(const std::string& location, bo
     }
     SqliteOptions options;
     options.exclusive = !shared;
+    options.group_committed = std::move(group_committed);
     auto store = SqliteStore::open(location, options);
     if (!store) return std::move(store).error();
     return std::unique_ptr<InvoiceStore>(std::move(*store));

@@ -12,9 +12,12 @@
 #include <array>
 #include <cerrno>
 #include <climits>
+#include <condition_variable>
 #include <cstring>
 #include <cstdint>
+#include <exception>
 #include <filesystem>
+#include <functional>
 #include <mutex>
 #include <stdexcept>
 #include <string_view>
@@ -786,6 +789,120 @@ bool is_constraint_violation(const SQLite::Exception& e) noexcept {
     return (e.getErrorCode() & 0xff) == SQLITE_CONSTRAINT;
 }
 
+// Group commit. Every write on the hot paths (creating an invoice, opening a broadcast intent, recording a payment)
+// goes through one writer connection, and writes that arrive while a commit is in flight share the next one: the
+// thread that finds no commit running leads, takes every write queued so far and runs them in one transaction,
+// each in its own savepoint, then commits once (one fsync for all of them with synchronous=FULL). Each caller
+// returns only after the commit that holds its write is durable, so nothing is acknowledged before it is on disk.
+// Nobody waits for company: a write that arrives alone commits alone, at once.
+//
+// Each write sees the ones before it in its group, as it would have had they committed one by one in that order;
+// readers on other connections see none of them before the commit. A write that throws, or asks to be undone (a
+// refusal after a partial write), is rolled back to its savepoint and the group goes on without it. A commit that
+// fails fails every write of its group, none of which was acknowledged.
+class WriteGroups {
+public:
+    // `work` runs on the writer connection inside a group's transaction (on whichever thread leads the group) and
+    // returns false to undo what it wrote. Returns once the group is committed; rethrows what `work` threw, or
+    // what failed the group's transaction.
+    using Work = std::function<bool(Connection&)>;
+
+    WriteGroups(const std::string& path, const SqliteOptions& options) : path_(path), options_(options) {}
+
+    void run(const Work& work) {
+        Item item{&work};
+        std::unique_lock lock(mutex_);
+        queue_.push_back(&item);
+        if (leading_) {
+            // Woken once: when its group is committed, or to lead the next group. Each thread has its own
+            // condition, so a commit wakes its own group's threads and no others.
+            item.wake.wait(lock, [&] { return item.done || item.lead; });
+        } else {
+            leading_ = true;
+            item.lead = true;
+        }
+        if (item.lead) {
+            std::vector<Item*> group;
+            group.swap(queue_);
+            lock.unlock();
+            commit(group);
+            lock.lock();
+            for (Item* i : group) {
+                i->done = true;
+                if (i != &item) i->wake.notify_one();
+            }
+            if (queue_.empty()) {
+                leading_ = false;
+            } else {  // the writes that arrived during this commit: their first thread leads them
+                queue_.front()->lead = true;
+                queue_.front()->wake.notify_one();
+            }
+        }
+        if (item.error) std::rethrow_exception(item.error);
+    }
+
+private:
+    struct Item {
+        const Work* work;
+        std::exception_ptr error{};
+        bool done = false;
+        bool lead = false;
+        std::condition_variable wake{};
+    };
+
+    // Runs on the leader's thread only, so the writer connection is never shared.
+    void commit(const std::vector<Item*>& group) noexcept {
+        try {
+            if (!writer_) writer_ = std::make_unique<Connection>(path_, options_);
+            Connection& c = *writer_;
+            Query(c, "BEGIN IMMEDIATE")->exec();
+            for (Item* item : group) {
+                Query(c, "SAVEPOINT write")->exec();
+                bool keep = false;
+                try {
+                    keep = (*item->work)(c);
+                } catch (...) {
+                    item->error = std::current_exception();
+                }
+                if (!keep) Query(c, "ROLLBACK TO write")->exec();
+                Query(c, "RELEASE write")->exec();
+            }
+            Query(c, "COMMIT")->exec();
+        } catch (...) {
+            fail(group, std::current_exception());
+            return;
+        }
+        if (options_.group_committed) {
+            try {
+                options_.group_committed(group.size());
+            } catch (...) {  // the host's metrics never fail a write
+            }
+        }
+    }
+
+    // The group's transaction is gone: every write in it fails with `error` (or the error it threw itself).
+    void fail(const std::vector<Item*>& group, const std::exception_ptr& error) noexcept {
+        for (Item* item : group)
+            if (!item->error) item->error = error;
+        // A connection left inside a transaction (its ROLLBACK failed too, say on an I/O error) is dropped; the
+        // next group opens a fresh one.
+        if (writer_ && sqlite3_get_autocommit(writer_->db().getHandle()) == 0) {
+            try {
+                writer_->db().exec("ROLLBACK");
+            } catch (...) {
+                writer_.reset();
+            }
+        }
+    }
+
+    const std::string path_;
+    const SqliteOptions options_;
+    std::mutex mutex_;
+    std::vector<Item*> queue_;
+    bool leading_ = false;
+    std::unique_ptr<Connection> writer_;  // used by the leader alone
+};
+
 }  // namespace
 
 // The file's single-process claim: an exclusive flock() on the database file itself, held by a descriptor of the
@@ -827,6 +944,7 @@ struct SqliteStore::Impl {
     SqliteOptions options;
     std::mutex mutex;
     std::vector<std::unique_ptr<Connection>> idle;  // open connections no thread is using
+    std::unique_ptr<WriteGroups> writes;            // the hot paths' writes, committed in groups
 
     // A connection lent to one thread for one call; SQLite connections must not be used by two threads at once.
     class Lease {
@@ -921,22 +1039,30 @@ Result<std::unique_ptr<SqliteStore>> SqliteStore::open(const std::string& path, 
         if (!claimed) impl->claim.take(path, options.exclusive);  // SQLite could open what open(2) could not
         impl->migrate(connection->db());
         impl->idle.push_back(std::move(connection));
+        impl->writes = std::make_unique<WriteGroups>(path, options);
         return std::unique_ptr<SqliteStore>(new SqliteStore(std::move(impl)));
     });
 }
 
 Status SqliteStore::insert(const Invoice& invoice) {
-    auto refused = guarded<std::optional<Errc>>("insert invoice", [&]() -> std::optional<Errc> {
-        Impl::Lease lease(*impl_);
-        SQLite::Transaction tx(lease.db(), SQLite::TransactionBehavior::IMMEDIATE);
-        if (invoice_with_order_id(lease.connection(), invoice)) return Errc::order_id_conflict;
-        insert_invoice_rows(lease.connection(), invoice);
-        if (invoice.address_payable && !claim_address(lease.connection(), invoice)) return Errc::address_claimed;
-        append_event(lease.connection(), EventType::invoice_created, invoice.id, invoice.merchant_id, invoice.time);
-        // For imports of invoices paid elsewhere; payments normally arrive through record_payment().
-        if (invoice.payment) insert_payment_rows(lease.connection(), invoice.id, *invoice.payment);
-        tx.commit();
-        return std::nullopt;
+    auto refused = guarded<std::optional<Errc>>("insert invoice", [&] {
+        std::optional<Errc> refusal;
+        impl_->writes->run([&](Connection& c) {
+            if (invoice_with_order_id(c, invoice)) {
+                refusal = Errc::order_id_conflict;
+                return false;
+            }
+            insert_invoice_rows(c, invoice);
+            if (invoice.address_payable && !claim_address(c, invoice)) {
+                refusal = Errc::address_claimed;
+                return false;  // undoes the rows inserted above
+            }
+            append_event(c, EventType::invoice_created, invoice.id, invoice.merchant_id, invoice.time);
+            // For imports of invoices paid elsewhere; payments normally arrive through record_payment().
+            if (invoice.payment) insert_payment_rows(c, invoice.id, *invoice.payment);
+            return true;
+        });
+        return refusal;
     });
     if (!refused) return std::move(refused).error();
     if (*refused == Errc::order_id_conflict)
@@ -948,43 +1074,42 @@ Status SqliteStore::insert(const Invoice& invoice) {
 
 Result<IdempotentInsert> SqliteStore::insert_idempotent(const Invoice& invoice, const IdempotencyKey& key) {
     return guarded<IdempotentInsert>("insert invoice", [&] {
-        Impl::Lease lease(*impl_);
-        Connection& c = lease.connection();
-        // IMMEDIATE: the lookup and the insert see one state, whoever else is creating with this key.
-        SQLite::Transaction tx(c.db(), SQLite::TransactionBehavior::IMMEDIATE);
-        {
-            Query q(c, "SELECT invoice_id, request_hash FROM idempotency_keys WHERE scope = ? AND key = ?");
+        IdempotentInsert outcome;
+        // In the writer's transaction: the lookup and the insert see one state, whoever else is creating with
+        // this key.
+        impl_->writes->run([&](Connection& c) {
+            {
+                Query q(c, "SELECT invoice_id, request_hash FROM idempotency_keys WHERE scope = ? AND key = ?");
+                q->bind(1, key.scope);
+                q->bind(2, key.key);
+                if (q->executeStep()) {
+                    outcome.existing.bytes = get_fixed_blob<16>(q->getColumn(0), "idempotency_keys.invoice_id");
+                    outcome.same_request = get_fixed_blob<32>(q->getColumn(1), "idempotency_keys.request_hash") ==
+                                           key.request_hash;
+                    return false;
+                }
+            }
+            if (const auto taken = invoice_with_order_id(c, invoice)) {
+                outcome.existing = *taken;
+                outcome.order_id_taken = true;
+                return false;
+            }
+            insert_invoice_rows(c, invoice);
+            if (invoice.address_payable && !claim_address(c, invoice)) {
+                outcome.address_claimed = true;
+                return false;  // undoes the rows inserted above
+            }
+            append_event(c, EventType::invoice_created, invoice.id, invoice.merchant_id, invoice.time);
+            Query q(c, "INSERT INTO idempotency_keys (scope, key, request_hash, invoice_id) VALUES (?, ?, ?, ?)");
             q->bind(1, key.scope);
             q->bind(2, key.key);
-            if (q->executeStep()) {
-                IdempotentInsert found;
-                found.existing.bytes = get_fixed_blob<16>(q->getColumn(0), "idempotency_keys.invoice_id");
-                found.same_request = get_fixed_blob<32>(q->getColumn(1), "idempotency_keys.request_hash") ==
-                                     key.request_hash;
-                return found;  // the destructor ends the transaction
-            }
-        }
-        if (const auto taken = invoice_with_order_id(c, invoice)) {
-            IdempotentInsert found;
-            found.existing = *taken;
-            found.order_id_taken = true;
-            return found;
-        }
-        insert_invoice_rows(c, invoice);
-        if (invoice.address_payable && !claim_address(c, invoice)) {
-            IdempotentInsert refused;
-            refused.address_claimed = true;
-            return refused;  // the destructor ends the transaction
-        }
-        append_event(c, EventType::invoice_created, invoice.id, invoice.merchant_id, invoice.time);
-        Query q(c, "INSERT INTO idempotency_keys (scope, key, request_hash, invoice_id) VALUES (?, ?, ?, ?)");
-        q->bind(1, key.scope);
-        q->bind(2, key.key);
-        bind_blob(*q, 3, key.request_hash);
-        bind_blob(*q, 4, invoice.id.bytes);
-        q->exec();
-        tx.commit();
-        return IdempotentInsert{true, {}, false};
+            bind_blob(*q, 3, key.request_hash);
+            bind_blob(*q, 4, invoice.id.bytes);
+            q->exec();
+            outcome.inserted = true;
+            return true;
+        });
+        return outcome;
     });
 }
 
@@ -1011,25 +1136,26 @@ Result<std::optional<Invoice>> SqliteStore::find_by_txid(const TxId& txid) {
 
 Result<RecordOutcome> SqliteStore::record_payment(const InvoiceId& id, const Payment& payment) {
     return guarded<RecordOutcome>("record payment", [&] {
-        Impl::Lease lease(*impl_);
-        Connection& c = lease.connection();
         try {
-            // IMMEDIATE takes the write lock before the first read, so no other writer (thread or process) can
-            // change what the classification saw before the insert lands.
-            SQLite::Transaction tx(c.db(), SQLite::TransactionBehavior::IMMEDIATE);
-            const RecordOutcome outcome = classify_payment(c, id, payment.txid);
-            if (outcome != RecordOutcome::recorded) return outcome;  // the destructor ends the transaction
-            insert_payment_rows(c, id, payment);
-            delete_intent(c, id);
-            append_event(c, EventType::payment_received, id, merchant_of(c, id), payment.paid_at);
-            tx.commit();
-            return RecordOutcome::recorded;
+            // The writer's transaction holds the write lock before the first read, so no other writer (thread or
+            // process) can change what the classification saw before the insert lands.
+            RecordOutcome outcome = RecordOutcome::not_found;
+            impl_->writes->run([&](Connection& c) {
+                outcome = classify_payment(c, id, payment.txid);
+                if (outcome != RecordOutcome::recorded) return false;
+                insert_payment_rows(c, id, payment);
+                delete_intent(c, id);
+                append_event(c, EventType::payment_received, id, merchant_of(c, id), payment.paid_at);
+                return true;
+            });
+            return outcome;
         } catch (const SQLite::Exception& e) {
             // The constraints have the last word. Should a violation ever happen anyway (another writer that does
             // not take the lock first), it means someone else got there: answer with what is stored now.
             if (!is_constraint_violation(e)) throw;
-            SQLite::Transaction tx(c.db());
-            const RecordOutcome outcome = classify_payment(c, id, payment.txid);
+            Impl::Lease lease(*impl_);
+            SQLite::Transaction tx(lease.db());
+            const RecordOutcome outcome = classify_payment(lease.connection(), id, payment.txid);
             if (outcome == RecordOutcome::recorded) throw;  // a violation with no conflicting row: a real failure
             return outcome;
         }
@@ -1038,27 +1164,28 @@ Result<RecordOutcome> SqliteStore::record_payment(const InvoiceId& id, const Pay
 
 Result<IntentOutcome> SqliteStore::open_intent(const BroadcastIntent& intent) {
     return guarded<IntentOutcome>("open broadcast intent", [&] {
-        Impl::Lease lease(*impl_);
-        Connection& c = lease.connection();
         try {
-            SQLite::Transaction tx(c.db(), SQLite::TransactionBehavior::IMMEDIATE);
-            const IntentOutcome outcome = classify_intent(c, intent);
-            if (outcome != IntentOutcome::opened) return outcome;
-            Query q(c, "INSERT INTO broadcast_intents (invoice_id, txid, raw_transaction, memo, refund_to, created) "
-                       "VALUES (?, ?, ?, ?, ?, ?)");
-            bind_blob(*q, 1, intent.invoice_id.bytes);
-            bind_blob(*q, 2, intent.txid.bytes);
-            bind_blob(*q, 3, intent.raw_transaction);
-            q->bind(4, intent.memo);
-            q->bind(5, refund_text(intent.refund_to));
-            q->bind(6, to_seconds(intent.created));
-            q->exec();
-            tx.commit();
-            return IntentOutcome::opened;
+            IntentOutcome outcome = IntentOutcome::not_found;
+            impl_->writes->run([&](Connection& c) {
+                outcome = classify_intent(c, intent);
+                if (outcome != IntentOutcome::opened) return false;
+                Query q(c, "INSERT INTO broadcast_intents (invoice_id, txid, raw_transaction, memo, refund_to, "
+                           "created) VALUES (?, ?, ?, ?, ?, ?)");
+                bind_blob(*q, 1, intent.invoice_id.bytes);
+                bind_blob(*q, 2, intent.txid.bytes);
+                bind_blob(*q, 3, intent.raw_transaction);
+                q->bind(4, intent.memo);
+                q->bind(5, refund_text(intent.refund_to));
+                q->bind(6, to_seconds(intent.created));
+                q->exec();
+                return true;
+            });
+            return outcome;
         } catch (const SQLite::Exception& e) {
             if (!is_constraint_violation(e)) throw;  // as in record_payment: someone else got there
-            SQLite::Transaction tx(c.db());
-            const IntentOutcome outcome = classify_intent(c, intent);
+            Impl::Lease lease(*impl_);
+            SQLite::Transaction tx(lease.db());
+            const IntentOutcome outcome = classify_intent(lease.connection(), intent);
             if (outcome == IntentOutcome::opened) throw;
             return outcome;
         }
@@ -1074,11 +1201,13 @@ Result<std::optional<BroadcastIntent>> SqliteStore::find_intent(const InvoiceId&
 
 Status SqliteStore::close_intent(const InvoiceId& id, const TxId& txid) {
     return guarded_status("close broadcast intent", [&] {
-        Impl::Lease lease(*impl_);
-        Query q(lease.connection(), "DELETE FROM broadcast_intents WHERE invoice_id = ? AND txid = ?");
-        bind_blob(*q, 1, id.bytes);
-        bind_blob(*q, 2, txid.bytes);
-        q->exec();
+        impl_->writes->run([&](Connection& c) {
+            Query q(c, "DELETE FROM broadcast_intents WHERE invoice_id = ? AND txid = ?");
+            bind_blob(*q, 1, id.bytes);
+            bind_blob(*q, 2, txid.bytes);
+            q->exec();
+            return true;
+        });
     });
 }
 

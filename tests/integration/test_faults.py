@@ -12,12 +12,13 @@ import socket
 import subprocess
 import threading
 import time
+import urllib.request
 
 import pytest
 import websocket
 
-from conftest import (MERCHANT_WIF, PAYER_WIF, Daemon, Funds, NodeProxy, address_of, node_args, pay_tx, sign, txid_of,
-                      wait_for)
+from conftest import (MERCHANT_WIF, PAYER_WIF, Daemon, Funds, NodeProxy, address_of, free_port, node_args, pay_tx, sign,
+                      txid_of, wait_for)
 
 MERCHANT = address_of(MERCHANT_WIF)
 PAYER = address_of(PAYER_WIF)
@@ -103,6 +104,77 @@ def test_sigkill_mid_stream_loses_and_doubles_nothing(tmp_path, node, funds):
         for pid in list(acknowledged)[:5]:
             message = told_on_connect(jppd, pid)
             assert message["type"] == "payment_received" and message["txid"] == acknowledged[pid]
+    finally:
+        assert jppd.stop() == 0, jppd.log_text()
+
+
+# --- SIGKILL in the middle of commit groups ----------------------------------------------------------------------
+
+def commit_groups(port):
+    """(groups, writes) committed so far, from the metrics listener."""
+    body = urllib.request.urlopen(f"http://127.0.0.1:{port}/metrics", timeout=10).read().decode()
+    values = dict(line.rsplit(" ", 1) for line in body.splitlines() if line.startswith("jppd_store_commit_group_"))
+    return float(values["jppd_store_commit_group_writes_count"]), float(values["jppd_store_commit_group_writes_sum"])
+
+
+def test_sigkill_in_the_middle_of_commit_groups_loses_no_acknowledged_write(tmp_path):
+    # 48 clients create and pay invoices at once, so their writes share commits; jppd dies while groups are in
+    # flight. Every creation and payment acknowledged must be there after the restart, each payment once.
+    metrics_port = free_port()
+    jppd = Daemon(tmp_path, ["--dev-mode", "--network", "regtest", "--client-rate", "0", "--max-client-connections",
+                             "0", "--metrics-listen", f"127.0.0.1:{metrics_port}"]).start()
+    clients, per_client = 48, 8
+    raws = [[payment(10_000) for _ in range(per_client)] for _ in range(clients)]
+    created, paid = {}, {}  # acknowledged: payment id -> client; payment id -> txid
+    lock = threading.Lock()
+    stop = threading.Event()
+
+    def client(n):
+        for raw in raws[n]:
+            if stop.is_set():
+                return
+            try:
+                r = jppd.request("POST", "/jpp/invoices/", {"outputs": [{"address": MERCHANT, "amount": 10_000}]},
+                                 timeout=20)
+                if r.status != 201:
+                    return
+                pid = r.json()["payment_id"]
+                with lock:
+                    created[pid] = n
+                r = jppd.request("POST", f"/jpp/invoices/{pid}/pay", {"raw_tx_hex": raw}, timeout=20)
+                if r.status != 200:
+                    return
+                with lock:
+                    paid[pid] = r.json()["payment"]["txid"]
+            except OSError:
+                return  # the kill: this request's outcome is unknown to the client, so nothing is claimed of it
+
+    with concurrent.futures.ThreadPoolExecutor(clients) as pool:
+        futures = [pool.submit(client, n) for n in range(clients)]
+        wait_for(lambda: len(paid) >= 60, 120, "payments to be acknowledged")
+        groups, writes = commit_groups(metrics_port)
+        jppd.proc.send_signal(signal.SIGKILL)
+        jppd.proc.wait()
+        stop.set()
+        for f in futures:
+            f.result()
+    jppd.log.close()
+    assert writes > groups, "no commit held more than one write: the load did not make groups"
+    assert len(paid) < clients * per_client, "the kill came too late to test anything"
+    print(f"SIGKILL after {len(created)} acknowledged creations and {len(paid)} payments; "
+          f"{writes / groups:.1f} writes per commit on average before it")
+
+    jppd.start()
+    try:
+        seen = set()
+        for pid in created:
+            invoice = jppd.invoice(pid)
+            assert invoice["payment_id"] == pid
+            if pid in paid:
+                assert invoice["payment"]["txid"] == paid[pid]
+            if invoice["payment"]:
+                assert invoice["payment"]["txid"] not in seen, "one transaction recorded for two invoices"
+                seen.add(invoice["payment"]["txid"])
     finally:
         assert jppd.stop() == 0, jppd.log_text()
 

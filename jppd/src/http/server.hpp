@@ -32,7 +32,7 @@ struct ServerOptions {
     std::string host = "127.0.0.1";
     std::uint16_t port = 8000;
     unsigned io_threads = 2;
-    unsigned worker_threads = 8;  // blocking handlers: mostly waiting on the disk or the node
+    unsigned worker_threads = 64;  // blocking handlers: mostly waiting on the disk or the node
     std::size_t max_connections = 10000;
     ParserLimits limits;
     // Memory all request bodies being read may hold together; a body that would pass it gets 503. 0: no budget.

@@ -84,6 +84,10 @@ struct Registry {
         .Name("jppd_store_operation_duration_seconds")
         .Help("Database operations, by operation")
         .Register(*registry);
+    Histogram& commit_groups = prometheus::BuildHistogram()
+        .Name("jppd_store_commit_group_writes")
+        .Help("Writes per SQLite commit (concurrent writes share one commit and one fsync)")
+        .Register(*registry).Add({}, Histogram::BucketBoundaries{1, 2, 4, 8, 16, 32, 64, 128});
     Family<Counter>& webhook_attempts = prometheus::BuildCounter()
         .Name("jppd_webhook_attempts_total")
         .Help("Webhook delivery attempts, by result (delivered; retrying: failed, another attempt is due; "
@@ -177,6 +181,8 @@ void store_call(std::string_view operation, Seconds took) {
     });
     histogram.Observe(took.count());
 }
+
+void commit_group(std::size_t writes) { registry().commit_groups.Observe(static_cast<double>(writes)); }
 
 void webhook_attempt(Delivery result) { registry().webhook_by[static_cast<std::size_t>(result)]->Increment(); }
 

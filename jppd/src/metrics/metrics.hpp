@@ -7,6 +7,7 @@
 #pragma once
 
 #include <chrono>
+#include <cstddef>
 #include <functional>
 #include <string>
 #include <string_view>
@@ -32,6 +33,8 @@ void payment(Protocol protocol, PaymentOutcome outcome);
 // `method`: the JSON-RPC method; `ok`: the node answered without an error.
 void node_call(std::string_view method, Seconds took, bool ok);
 void store_call(std::string_view operation, Seconds took);
+// A SQLite commit group made durable, holding `writes` writes (one fsync for all of them).
+void commit_group(std::size_t writes);
 void webhook_attempt(Delivery result);
 
 // Values read when Prometheus scrapes rather than counted as they change: open connections and WebSockets, the

@@ -3,6 +3,8 @@
 // else is a SQLite file path.
 #pragma once
 
+#include <cstddef>
+#include <functional>
 #include <memory>
 #include <string>
 #include <string_view>
@@ -15,9 +17,11 @@ namespace jpp {
 bool is_postgres_url(std::string_view location) noexcept;
 
 // `shared`: a SQLite file is not claimed for this process alone (for administrative tools beside a running
-// server; see SqliteOptions::exclusive). A PostgreSQL database is always shared. invalid_argument for a
+// server; see SqliteOptions::exclusive). A PostgreSQL database is always shared. `group_committed`: see
+// SqliteOptions (PostgreSQL groups commits in its own WAL writer and never calls it). invalid_argument for a
 // PostgreSQL URL in a library built without PostgreSQL; otherwise what the store's own open() answers.
-Result<std::unique_ptr<InvoiceStore>> open_store(const std::string& location, bool shared = false);
+Result<std::unique_ptr<InvoiceStore>> open_store(const std::string& location, bool shared = false,
+                                                 std::function<void(std::size_t writes)> group_committed = {});
 
 // What check_store() found.
 struct StoreCheck {

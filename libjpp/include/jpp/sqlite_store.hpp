@@ -5,6 +5,7 @@
 #pragma once
 
 #include <chrono>
+#include <functional>
 #include <memory>
 #include <string>
 
@@ -20,6 +21,10 @@ struct SqliteOptions {
     // constraints still keep every payment exactly-once, but events reach only the process that caused them: for
     // tools that read a live file, and for tests of those constraints.
     bool exclusive = true;
+    // Called after each commit group is durable, with the number of writes it held (see "Group commit" in
+    // sqlite_store.cpp): for a host's metrics. Runs on a writer's thread; it must be quick and must not call the
+    // store.
+    std::function<void(std::size_t writes)> group_committed;
 };
 
 // What a connection of the store actually runs with, as SQLite itself reports it. Most of these are settings of a
