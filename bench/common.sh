@@ -16,3 +16,13 @@ row() {
   [ -n "${BENCH_ROWS:-}" ] || return 0
   printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$@" >> "$BENCH_ROWS"
 }
+
+# cpu_ticks PID...: user + system CPU time of the processes (each with all its threads) so far, in clock ticks
+# (getconf CLK_TCK per second).
+cpu_ticks() {
+  local pid total=0
+  for pid in "$@"; do
+    total=$((total + $(sed 's/^.*) //' "/proc/$pid/stat" | awk '{print $12 + $13}')))
+  done
+  echo "$total"
+}

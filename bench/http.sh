@@ -1,5 +1,7 @@
 #!/usr/bin/env bash
-# jppd's HTTP throughput beside nginx serving the same bytes as a static file, with the same wrk settings.
+# jppd's HTTP service beside nginx serving the same bytes as a static file, with the same wrk settings (wrk -t2 on
+# two cores, nginx with as many workers as jppd has I/O threads).
+# Both figures: requests per second, and the server's CPU time per request (user + system, all its processes).
 # usage: bench/http.sh [SECONDS] [CONNECTIONS]      (builds jppd into build-bench/, Release; needs wrk and nginx)
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -7,7 +9,7 @@ source scripts/deps.sh
 source bench/common.sh
 install_packages "${BUILD_PACKAGES[@]}" wrk nginx-light curl
 seconds=${1:-10}
-connections=${2:-64}
+connections=${2:-32}
 threads=$(nproc)
 
 cmake -S . -B build-bench -G Ninja -DCMAKE_BUILD_TYPE=Release -DJPP_BUILD_TESTS=OFF -DJPP_BUILD_EXAMPLES=OFF > /dev/null
@@ -19,12 +21,20 @@ pids=()
 cleanup() { for p in "${pids[@]}"; do kill "$p" 2> /dev/null || true; done; wait 2> /dev/null || true; rm -rf "$work"; }
 trap cleanup EXIT
 
-# rps LABEL URL [LUA]: runs wrk and prints its requests/s
-rps() {
-  local out
-  out=$(wrk -t1 -c"$connections" -d"${seconds}s" ${3:+-s "$3"} "$2")
-  grep -q "Non-2xx" <<< "$out" && { echo "$1: wrk saw error responses" >&2; echo "$out" >&2; exit 1; }
-  awk '/Requests\/sec/ {print $2}' <<< "$out"
+# measure LABEL URL LUA PID...: runs wrk and prints "REQUESTS_PER_SECOND CPU_MICROSECONDS_PER_REQUEST", the
+# second being the user + system time of the server's processes (PIDs: each with all its threads) during the run
+# divided by the requests served. With the load generator on the same cores, requests per second mostly measure
+# wrk; CPU per request measures the server.
+measure() {
+  local label=$1 url=$2 lua=$3 out before after
+  shift 3
+  before=$(cpu_ticks "$@")
+  out=$(wrk -t"$threads" -c"$connections" -d"${seconds}s" ${lua:+-s "$lua"} "$url")
+  after=$(cpu_ticks "$@")
+  grep -q "Non-2xx" <<< "$out" && { echo "$label: wrk saw error responses" >&2; echo "$out" >&2; exit 1; }
+  awk -v ticks=$((after - before)) -v hz="$(getconf CLK_TCK)" '
+    /requests in/ {requests = $1} /Requests\/sec/ {rps = $2}
+    END {printf "%s %.1f\n", rps, ticks / hz * 1e6 / requests}' <<< "$out"
 }
 
 start_jppd() {  # start_jppd LOG_LEVEL -> sets JPPD_PORT
@@ -67,19 +77,23 @@ wrk.headers["Content-Type"] = "application/json"
 wrk.body = '$create'
 LUA
 
-echo "== HTTP: wrk -t1 -c$connections -d${seconds}s on $(nproc) cores; jppd --threads $threads, nginx worker_processes $threads; response $size bytes"
-nginx_rps=$(rps nginx "http://127.0.0.1:$nginx_port/invoice.json")
-get_rps=$(rps jppd-get "$base/jpp/invoices/$id/")
-post_rps=$(rps jppd-post "$base/jpp/invoices/" "$work/create.lua")
+nginx_pids=("$(cat "$work/nginx.pid")" $(pgrep -P "$(cat "$work/nginx.pid")"))
+echo "== HTTP: wrk -t$threads -c$connections -d${seconds}s on $(nproc) cores; jppd --threads $threads, nginx worker_processes $threads; response $size bytes"
+read -r nginx_rps nginx_cpu <<< "$(measure nginx "http://127.0.0.1:$nginx_port/invoice.json" "" "${nginx_pids[@]}")"
+read -r quiet_rps quiet_cpu <<< "$(measure jppd-get "$base/jpp/invoices/$id/" "" "${pids[0]}")"
+read -r post_rps post_cpu <<< "$(measure jppd-post "$base/jpp/invoices/" "$work/create.lua" "${pids[0]}")"
+kill "${pids[0]}" && wait "${pids[0]}" 2> /dev/null || true  # the database is one process's at a time
 start_jppd info
-logged_rps=$(rps jppd-get-logged "http://127.0.0.1:$JPPD_PORT/jpp/invoices/$id/")
+read -r get_rps get_cpu <<< "$(measure jppd-get-logged "http://127.0.0.1:$JPPD_PORT/jpp/invoices/$id/" "" "${pids[-1]}")"
 
 ratio() { python3 -c "print(f'{$1/$2:.2f}')"; }
-printf "%-52s %12s %10s\n" "" "requests/s" "vs nginx"
-printf "%-52s %12.0f %10s\n" "nginx, static file of the same bytes" "$nginx_rps" "1.00"
-printf "%-52s %12.0f %10s\n" "jppd GET /jpp/invoices/{id}/" "$get_rps" "$(ratio "$get_rps" "$nginx_rps")"
-printf "%-52s %12.0f %10s\n" "jppd GET, one log line per request (--log-level info)" "$logged_rps" "$(ratio "$logged_rps" "$nginx_rps")"
-printf "%-52s %12.0f %10s\n" "jppd POST /jpp/invoices/ (SQLite synchronous=FULL)" "$post_rps" "$(ratio "$post_rps" "$nginx_rps")"
-echo "goal: GET at least 0.50 of nginx"
+printf "%-58s %11s %9s %13s %9s\n" "" "requests/s" "vs nginx" "CPU/request" "vs nginx"
+line() { printf "%-58s %11.0f %9s %10.1f us %9s\n" "$1" "$2" "$(ratio "$2" "$nginx_rps")" "$3" "$(ratio "$3" "$nginx_cpu")"; }
+line "nginx, static file of the same bytes (access_log off)" "$nginx_rps" "$nginx_cpu"
+line "jppd GET /jpp/invoices/{id}/ (--log-level info, the default)" "$get_rps" "$get_cpu"
+line "jppd GET, no request log (--log-level warn)" "$quiet_rps" "$quiet_cpu"
+line "jppd POST /jpp/invoices/ (SQLite synchronous=FULL)" "$post_rps" "$post_cpu"
+echo "goal: GET's CPU per request (default log level) within 1.1x nginx's"
+row HTTP "GET an invoice, server CPU per request (us)" "$get_cpu" "nginx, static file of the same bytes" "$nginx_cpu" \
+  "us" lower
 row HTTP "GET an invoice (requests/s)" "$get_rps" "nginx, static file of the same bytes" "$nginx_rps" "req/s" higher
-row HTTP "POST create invoice, synchronous=FULL (requests/s)" "$post_rps" "nginx, static file of the same bytes" "$nginx_rps" "req/s" higher

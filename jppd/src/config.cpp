@@ -122,6 +122,11 @@ int parse_command_line(int argc, char** argv, DaemonConfig& c) {
         ->check(CLI::Range(1u, 256u))->group(net);
     app.add_option("--workers", c.workers, "Threads for requests that wait on the database or the node")
         ->envname("JPPD_WORKERS")->capture_default_str()->check(CLI::Range(1u, 1024u))->group(net);
+    app.add_option("--invoice-cache", c.invoice_cache,
+                   "Unpaid invoices whose public JSON is kept serialized for GET, each until it changes (0: none; "
+                   "always none on PostgreSQL, where other instances change invoices too)")
+        ->envname("JPPD_INVOICE_CACHE")->capture_default_str()->check(CLI::Range(std::size_t{0}, std::size_t{1} << 24))
+        ->group(net);
 
     const std::string pay = "Payments";
     app.add_option("--network", c.network, "Which chain addresses and the node belong to")

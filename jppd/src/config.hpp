@@ -14,6 +14,7 @@ struct DaemonConfig {
     std::string tls_cert, tls_key;  // both or neither: HTTPS and WSS on the listening port
     unsigned threads = 2;    // I/O threads
     unsigned workers = 64;   // threads for requests that wait on the disk or the node
+    std::size_t invoice_cache = 10000;  // invoices whose public JSON is kept serialized (api/invoice_cache.hpp)
 
     // Payments
     std::string network = "main";

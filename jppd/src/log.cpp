@@ -6,7 +6,9 @@
 #include <chrono>
 #include <cstdio>
 #include <ctime>
+#include <mutex>
 #include <string>
+#include <thread>
 
 #include "json_text.hpp"
 
@@ -18,6 +20,47 @@ std::atomic<int> current_level{static_cast<int>(LogLevel::info)};
 std::atomic<bool> json_lines{false};
 
 constexpr std::string_view level_names[] = {"error", "warn", "info", "debug"};
+
+void write_all(std::string_view bytes) {
+    for (std::size_t off = 0; off < bytes.size();) {
+        const ssize_t w = ::write(STDERR_FILENO, bytes.data() + off, bytes.size() - off);
+        if (w <= 0) return;  // nowhere to log to: the daemon goes on
+        off += static_cast<std::size_t>(w);
+    }
+}
+
+// Lines of log_soon() not yet written, and the thread that writes them at least every `flush_interval`. Never
+// destroyed: the flusher may run until the process ends.
+struct Pending {
+    static constexpr std::size_t flush_bytes = 16 * 1024;
+    static constexpr std::chrono::milliseconds flush_interval{100};
+
+    std::mutex mutex;
+    std::string lines;
+
+    void flush_locked() {
+        if (lines.empty()) return;
+        write_all(lines);
+        lines.clear();
+    }
+};
+
+Pending& pending() {
+    static Pending* p = [] {
+        auto* made = new Pending;
+        std::thread([made] {
+            for (;;) {
+                std::this_thread::sleep_for(Pending::flush_interval);
+                std::lock_guard lock(made->mutex);
+                made->flush_locked();
+            }
+        }).detach();
+        return made;
+    }();
+    return *p;
+}
+
+std::string format_line(LogLevel level, std::string_view message, std::initializer_list<LogField> fields);
 
 }  // namespace
 
@@ -47,14 +90,39 @@ bool log_enabled(LogLevel level) {
 
 void log(LogLevel level, std::string_view message, std::initializer_list<LogField> fields) {
     if (!log_enabled(level)) return;
+    const std::string line = format_line(level, message, fields);
+    Pending& p = pending();
+    std::lock_guard lock(p.mutex);
+    p.flush_locked();  // what log_soon() holds came first
+    write_all(line);
+}
+
+void log_soon(LogLevel level, std::string_view message, std::initializer_list<LogField> fields) {
+    if (!log_enabled(level)) return;
+    const std::string line = format_line(level, message, fields);
+    Pending& p = pending();
+    std::lock_guard lock(p.mutex);
+    p.lines += line;
+    if (p.lines.size() >= Pending::flush_bytes) p.flush_locked();
+}
+
+namespace {
+
+std::string format_line(LogLevel level, std::string_view message, std::initializer_list<LogField> fields) {
     const auto now = std::chrono::system_clock::now();
     const std::time_t seconds = std::chrono::system_clock::to_time_t(now);
     const auto millis =
         std::chrono::duration_cast<std::chrono::milliseconds>(now.time_since_epoch()).count() % 1000;
-    std::tm tm{};
-    gmtime_r(&seconds, &tm);
-    char stamp[40];
-    const std::size_t n = std::strftime(stamp, sizeof stamp, "%Y-%m-%dT%H:%M:%S", &tm);
+    // The date and time to the second, formatted once a second by each thread.
+    thread_local std::time_t stamped = -1;
+    thread_local char stamp[40];
+    thread_local std::size_t n = 0;
+    if (seconds != stamped) {
+        std::tm tm{};
+        gmtime_r(&seconds, &tm);
+        n = std::strftime(stamp, sizeof stamp, "%Y-%m-%dT%H:%M:%S", &tm);
+        stamped = seconds;
+    }
     std::snprintf(stamp + n, sizeof stamp - n, ".%03dZ", static_cast<int>(millis));
     const std::string_view level_name = level_names[static_cast<int>(level)];
 
@@ -83,11 +151,9 @@ void log(LogLevel level, std::string_view message, std::initializer_list<LogFiel
         line += message;
         line += '\n';
     }
-    for (std::size_t off = 0; off < line.size();) {
-        const ssize_t w = ::write(STDERR_FILENO, line.data() + off, line.size() - off);
-        if (w <= 0) break;  // nowhere to log to: the daemon goes on
-        off += static_cast<std::size_t>(w);
-    }
+    return line;
 }
+
+}  // namespace
 
 }  // namespace jppd

@@ -1,4 +1,4 @@
-// The daemon's log: one line per event on stderr, greppable and unbuffered. As text,
+// The daemon's log: one line per event on stderr, greppable. As text,
 // "<UTC time> <level> <message>"; as JSON (--log-format json, for log shippers), one object per line:
 // {"time": ..., "level": ..., "msg": ...} and the line's fields, such as a request's method, status and id.
 #pragma once
@@ -29,6 +29,10 @@ struct LogField {
 // Writes one line (a single write(2), so lines from several threads never interleave). The fields appear in JSON
 // lines only: a text line is the message alone, which should say what matters.
 void log(LogLevel level, std::string_view message, std::initializer_list<LogField> fields = {});
+// Like log(), but the line may wait up to 100 ms (or 16 KiB of lines) to be written with others in one write(2):
+// for the request log, one line per request, which would otherwise cost a system call each. A line of log() writes
+// the waiting ones first, so the log keeps its order. A crash loses at most the last 100 ms of these lines.
+void log_soon(LogLevel level, std::string_view message, std::initializer_list<LogField> fields = {});
 
 inline void log_error(std::string_view m) { log(LogLevel::error, m); }
 inline void log_warn(std::string_view m) { log(LogLevel::warn, m); }

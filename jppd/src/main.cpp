@@ -17,6 +17,7 @@
 #include <thread>
 
 #include "admin.hpp"
+#include "api/invoice_cache.hpp"
 #include "api/metrics_endpoint.hpp"
 #include "api/routes.hpp"
 #include "chain/chain_watch.hpp"
@@ -189,6 +190,9 @@ int main(int argc, char** argv) {
     }
 
     jpp::SystemClock clock;
+    // Before the buses, which it subscribes to: it outlives them. Only when this process is the store's sole writer
+    // (see invoice_cache.hpp).
+    jppd::api::InvoiceCache invoice_cache(jpp::is_postgres_url(config.db) ? 0 : config.invoice_cache);
     jpp::InProcessEventBus events;
     service_config.address_payments = feed != nullptr;  // a follower of the chain watches the addresses
     jpp::InvoiceService service(db, *chain, events, clock, service_config);
@@ -209,6 +213,14 @@ int main(int argc, char** argv) {
     } catch (const std::exception& e) {
         jppd::log_error(e.what());
         return 1;
+    }
+    if (!jpp::is_postgres_url(config.db) && config.invoice_cache > 0) {
+        // The service's announcements come before the request that caused them is answered; the log's catch the
+        // rest.
+        const auto forget = [&invoice_cache](const jpp::Event& e) { invoice_cache.invalidate(e.invoice.id); };
+        events.subscribe_all(forget);
+        log_follower->events().subscribe_all(forget);
+        api.invoice_cache = &invoice_cache;
     }
     jppd::ws::Hub watchers(hub_options, service, log_follower->events(), [&api] { return api.json_context(); });
     api.watchers = &watchers;

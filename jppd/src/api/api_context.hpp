@@ -18,6 +18,8 @@ class ResponseSigner;
 
 namespace jppd::api {
 
+class InvoiceCache;
+
 struct ApiContext {
     jpp::InvoiceService& service;
     jpp::InvoiceStore& store;
@@ -30,6 +32,7 @@ struct ApiContext {
     bool webhook_allow_private = false;  // webhook endpoints may be on loopback and private addresses
     ws::Hub* watchers = nullptr;  // the WebSocket watchers of invoices; none: the endpoint answers 404
     const paypro::ResponseSigner* signer = nullptr;  // signs JSON Payment Protocol answers; none: unsigned
+    InvoiceCache* invoice_cache = nullptr;  // the public JSON of invoices read lately; none: every GET reads the store
 
     jpp::JsonContext json_context() const { return {public_url, clock.now()}; }
 };

@@ -6,6 +6,7 @@
 
 #include "api/auth.hpp"
 #include "api/errors.hpp"
+#include "api/invoice_cache.hpp"
 #include "api/invoice_page.hpp"
 #include "http/accept.hpp"
 #include "log.hpp"
@@ -16,10 +17,12 @@ namespace jppd::api {
 
 namespace {
 
+constexpr const char* json_type = "application/json; charset=utf-8";
+
 http::Response invoice_response(const ApiContext& api, const jpp::Invoice& invoice, int status) {
     http::Response r;
     r.status = status;
-    r.content_type = "application/json; charset=utf-8";
+    r.content_type = json_type;
     r.body = jpp::invoice_to_json(invoice, api.json_context());
     return r;
 }
@@ -93,10 +96,25 @@ http::Response get_invoice(const ApiContext& api, const jpp::InvoiceId& id, cons
         case 4: r = paypro::bip70_payment_request(api, id, api.public_url + request.path); break;
         case 0:
         case 1: {
+            const jpp::JsonContext context = api.json_context();
+            if (*chosen == 0 && api.invoice_cache) {
+                if (auto json = api.invoice_cache->find(id, context.now)) {
+                    r.content_type = json_type;
+                    r.body = std::move(*json);
+                    break;
+                }
+            }
+            const auto ticket = api.invoice_cache ? api.invoice_cache->ticket(id) : 0;
             auto invoice = api.service.get(id);
             // The 404 depends on Accept too (a wallet's is in its protocol's form): a cache must keep them apart.
             if (!invoice) return error_response(invoice.error(), "invoice " + id.hex()).with_header("Vary", "Accept");
-            r = *chosen == 1 ? invoice_page(api, *invoice) : invoice_response(api, *invoice, 200);
+            if (*chosen == 1) {
+                r = invoice_page(api, *invoice);
+                break;
+            }
+            r.content_type = json_type;
+            r.body = jpp::invoice_to_json(*invoice, context);
+            if (api.invoice_cache) api.invoice_cache->keep(*invoice, ticket, r.body, context.now);
             break;
         }
         default: r = not_acceptable(offered);

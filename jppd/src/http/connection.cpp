@@ -266,12 +266,16 @@ void Connection::log_response(const Response& response) const {
     std::snprintf(took, sizeof took, "%.3f", static_cast<double>(micros) / 1000.0);
     const std::string status = std::to_string(response.status);
     const std::string bytes = std::to_string(response.body.size());
-    log(LogLevel::info,
-        method_ + " " + target_ + " " + status + " " + bytes + "B " + took + "ms " + remote_ +
-            (client_.empty() ? "" : " client " + client_) + " id " + request_id_,
-        {{"method", method_}, {"target", target_}, {"status", status, true}, {"bytes", bytes, true},
-         {"duration_ms", took, true}, {"remote", remote_}, {"client", client_.empty() ? remote_ : client_},
-         {"request_id", request_id_}});
+    std::string line;
+    line.reserve(64 + method_.size() + target_.size() + remote_.size() + client_.size() + request_id_.size());
+    line.append(method_).append(" ").append(target_).append(" ").append(status).append(" ").append(bytes);
+    line.append("B ").append(took).append("ms ").append(remote_);
+    if (!client_.empty()) line.append(" client ").append(client_);
+    line.append(" id ").append(request_id_);
+    log_soon(LogLevel::info, line,
+             {{"method", method_}, {"target", target_}, {"status", status, true}, {"bytes", bytes, true},
+              {"duration_ms", took, true}, {"remote", remote_}, {"client", client_.empty() ? remote_ : client_},
+              {"request_id", request_id_}});
 }
 
 void Connection::send(std::string bytes, bool close_after) {

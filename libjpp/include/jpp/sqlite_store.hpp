@@ -24,7 +24,7 @@ struct SqliteOptions {
     // Called after each commit group is durable, with the number of writes it held (see "Group commit" in
     // sqlite_store.cpp): for a host's metrics. Runs on a writer's thread; it must be quick and must not call the
     // store.
-    std::function<void(std::size_t writes)> group_committed;
+    std::function<void(std::size_t writes)> group_committed{};
 };
 
 // What a connection of the store actually runs with, as SQLite itself reports it. Most of these are settings of a
