@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Every benchmark in one run, and one table: each row our figure beside its comparison measured in the same run,
 # and the ratio. What each row means: docs/benchmarks.md.
-# usage: bench/report.sh [SECONDS_PER_FIGURE] [WS_ROUNDS_SCALE]      (about 6 minutes with the defaults)
+# usage: bench/report.sh [SECONDS_PER_FIGURE] [WS_ROUNDS_SCALE]      (about 8 minutes with the defaults)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 seconds=${1:-3}
@@ -12,6 +12,7 @@ export BENCH_ROWS=$rows
 
 echo "#### bench/run.sh $seconds"; bench/run.sh "$seconds"; echo
 echo "#### bench/http.sh"; bench/http.sh "$((seconds * 3))"; echo
+echo "#### bench/writes.sh $seconds"; bench/writes.sh "$seconds"; echo
 echo "#### bench/ws.sh $scale"; bench/ws.sh "$scale"; echo
 
 python3 - "$rows" "$(nproc)" "$(git rev-parse --short HEAD 2> /dev/null || echo unknown)" << 'PY'
@@ -25,6 +26,6 @@ print(f"{'':10} {'measure':<{width}} {'ours':>12}   {'comparison':<{cwidth}} {'t
 for section, measure, ours, comparison, theirs, unit, better in rows:
     a, b = float(ours), float(theirs)
     ratio = a / b if better == "higher" else b / a
-    fmt = (lambda x: f"{x:,.0f}") if max(a, b) >= 100 else (lambda x: f"{x:,.2f}")
+    fmt = (lambda x: f"{x:,.0f}") if max(a, b) >= 100 else (lambda x: f"{x:,.1f}") if max(a, b) >= 10 else (lambda x: f"{x:,.2f}")
     print(f"{section:10} {measure:<{width}} {fmt(a):>12}   {comparison:<{cwidth}} {fmt(b):>12} {ratio:>6.2f}x")
 PY

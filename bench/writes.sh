@@ -15,6 +15,7 @@ cmake -S . -B build-bench -G Ninja -DCMAKE_BUILD_TYPE=Release -DJPP_BUILD_TESTS=
 cmake --build build-bench --target jppd jpp_bench_http_writes > /dev/null
 
 work=$(mktemp -d "${BENCH_DIR:-/var/tmp}/jpp-writes.XXXXXX")
+chmod 755 "$work"  # PostgreSQL runs as its own user
 pids=()
 cleanup() { for p in "${pids[@]}"; do kill "$p" 2> /dev/null || true; done; wait 2> /dev/null || true; rm -rf "$work"; }
 trap cleanup EXIT
@@ -43,3 +44,30 @@ row Writes "create invoice, $clients clients over HTTP, SQLite (/s)" "$(figure "
   "the disk's single-commit floor" "$floor" /s higher
 row Writes "pay invoice, $clients clients over HTTP, SQLite (/s)" "$(figure "pay invoice" /s <<< "$sqlite")" \
   "the disk's single-commit floor" "$floor" /s higher
+
+# PostgreSQL, when its server is installed: it groups concurrent commits in its own WAL writer (each backend that
+# commits while a flush is under way is covered by the next one). Measured with synchronous_commit on (the
+# default: the commit waits for the WAL's fsync), then with commit_delay, which makes a committing backend wait
+# that long for others to join its flush when at least commit_siblings other transactions are open.
+if ls -d /usr/lib/postgresql/*/bin > /dev/null 2>&1; then
+  pg=$work/postgres
+  mkdir -p "$pg"
+  url=$(tests/postgres/server.sh start "$pg")
+  trap 'tests/postgres/server.sh stop "$pg" || true; cleanup' EXIT
+  for delay in 0 1000; do
+    psql -q "$url" -c "ALTER SYSTEM SET commit_delay = $delay" -c "ALTER SYSTEM SET commit_siblings = 5" \
+      -c "SELECT pg_reload_conf()" > /dev/null
+    out=$(writes "$url")
+    echo "PostgreSQL, synchronous_commit on, commit_delay ${delay} us:"
+    echo "$out"
+    if [ "$delay" = 0 ]; then
+      pg_floor=$(figure "disk commit floor" /s <<< "$out")
+      row Writes "create invoice, $clients clients over HTTP, PostgreSQL (/s)" \
+        "$(figure "create invoice" /s <<< "$out")" "the disk's single-commit floor" "$pg_floor" /s higher
+      row Writes "pay invoice, $clients clients over HTTP, PostgreSQL (/s)" \
+        "$(figure "pay invoice" /s <<< "$out")" "the disk's single-commit floor" "$pg_floor" /s higher
+    fi
+  done
+else
+  echo "PostgreSQL: no server installed (apt-get install postgresql), not measured"
+fi

@@ -64,7 +64,8 @@ std::string http_request(unsigned short port, const std::string& method, const s
     asio::io_context io;
     tcp::socket s(io);
     s.connect({asio::ip::make_address("127.0.0.1"), port});
-    const std::string request = method + " " + path + " HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\n"
+    const std::string request = method + " " + path + " HTTP/1.1\r\nHost: 127.0.0.1:" + std::to_string(port) +
+                                "\r\nContent-Type: application/json\r\n"
                                 "Content-Length: " + std::to_string(body.size()) + "\r\nConnection: close\r\n\r\n" + body;
     asio::write(s, asio::buffer(request));
     std::string response;
@@ -182,7 +183,8 @@ private:
     std::vector<std::unique_ptr<Watcher>> connect_all(const std::string& path) {
         std::vector<std::unique_ptr<Watcher>> watchers;
         for (std::size_t i = 0; i < o_.watchers; ++i) watchers.push_back(std::make_unique<Watcher>(io_));
-        handshake_ = "GET " + path + " HTTP/1.1\r\nHost: 127.0.0.1\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
+        handshake_ = "GET " + path + " HTTP/1.1\r\nHost: 127.0.0.1:" + std::to_string(o_.port) +
+                     "\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
                      "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n";
         upgraded_ = 0;
         next_ = 0;
@@ -264,7 +266,8 @@ private:
         tcp::socket http(io_);
         http.connect({asio::ip::make_address("127.0.0.1"), o_.port});
         http.set_option(tcp::no_delay(true));
-        const std::string request = "POST " + trigger.first + " HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: "
+        const std::string request = "POST " + trigger.first + " HTTP/1.1\r\nHost: 127.0.0.1:" +
+                                    std::to_string(o_.port) + "\r\nContent-Type: "
                                     "application/json\r\nContent-Length: " + std::to_string(trigger.second.size()) +
                                     "\r\n\r\n" + trigger.second;
         std::string response(4096, '\0');
