@@ -9,6 +9,7 @@
 #include <sys/stat.h>
 
 #include <algorithm>
+#include <atomic>
 #include <cstdio>
 #include <functional>
 #include <limits>
@@ -208,8 +209,16 @@ int main(int argc, char** argv) {
     // Watchers hear of changes through the event log (in the log's order, whichever process made them); the
     // service's own announcements only ring the follower's doorbell.
     std::optional<jppd::event_log::Follower> log_follower;
+    // The follower reads an event's invoice only for its watchers (the other subscribers need its id alone). The
+    // hub is made after the follower: until then, every invoice is read.
+    std::atomic<const jppd::ws::Hub*> watched_by{nullptr};
+    jppd::event_log::FollowerOptions follower_options;
+    follower_options.wants_invoice = [&watched_by](const jpp::InvoiceId& id) {
+        const jppd::ws::Hub* hub = watched_by.load();
+        return hub == nullptr || hub->watched(id);
+    };
     try {
-        log_follower.emplace(db, events);
+        log_follower.emplace(db, events, follower_options);
     } catch (const std::exception& e) {
         jppd::log_error(e.what());
         return 1;
@@ -223,6 +232,7 @@ int main(int argc, char** argv) {
         api.invoice_cache = &invoice_cache;
     }
     jppd::ws::Hub watchers(hub_options, service, log_follower->events(), [&api] { return api.json_context(); });
+    watched_by = &watchers;
     api.watchers = &watchers;
     api.open_invoice_creation = config.open_invoice_creation || config.dev_mode;
     api.webhook_allow_private = config.webhook_allow_private;

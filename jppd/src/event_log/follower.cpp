@@ -97,6 +97,16 @@ void Follower::read() {
             return;  // the next ring or poll tries again from the same place
         }
         for (const jpp::StoredEvent& stored : *events) {
+            if (options_.wants_invoice && !options_.wants_invoice(stored.invoice_id)) {
+                last_seq_ = stored.seq;
+                jpp::Invoice id_only;
+                id_only.id = stored.invoice_id;
+                try {
+                    published_.publish(jpp::Event{stored.type, std::move(id_only)});
+                } catch (...) {
+                }
+                continue;
+            }
             auto invoice = store_.find(stored.invoice_id);
             if (!invoice) {
                 if (!failing_) log_warn("cannot read the event log (watchers wait): " + invoice.error().describe());

@@ -193,7 +193,7 @@ void Connection::process() {
 void Connection::dispatch(Request request) {
     busy_ = true;
     continue_sent_ = false;
-    timer_.cancel();  // handling time is bounded by the handler (the node client has its own timeout)
+    disarm_timer();  // handling time is bounded by the handler (the node client has its own timeout)
     method_ = request.method;
     target_ = request.target;
     keep_alive_ = request.keep_alive;
@@ -307,10 +307,19 @@ void Connection::hand_over() {
 }
 
 void Connection::arm_timer(std::chrono::milliseconds timeout) {
-    timer_.expires_after(timeout);
+    deadline_ = std::chrono::steady_clock::now() + timeout;
+    if (timer_waiting_ && timer_.expiry() <= deadline_) return;  // the pending wait finds the later deadline
+    wait_timer();
+}
+
+void Connection::wait_timer() {
+    timer_.expires_at(deadline_);  // cancels a pending wait, whose handler then returns at once
+    timer_waiting_ = true;
     timer_.async_wait([self = shared_from_this()](const asio::error_code& ec) {
-        // A wait that completed just before being re-armed still runs: only a passed deadline counts.
-        if (ec || self->timer_.expiry() > std::chrono::steady_clock::now()) return;
+        if (ec == asio::error::operation_aborted) return;  // re-armed (another wait is pending) or closed
+        self->timer_waiting_ = false;
+        if (self->closed_ || self->deadline_ == std::chrono::steady_clock::time_point::max()) return;
+        if (std::chrono::steady_clock::now() < self->deadline_) return self->wait_timer();  // moved later
         self->on_timeout();
     });
 }

@@ -40,12 +40,19 @@ private:
     void log_response(const Response& response) const;  // the request's line in the log
     void send(std::string bytes, bool close_after);
     void hand_over();  // after a 101: the socket goes to the upgraded stream
+    // The connection's one deadline (see the README's "Threads"). Moving it later costs nothing: the timer is
+    // re-armed only when the deadline comes before its expiry, and a timer that fires early waits again for the
+    // rest. That spares a timer operation (and often a timerfd system call) for most of a request's three deadlines.
     void arm_timer(std::chrono::milliseconds timeout);
+    void disarm_timer() noexcept { deadline_ = std::chrono::steady_clock::time_point::max(); }
+    void wait_timer();
     void on_timeout();
 
     Server& server_;
     Transport transport_;
     asio::steady_timer timer_;
+    std::chrono::steady_clock::time_point deadline_ = std::chrono::steady_clock::time_point::max();  // max: none
+    bool timer_waiting_ = false;  // a wait on timer_ is pending
     RequestParser parser_;
     std::vector<char> buffer_;
     std::size_t begin_ = 0, end_ = 0;  // unparsed bytes in buffer_

@@ -66,6 +66,11 @@ void Hub::leave(Session* session) {
     if (list.empty()) watchers_.erase(it);
 }
 
+bool Hub::watched(const jpp::InvoiceId& invoice) const {
+    std::lock_guard lock(mutex_);
+    return watchers_.contains(invoice);
+}
+
 std::shared_ptr<const std::string> Hub::current_state(const jpp::InvoiceId& invoice, jpp::EventType& type) {
     auto stored = service_.get(invoice);
     if (!stored) {

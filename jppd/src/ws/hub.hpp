@@ -76,6 +76,9 @@ public:
                                          std::string already_read, std::shared_ptr<Slot> slot, bool all_events);
 
     const HubOptions& options() const noexcept { return options_; }
+    // Whether anyone watches `invoice` now. A watcher joins before it reads its invoice's state, so one that joins
+    // after this said no still learns of a change committed before (see Session::start).
+    bool watched(const jpp::InvoiceId& invoice) const;
 
 private:
     friend class Session;
@@ -96,7 +99,7 @@ private:
     std::atomic<std::size_t> sessions_{0};  // slots taken
     std::mutex slots_mutex_;                // slot-taking and giving back
     std::map<http::ClientKey, std::size_t> slots_by_client_;
-    std::mutex mutex_;
+    mutable std::mutex mutex_;
     struct Watcher {
         Session* session;  // identity, for leave(): by then the weak pointer has expired
         std::weak_ptr<Session> weak;
