@@ -38,15 +38,16 @@ export TSAN_OPTIONS="halt_on_error=1 second_deadlock_stack=1"
 build/tsan/tests/jpp_unit_tests
 build/tsan/tests/jppd_unit_tests
 # The daemon's threads under load: the HTTP server, WebSocket fan-out, payments with a node, the chain follower
-# beside them, the fault tests, the metrics listener, TLS (handshakes, WSS watchers, a reload under open
-# connections). A race report stops jppd with a non-zero status, which the tests check on every stop.
+# beside them, the fault tests (group commit among them), the metrics listener, TLS (handshakes, WSS watchers, a
+# reload under open connections), the cache of invoices' answers with readers racing a payment. A race report
+# stops jppd with a non-zero status, which the tests check on every stop.
 JPPD_BIN=build/tsan/jppd/jppd JPP_TEST_WALLET=build/tsan/tests/jpp_test_wallet /usr/bin/python3 -m pytest -q -rs \
   -p no:cacheprovider tests/integration/test_http_api.py tests/integration/test_http_hardening.py \
   tests/integration/test_websocket.py \
   tests/integration/test_node_payments.py tests/integration/test_wallet_protocols.py tests/integration/test_faults.py \
   tests/integration/test_payment_safety.py tests/integration/test_webhooks.py \
   tests/integration/test_chain_following.py tests/integration/test_address_payments.py \
-  tests/integration/test_observability.py tests/integration/test_tls.py
+  tests/integration/test_observability.py tests/integration/test_tls.py tests/integration/test_invoice_cache.py
 unset TSAN_OPTIONS
 
 echo "== fuzzers, ${JPP_FUZZ_SECONDS:-15}s each"
