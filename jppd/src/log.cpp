@@ -60,54 +60,6 @@ Pending& pending() {
     return *p;
 }
 
-std::string format_line(LogLevel level, std::string_view message, std::initializer_list<LogField> fields);
-
-}  // namespace
-
-bool parse_log_level(std::string_view name, LogLevel& level) {
-    for (int i = 0; i < 4; ++i) {
-        if (level_names[i] == name) {
-            level = static_cast<LogLevel>(i);
-            return true;
-        }
-    }
-    return false;
-}
-
-void set_log_level(LogLevel level) { current_level.store(static_cast<int>(level), std::memory_order_relaxed); }
-
-bool parse_log_format(std::string_view name, LogFormat& format) {
-    if (name != "text" && name != "json") return false;
-    format = name == "json" ? LogFormat::json : LogFormat::text;
-    return true;
-}
-
-void set_log_format(LogFormat format) { json_lines.store(format == LogFormat::json, std::memory_order_relaxed); }
-
-bool log_enabled(LogLevel level) {
-    return static_cast<int>(level) <= current_level.load(std::memory_order_relaxed);
-}
-
-void log(LogLevel level, std::string_view message, std::initializer_list<LogField> fields) {
-    if (!log_enabled(level)) return;
-    const std::string line = format_line(level, message, fields);
-    Pending& p = pending();
-    std::lock_guard lock(p.mutex);
-    p.flush_locked();  // what log_soon() holds came first
-    write_all(line);
-}
-
-void log_soon(LogLevel level, std::string_view message, std::initializer_list<LogField> fields) {
-    if (!log_enabled(level)) return;
-    const std::string line = format_line(level, message, fields);
-    Pending& p = pending();
-    std::lock_guard lock(p.mutex);
-    p.lines += line;
-    if (p.lines.size() >= Pending::flush_bytes) p.flush_locked();
-}
-
-namespace {
-
 std::string format_line(LogLevel level, std::string_view message, std::initializer_list<LogField> fields) {
     const auto now = std::chrono::system_clock::now();
     const std::time_t seconds = std::chrono::system_clock::to_time_t(now);
@@ -155,5 +107,47 @@ std::string format_line(LogLevel level, std::string_view message, std::initializ
 }
 
 }  // namespace
+
+bool parse_log_level(std::string_view name, LogLevel& level) {
+    for (int i = 0; i < 4; ++i) {
+        if (level_names[i] == name) {
+            level = static_cast<LogLevel>(i);
+            return true;
+        }
+    }
+    return false;
+}
+
+void set_log_level(LogLevel level) { current_level.store(static_cast<int>(level), std::memory_order_relaxed); }
+
+bool parse_log_format(std::string_view name, LogFormat& format) {
+    if (name != "text" && name != "json") return false;
+    format = name == "json" ? LogFormat::json : LogFormat::text;
+    return true;
+}
+
+void set_log_format(LogFormat format) { json_lines.store(format == LogFormat::json, std::memory_order_relaxed); }
+
+bool log_enabled(LogLevel level) {
+    return static_cast<int>(level) <= current_level.load(std::memory_order_relaxed);
+}
+
+void log(LogLevel level, std::string_view message, std::initializer_list<LogField> fields) {
+    if (!log_enabled(level)) return;
+    const std::string line = format_line(level, message, fields);
+    Pending& p = pending();
+    std::lock_guard lock(p.mutex);
+    p.flush_locked();  // what log_soon() holds came first
+    write_all(line);
+}
+
+void log_soon(LogLevel level, std::string_view message, std::initializer_list<LogField> fields) {
+    if (!log_enabled(level)) return;
+    const std::string line = format_line(level, message, fields);
+    Pending& p = pending();
+    std::lock_guard lock(p.mutex);
+    p.lines += line;
+    if (p.lines.size() >= Pending::flush_bytes) p.flush_locked();
+}
 
 }  // namespace jppd
