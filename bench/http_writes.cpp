@@ -5,9 +5,6 @@
 //
 // usage: jpp_bench_http_writes --port P --floor-dir DIR [--connections C] [--seconds S]
 //   prints "create invoice", "pay invoice" and "disk commit floor" lines (rate /s, latency p50 and p99 ms)
-#include <jpp/hash.hpp>
-#include <jpp/signer.hpp>
-
 #include <asio.hpp>
 
 #include <algorithm>
@@ -20,6 +17,7 @@
 #include <string>
 #include <vector>
 
+#include "client_support.hpp"
 #include "disk_floor.hpp"
 
 namespace {
@@ -124,34 +122,14 @@ private:
     Clock::time_point start_, deadline_, last_;
 };
 
-double percentile(std::vector<double> v, double p) {
-    if (v.empty()) return 0;
-    std::sort(v.begin(), v.end());
-    return v[std::min(v.size() - 1, static_cast<std::size_t>(p / 100.0 * static_cast<double>(v.size() - 1) + 0.5))];
-}
-
-std::string json_field(const std::string& json, const std::string& name) {
-    const std::string key = "\"" + name + "\":\"";
-    const auto at = json.find(key);
-    if (at == std::string::npos) throw std::runtime_error("no " + name + " in " + json.substr(0, 200));
-    return json.substr(at + key.size(), json.find('"', at + key.size()) - at - key.size());
-}
-
-jpp::PrivateKey key_of(const char* seed) {
-    const auto key = jpp::PrivateKey::from_bytes(
-        jpp::sha256(jpp::ByteView(reinterpret_cast<const std::uint8_t*>(seed), std::char_traits<char>::length(seed))));
-    if (!key) throw std::runtime_error("bad benchmark key");
-    return *key;
-}
-
 void print(const char* what, const Options& o, const Phase::Outcome& r) {
     std::printf("%-24s %10.0f /s  at %zu clients; latency p50 %.2f ms, p99 %.2f ms (%zu requests)\n", what, r.rate,
-                o.connections, percentile(r.latencies_ms, 50), percentile(r.latencies_ms, 99), r.bodies.size());
+                o.connections, bench::percentile(r.latencies_ms, 50), bench::percentile(r.latencies_ms, 99), r.bodies.size());
 }
 
 void run(const Options& o) {
-    const jpp::PrivateKey payer = key_of("bench payer");
-    const auto merchant_hash = key_of("bench merchant").public_key_hash();
+    const jpp::PrivateKey payer = bench::key_of("bench payer");
+    const auto merchant_hash = bench::key_of("bench merchant").public_key_hash();
     const jpp::Address merchant{jpp::Network::main, jpp::AddressKind::p2pkh,
                                 jpp::Bytes(merchant_hash.begin(), merchant_hash.end()), false};
     const std::string create_body = "{\"outputs\":[{\"address\":\"" + jpp::encode_cashaddr(merchant) +
@@ -176,7 +154,7 @@ void run(const Options& o) {
                        std::nullopt};
         const auto tx = jpp::build_p2pkh_transaction(payer, std::span(&coin, 1), std::span(&pay, 1));
         if (!tx) throw std::runtime_error("cannot sign: " + tx.error().describe());
-        payments.push_back({"/jpp/invoices/" + json_field(body, "payment_id") + "/pay",
+        payments.push_back({"/jpp/invoices/" + bench::json_field(body, "payment_id") + "/pay",
                             "{\"raw_tx_hex\":\"" + jpp::to_hex(jpp::encode_transaction(*tx)) + "\"}"});
     }
     std::size_t next = 0;

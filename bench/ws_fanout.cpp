@@ -6,7 +6,6 @@
 //   jppd: each round creates an invoice, watches /ws/jpp/invoice/<id>/, and pays it with a signed transaction
 //   node: each round watches /ws/<topic>/ and POSTs the same-sized message to /publish/<topic>
 #include <jpp/events.hpp>
-#include <jpp/hash.hpp>
 #include <jpp/json.hpp>
 #include <jpp/signer.hpp>
 
@@ -23,6 +22,8 @@
 #include <string>
 #include <thread>
 #include <vector>
+
+#include "client_support.hpp"
 
 namespace {
 
@@ -77,23 +78,11 @@ std::string http_request(unsigned short port, const std::string& method, const s
     return response.substr(split + 4);
 }
 
-std::string json_field(const std::string& json, const std::string& name) {
-    const std::string key = "\"" + name + "\":\"";
-    const auto at = json.find(key);
-    if (at == std::string::npos) throw std::runtime_error("no " + name + " in " + json.substr(0, 200));
-    return json.substr(at + key.size(), json.find('"', at + key.size()) - at - key.size());
-}
-
 class Bench {
 public:
     explicit Bench(Options options) : o_(std::move(options)) {
-        const auto payer = jpp::PrivateKey::from_bytes(jpp::sha256(jpp::ByteView(
-            reinterpret_cast<const std::uint8_t*>("bench payer"), 11)));
-        const auto merchant = jpp::PrivateKey::from_bytes(jpp::sha256(jpp::ByteView(
-            reinterpret_cast<const std::uint8_t*>("bench merchant"), 14)));
-        if (!payer || !merchant) throw std::runtime_error("bad benchmark keys");
-        payer_ = std::make_unique<jpp::PrivateKey>(*payer);
-        const auto hash = merchant->public_key_hash();
+        payer_ = std::make_unique<jpp::PrivateKey>(bench::key_of("bench payer"));
+        const auto hash = bench::key_of("bench merchant").public_key_hash();
         merchant_ = jpp::Address{jpp::Network::main, jpp::AddressKind::p2pkh, jpp::Bytes(hash.begin(), hash.end()), false};
     }
 
@@ -106,17 +95,11 @@ public:
             lasts.push_back(*std::max_element(latencies.begin(), latencies.end()));
             each.insert(each.end(), latencies.begin(), latencies.end());
         }
-        std::printf("RESULT %s %zu %.3f %.3f %.3f %d\n", o_.target.c_str(), o_.watchers, percentile(lasts, 50),
-                    percentile(lasts, 99), percentile(each, 50), o_.rounds);
+        std::printf("RESULT %s %zu %.3f %.3f %.3f %d\n", o_.target.c_str(), o_.watchers, bench::percentile(lasts, 50),
+                    bench::percentile(lasts, 99), bench::percentile(each, 50), o_.rounds);
     }
 
 private:
-    static double percentile(std::vector<double> v, double p) {
-        std::sort(v.begin(), v.end());
-        const auto rank = static_cast<std::size_t>(p / 100.0 * static_cast<double>(v.size() - 1) + 0.5);
-        return v[std::min(rank, v.size() - 1)];
-    }
-
     // How long a pay request takes with nobody watching (decode, verify, the committed write, the response): what
     // separates the trigger from the commit, to estimate commit-to-receipt times.
     void calibrate() {
@@ -127,7 +110,7 @@ private:
             http_request(o_.port, "POST", trigger.first, trigger.second);
             took.push_back(std::chrono::duration<double, std::milli>(Clock::now() - t0).count());
         }
-        std::printf("CALIBRATION %s %.3f\n", o_.target.c_str(), percentile(took, 50));
+        std::printf("CALIBRATION %s %.3f\n", o_.target.c_str(), bench::percentile(took, 50));
     }
 
     // Idle connections' cost: the server's resident memory before and after N watchers connect.
@@ -152,7 +135,7 @@ private:
         const std::string address = jpp::encode_cashaddr(merchant_);
         const std::string created = http_request(o_.port, "POST", "/jpp/invoices/",
             "{\"outputs\":[{\"address\":\"" + address + "\",\"amount\":10000}],\"memo\":\"fan-out benchmark\"}");
-        const std::string id = json_field(created, "payment_id");
+        const std::string id = bench::json_field(created, "payment_id");
         jpp::Coin coin;
         jpp::TxId spent;  // a made-up coin, different in every round and run (dev mode does not look it up)
         std::random_device random;

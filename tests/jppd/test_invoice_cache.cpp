@@ -63,6 +63,15 @@ TEST_SUITE("invoice cache") {
         CHECK_FALSE(cache.find(invoice.id, t0));
     }
 
+    TEST_CASE("an answer larger than an entry may be is not kept") {
+        InvoiceCache cache(100);
+        const jpp::Invoice invoice = unpaid(t0 + 900s);
+        cache.keep(invoice, cache.ticket(invoice.id), std::string(InvoiceCache::max_entry_bytes + 1, 'x'), t0);
+        CHECK_FALSE(cache.find(invoice.id, t0));
+        cache.keep(invoice, cache.ticket(invoice.id), std::string(InvoiceCache::max_entry_bytes, 'x'), t0);
+        CHECK(cache.find(invoice.id, t0));
+    }
+
     TEST_CASE("the capacity holds, and 0 keeps nothing") {
         InvoiceCache cache(32);
         std::vector<jpp::Invoice> invoices;

@@ -36,7 +36,7 @@ std::optional<std::string> InvoiceCache::find(const jpp::InvoiceId& id, jpp::Tim
 }
 
 void InvoiceCache::keep(const jpp::Invoice& invoice, Ticket ticket, const std::string& json, jpp::Timestamp now) {
-    if (per_shard_ == 0 || invoice.payment || now >= invoice.expires) return;
+    if (per_shard_ == 0 || invoice.payment || now >= invoice.expires || json.size() > max_entry_bytes) return;
     // An unpaid invoice's answer holds until its expiry (then its status says expired) or max_age.
     const jpp::Timestamp valid_until = std::min(invoice.expires, now + max_age_);
     Shard& s = shard_of(invoice.id);

@@ -11,6 +11,9 @@
 // event, so paid invoices are never kept. Entries also go after `max_age`, which bounds what no event announces
 // (the retention policy's deletions).
 //
+// Memory: at most `capacity` entries of at most `max_entry_bytes` each (a larger answer, an invoice with many long
+// outputs, is served from the store each time), so a client reading many invoices cannot make it grow further.
+//
 // Only for a store that this process alone writes: with several instances, a payment acknowledged by another one
 // reaches this one's follower a moment later, and main() leaves the cache off.
 #pragma once
@@ -30,6 +33,8 @@ namespace jppd::api {
 
 class InvoiceCache {
 public:
+    static constexpr std::size_t max_entry_bytes = 16 * 1024;
+
     // At most `capacity` entries (0: nothing is kept), each at most `max_age` old.
     explicit InvoiceCache(std::size_t capacity, std::chrono::seconds max_age = std::chrono::seconds(60));
 
